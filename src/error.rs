@@ -139,7 +139,7 @@ pub struct Error {
     pub field_errors: Vec<FieldError>,
     /// Structured context: the API's error body, a duplicate spend request, retryability, ….
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    pub details: Option<Box<serde_json::Value>>,
 }
 
 impl Error {
@@ -173,7 +173,7 @@ impl Error {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

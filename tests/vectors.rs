@@ -111,10 +111,10 @@ fn check(case: &Value, result: Result<Value, Error>) -> Result<(), String> {
             err.to_json()
         ));
     }
-    if let Some(part) = want.get("messageContains").and_then(Value::as_str) {
-        if !err.message.contains(part) {
-            return Err(format!("message {:?} lacks {part:?}", err.message));
-        }
+    if let Some(part) = want.get("messageContains").and_then(Value::as_str)
+        && !err.message.contains(part)
+    {
+        return Err(format!("message {:?} lacks {part:?}", err.message));
     }
     if let Some(fields) = want.get("fieldErrors").and_then(Value::as_array) {
         let mut want_paths: Vec<&str> = fields.iter().filter_map(|f| f["path"].as_str()).collect();
