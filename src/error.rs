@@ -242,6 +242,37 @@ mod tests {
         }
     }
 
+    /// The WIT `error-code` enum lists the same codes in the same order (kebab-case).
+    #[test]
+    fn wit_error_codes_match_the_table() {
+        let wit = include_str!("../wit/linkpay.wit");
+        let start = wit.find("enum error-code {").expect("enum in WIT");
+        let body = &wit[start..];
+        let body = &body[..body.find('}').expect("end of enum")];
+        let wit_cases: Vec<String> = body
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            .map(|l| l.trim_end_matches(',').to_string())
+            .collect();
+        let ours: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .map(|name| {
+                let mut out = String::new();
+                for (i, ch) in name.chars().enumerate() {
+                    if ch.is_ascii_uppercase() && i > 0 {
+                        out.push('-');
+                    }
+                    out.push(ch.to_ascii_lowercase());
+                }
+                out
+            })
+            .collect();
+        assert_eq!(wit_cases, ours);
+    }
+
     #[test]
     fn validation_error_serializes_field_errors() {
         let e = Error::validation(vec![FieldError::new("amount", "must be at least 1")]);

@@ -6,6 +6,10 @@ use linkpay::{Error, codec};
 use serde_json::Value;
 use std::path::Path;
 
+#[path = "common/vectors.rs"]
+mod common;
+use common::{Failure, FieldFailure};
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
@@ -74,104 +78,25 @@ fn call(function: &str, a: &[Value]) -> Result<Value, Error> {
     }
 }
 
-/// `expected` ⊆ `actual`: objects by key, arrays element-wise with equal length.
-fn matches(expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => e
-            .iter()
-            .all(|(k, ev)| a.get(k).is_some_and(|av| matches(ev, av))),
-        (Value::Array(e), Value::Array(a)) => {
-            e.len() == a.len() && e.iter().zip(a).all(|(ev, av)| matches(ev, av))
-        }
-        _ => expected == actual,
+fn failure(e: Error) -> Failure {
+    Failure {
+        code: e.code.as_str().to_string(),
+        message: e.message,
+        field_errors: e
+            .field_errors
+            .into_iter()
+            .map(|f| FieldFailure {
+                path: f.path,
+                message: f.message,
+            })
+            .collect(),
     }
-}
-
-fn check(case: &Value, result: Result<Value, Error>) -> Result<(), String> {
-    if let Some(ok) = case.get("ok").or_else(|| case.get("okMatch")) {
-        let exact = case.get("ok").is_some();
-        return match result {
-            Ok(actual) if exact && &actual == ok => Ok(()),
-            Ok(actual) if !exact && matches(ok, &actual) => Ok(()),
-            Ok(actual) => Err(format!("expected {ok}\n      got {actual}")),
-            Err(e) => Err(format!("expected ok {ok}\n      got error {}", e.to_json())),
-        };
-    }
-    let Some(want) = case.get("error") else {
-        return Err("case has neither ok, okMatch nor error".into());
-    };
-    let err = match result {
-        Ok(v) => return Err(format!("expected error {want}\n      got ok {v}")),
-        Err(e) => e,
-    };
-    if want["code"].as_str() != Some(err.code.as_str()) {
-        return Err(format!(
-            "expected code {}, got {}",
-            want["code"],
-            err.to_json()
-        ));
-    }
-    if let Some(part) = want.get("messageContains").and_then(Value::as_str)
-        && !err.message.contains(part)
-    {
-        return Err(format!("message {:?} lacks {part:?}", err.message));
-    }
-    if let Some(fields) = want.get("fieldErrors").and_then(Value::as_array) {
-        let mut want_paths: Vec<&str> = fields.iter().filter_map(|f| f["path"].as_str()).collect();
-        let mut got_paths: Vec<&str> = err.field_errors.iter().map(|f| f.path.as_str()).collect();
-        want_paths.sort_unstable();
-        got_paths.sort_unstable();
-        if want_paths != got_paths {
-            return Err(format!(
-                "field paths {got_paths:?}, expected {want_paths:?}"
-            ));
-        }
-        for f in fields {
-            let (Some(path), Some(msg)) = (f["path"].as_str(), f["message"].as_str()) else {
-                continue;
-            };
-            if !err
-                .field_errors
-                .iter()
-                .any(|g| g.path == path && g.message == msg)
-            {
-                return Err(format!(
-                    "no field error {path}: {msg:?} in {}",
-                    err.to_json()
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[test]
 fn shared_vectors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("vectors dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let (mut total, mut failures) = (0, Vec::new());
-    for file in files {
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("read"))
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let default_fn = doc["function"].as_str().unwrap_or_default();
-        for case in doc["cases"].as_array().expect("cases array") {
-            total += 1;
-            let function = case["function"].as_str().unwrap_or(default_fn);
-            let args = case["args"].as_array().cloned().unwrap_or_default();
-            if let Err(why) = check(case, call(function, &args)) {
-                failures.push(format!(
-                    "{} / {}: {why}",
-                    file.file_name().unwrap_or_default().to_string_lossy(),
-                    case["name"].as_str().unwrap_or("?")
-                ));
-            }
-        }
-    }
+    let (total, failures) = common::run_all(&dir, |f, args| call(f, args).map_err(failure));
     assert!(
         failures.is_empty(),
         "{} of {total} vectors failed:\n{}",
