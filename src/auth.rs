@@ -48,6 +48,7 @@ fn pair(key: &str, value: &str) -> (String, String) {
 pub struct DeviceCodeRequest {
     /// Shown to the person: `connection_label` is `"<client_name> on <hostname>"`.
     pub client_name: String,
+    /// The host's name (`os.hostname()` in Node); the core cannot look it up.
     pub hostname: String,
     /// Space-separated scopes; [`DEFAULT_SCOPE`] when `None`.
     pub scope: Option<String>,
@@ -341,11 +342,21 @@ impl<'a> Answer<'a> {
     /// Decodes a 2xx body; `INVALID_RESPONSE` with the broken fields otherwise.
     fn decode<T: Decode>(&self, what: &str) -> Result<T> {
         let data = self.data.as_ref().unwrap_or(&Value::Null);
-        decode_root(data, "").map_err(|e| Error {
-            code: ErrorCode::InvalidResponse,
-            message: format!("{what} returned an invalid body: {}", e.message),
-            field_errors: e.field_errors,
-            details: Some(Box::new(self.details())),
+        decode_root(data, "").map_err(|e| {
+            let problems: Vec<String> = e
+                .field_errors
+                .iter()
+                .map(|f| match f.path.as_str() {
+                    "" => format!("body {}", f.message),
+                    path => format!("{path} {}", f.message),
+                })
+                .collect();
+            Error {
+                code: ErrorCode::InvalidResponse,
+                message: format!("{what} returned an unusable body: {}", problems.join(", ")),
+                field_errors: e.field_errors,
+                details: Some(Box::new(self.details())),
+            }
         })
     }
 }
@@ -435,18 +446,24 @@ fn device_code_expired() -> Error {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum LoginState {
     /// Not approved yet: store `pending` (its interval may have grown) and poll again at
-    /// `next_poll_at_ms`.
+    /// `next_poll_at_ms` (give it to the poll as `poll::State::not_before_ms`, so that a
+    /// `slow_down` outlasts a shorter `--interval`).
     Pending {
+        /// The record to store in place of the old one.
         pending: PendingDeviceAuth,
+        /// Epoch milliseconds before which the server must not be asked again.
         next_poll_at_ms: i64,
     },
     /// Approved: store `tokens`, delete the pending record, and if it
     /// `replaces_existing_session`, revoke the old refresh token.
-    Authenticated { tokens: TokenSet },
+    Authenticated {
+        /// The new session, `expires_at` stamped.
+        tokens: TokenSet,
+    },
 }
 
 /// Starts the device flow from the `/device/code` answer: the record to store and show
-/// (`verification_url`, `phrase`). `API_ERROR` "Device auth initiation failed (<status>): …"
+/// (`verification_url`, `phrase`). `API_ERROR` `"Device auth initiation failed (<status>): …"`
 /// for an error answer.
 pub fn handle_device_code_response(
     status: u16,
@@ -486,7 +503,7 @@ pub fn handle_device_code_response(
 ///
 /// Errors: `DEVICE_CODE_EXPIRED`, `AUTHORIZATION_DENIED`, `AUTHORIZATION_DECLINED` (with
 /// `details.scope_eligibility`), `INVALID_RESPONSE` for an unusable 2xx body, `API_ERROR`
-/// "Token poll failed (<status>): <message>" for anything else.
+/// `"Token poll failed (<status>): <message>"` for anything else.
 pub fn handle_token_response(
     pending: &Value,
     status: u16,
@@ -576,7 +593,9 @@ pub enum TokenSource {
     /// `LINK_ACCESS_TOKEN` (and optionally `LINK_REFRESH_TOKEN`): used as is, with no expiry
     /// check; a 401 may refresh once with the env refresh token, and nothing is stored.
     Env {
+        /// `LINK_ACCESS_TOKEN`.
         access_token: Secret,
+        /// `LINK_REFRESH_TOKEN`, if set.
         refresh_token: Option<Secret>,
     },
 }
@@ -585,7 +604,9 @@ pub enum TokenSource {
 /// [`handle_refresh_response`]; store the result only when `persist`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refresh {
+    /// The token to put in [`refresh_form`].
     pub refresh_token: Secret,
+    /// Store the new tokens (stored sessions); env-token mode uses them for one retry only.
     pub persist: bool,
 }
 
@@ -816,6 +837,21 @@ mod tests {
     }
 
     #[test]
+    fn unusable_success_bodies_are_invalid_responses() {
+        let err = tokens_from_response("<html>", 0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidResponse);
+        assert_eq!(
+            err.message,
+            "Token endpoint returned an unusable body: body expected an object"
+        );
+        let err = tokens_from_response(r#"{"access_token":5}"#, 0).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Token endpoint returned an unusable body: access_token expected a string"
+        );
+    }
+
+    #[test]
     fn refresh_keeps_the_used_token_when_not_rotated() {
         let used = Secret::new("rt_old");
         let tokens = handle_refresh_response(
@@ -921,5 +957,27 @@ mod tests {
             env.on_unauthorized(false, true).unwrap_err().code,
             ErrorCode::TokenExpired
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn answers_never_panic(
+            status in proptest::prelude::any::<u16>(),
+            body in ".*",
+            interval in proptest::prelude::any::<u64>(),
+            expires_at in proptest::prelude::any::<i64>(),
+            now in proptest::prelude::any::<i64>(),
+        ) {
+            let pending = json!({"device_code": "dc", "interval": interval, "expires_at": expires_at,
+                                 "verification_url": "u", "phrase": "p"});
+            let _ = handle_token_response(&pending, status, &body, now);
+            for body in [body.as_str(), r#"{"error":"slow_down"}"#, r#"{"access_token":"a","token_type":"Bearer","expires_in":9223372036854775807}"#] {
+                let _ = handle_token_response(&pending, 400, body, now);
+                let _ = handle_token_response(&pending, 200, body, now);
+                let _ = handle_device_code_response(status, body, now, false);
+                let _ = handle_refresh_response(status, body, now, &Secret::new("rt"));
+            }
+            let _ = needs_refresh(&json!({"access_token": "a", "expires_at": expires_at}), now);
+        }
     }
 }

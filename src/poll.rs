@@ -182,8 +182,20 @@ pub enum StopReason {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Decision {
-    Stop { reason: StopReason, state: State },
-    Wait { until_ms: i64, state: State },
+    /// The poll is over; the fetched value is the result.
+    Stop {
+        /// Terminal value or single-shot.
+        reason: StopReason,
+        /// Unchanged: stopping does not count as an attempt.
+        state: State,
+    },
+    /// Sleep, then fetch again.
+    Wait {
+        /// Epoch milliseconds to sleep until.
+        until_ms: i64,
+        /// The state with this attempt counted.
+        state: State,
+    },
 }
 
 fn timeout_error(state: &State, reason: &str, why: String) -> Error {
@@ -282,5 +294,24 @@ mod tests {
         // 2.5 s timeout with a 1 s interval: fetches at 0, 1, 2, 3 s; the one at 3 s times out.
         let (n, _) = run(policy(1.0, 0, 2.5), &[false; 10], 0);
         assert_eq!(n, 4);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decide_never_panics(
+            interval in proptest::num::f64::ANY,
+            max_attempts in proptest::prelude::any::<u32>(),
+            timeout in proptest::num::f64::ANY,
+            started in proptest::prelude::any::<i64>(),
+            attempts in proptest::prelude::any::<Option<u32>>(),
+            not_before in proptest::prelude::any::<Option<i64>>(),
+            now in proptest::prelude::any::<i64>(),
+            terminal in proptest::prelude::any::<bool>(),
+        ) {
+            let mut state = State::new(started);
+            state.attempts = attempts;
+            state.not_before_ms = not_before;
+            let _ = policy(interval, max_attempts, timeout).decide(&state, now, terminal);
+        }
     }
 }

@@ -39,14 +39,23 @@ pub const RETRIEVE_MAX_ATTEMPTS: u32 = 300;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Drafted by the agent; may still be updated.
     Created,
+    /// Waiting for the person (10 minutes at most).
     PendingApproval,
+    /// The network needs something from the person first (see `status_details`).
     RequiresAction,
+    /// The credential can be retrieved and used.
     Approved,
+    /// The person said no.
     Denied,
+    /// Nobody acted in time, or the credential's validity ran out.
     Expired,
+    /// The agent withdrew it.
     Canceled,
+    /// The payment with the credential went through.
     Succeeded,
+    /// The payment with the credential failed.
     Failed,
 }
 
@@ -185,7 +194,7 @@ impl Event {
             .ok_or_else(|| unknown_name("event", s, Event::ALL.map(Event::as_str).as_slice()))
     }
 
-    /// The verb phrase of "Cannot <verb> a spend request in <status> status".
+    /// The verb phrase of `"Cannot <verb> a spend request in <status> status"`.
     fn verb(self) -> &'static str {
         match self {
             Event::RequestApproval => "request approval for",
@@ -504,7 +513,9 @@ impl SpendRequest {
 /// A follow-up command for an agent (the reference's `_next`): run `command` until `until`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hint {
+    /// The command line, without the program name.
     pub command: String,
+    /// The condition that ends it, in words an agent follows.
     pub until: String,
 }
 
@@ -521,16 +532,22 @@ pub fn retrieve_hint(id: &str, status: Status) -> Hint {
 /// The action a `requires_action` request waits for, flattened for display.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RequiredAction {
+    /// `next_action.type`: `three_d_secure`, `identity_verification`, ….
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// `next_action.resolution`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// What to tell the person (server text: sanitise before display).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_message: Option<String>,
+    /// Where the person completes the action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_url: Option<String>,
+    /// When the action stops being possible.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
+    /// `requires_action.failure_code`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<String>,
     /// The request resumes by itself once the action is done: keep polling.
@@ -544,14 +561,19 @@ pub struct RequiredAction {
 /// they are absent for every other status, whose hints depend on the command that ran.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NextStep {
+    /// The spend request's id.
     pub id: String,
+    /// Its status.
     pub status: Status,
     /// Stop polling: nothing more will happen without the person or the agent acting.
     pub terminal: bool,
+    /// Present exactly when `status` is `requires_action`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_action: Option<RequiredAction>,
+    /// The agent instruction for `requires_action`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
+    /// The poll hint for an `auto_resume` `requires_action`.
     #[serde(rename = "_next", skip_serializing_if = "Option::is_none")]
     pub next: Option<Hint>,
 }

@@ -235,7 +235,9 @@ impl<T: Decode> Decode for Vec<T> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Timestamp {
+    /// Unix seconds.
     Unix(i64),
+    /// A date string, kept verbatim.
     Text(String),
 }
 
