@@ -1056,3 +1056,164 @@ pub(crate) fn metadata_checked(
     errs.extend(local);
     ok.then_some(Metadata(merged))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn context() -> String {
+        "Buying running shoes for the user, who asked for a size 42 pair in blue from Example Store today."
+            .repeat(2)
+    }
+
+    fn card_input() -> Value {
+        json!({
+            "payment_method_id": "csmrpd_mock_1",
+            "amount": "1000",
+            "currency": "USD",
+            "merchant_name": "Example Store",
+            "merchant_url": "https://shop.example",
+            "context": context(),
+            "line_items": ["name:Shoes,unit_amount:1000,quantity:1"],
+            "totals": ["type:total,display_text:Total,amount:1000"],
+            "metadata": ["order_id:ord_1"],
+        })
+    }
+
+    fn paths(e: &crate::error::Error) -> Vec<&str> {
+        e.field_errors.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn wire_body_matches_the_reference_byte_for_byte() {
+        let req = validate_create(&card_input(), NOW).unwrap();
+        let want = format!(
+            r#"{{"payment_details":"csmrpd_mock_1","credential_type":"card","amount":1000,"currency":"usd","merchant_name":"Example Store","merchant_url":"https://shop.example","context":"{}","line_items":[{{"name":"Shoes","unit_amount":1000,"quantity":1}}],"totals":[{{"type":"total","display_text":"Total","amount":1000}}],"request_approval":true,"metadata":{{"order_id":"ord_1"}}}}"#,
+            context()
+        );
+        assert_eq!(serde_json::to_string(&req.to_wire_body()).unwrap(), want);
+        assert!(!req.is_delegated());
+    }
+
+    #[test]
+    fn body_rules_accept_what_the_client_sends() {
+        let mut input = card_input();
+        input["approve"] = json!(true);
+        input["test"] = json!(true);
+        input["request_approval"] = json!(false);
+        let req = validate_create(&input, NOW).unwrap();
+        assert!(req.is_delegated());
+        let wire = req.to_wire_body();
+        assert!(wire.get("approve").is_none() && wire.get("request_approval").is_none());
+        let body = validate_create_body(&wire, NOW).unwrap();
+        assert_eq!(body.0.to_wire_body(), wire);
+        assert!(!body.0.request_approval && body.0.test && !body.0.approve);
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["request_approval"], json!(false));
+        assert_eq!(json["payment_details"], json!("csmrpd_mock_1"));
+    }
+
+    #[test]
+    fn body_rules_speak_the_wire_vocabulary() {
+        let e = validate_create_body(
+            &json!({"payment_details": "", "approve": true, "amount": 1}),
+            NOW,
+        )
+        .unwrap_err();
+        let p = paths(&e);
+        assert!(p.contains(&"payment_details") && p.contains(&"approve"));
+        let unknown = e.field_errors.iter().find(|f| f.path == "approve").unwrap();
+        assert!(
+            unknown
+                .message
+                .starts_with("unrecognized key \"approve\". Allowed keys: payment_details,")
+        );
+        let e = validate_create(&json!({"payment_details": "x"}), NOW).unwrap_err();
+        assert!(paths(&e).contains(&"payment_details"));
+    }
+
+    #[test]
+    fn link_pay_token_rules_all_fire_together() {
+        let e = validate_create(
+            &json!({
+                "merchant_account_id": "  ",
+                "credential_type": "shared_payment_token",
+                "network_id": "net_1",
+                "test": true,
+                "approve": true,
+                "merchant_name": "A",
+                "merchant_url": "https://a.example",
+                "amount": 100,
+                "context": context(),
+            }),
+            NOW,
+        )
+        .unwrap_err();
+        let mut p = paths(&e);
+        p.sort_unstable();
+        assert_eq!(
+            p,
+            [
+                "approve",
+                "credential_type",
+                "execution_method",
+                "merchant_account_id",
+                "merchant_name",
+                "merchant_url",
+                "network_id",
+                "test"
+            ]
+        );
+    }
+
+    #[test]
+    fn link_pay_token_request_builds_without_merchant() {
+        let req = validate_create(
+            &json!({
+                "execution_method": "link_pay_token",
+                "merchant_account_id": " acct_123 ",
+                "amount": 2500,
+                "context": context(),
+            }),
+            NOW,
+        )
+        .unwrap();
+        assert!(req.is_link_pay_token());
+        let wire = req.to_wire_body();
+        assert_eq!(wire["merchant_account_id"], "acct_123");
+        assert_eq!(wire["execution_method"], "link_pay_token");
+        assert_eq!(wire["credential_type"], "card");
+    }
+
+    #[test]
+    fn expiry_window_is_inclusive_and_overflow_safe() {
+        let mut input = card_input();
+        for (at, ok) in [
+            (NOW + MIN_EXPIRY_SECS, true),
+            (NOW + MAX_EXPIRY_SECS, true),
+            (NOW + MIN_EXPIRY_SECS - 1, false),
+            (NOW + MAX_EXPIRY_SECS + 1, false),
+        ] {
+            input["expires_at"] = json!(at);
+            assert_eq!(validate_create(&input, NOW).is_ok(), ok, "{at}");
+        }
+        input["expires_at"] = json!(i64::MAX);
+        assert!(validate_create(&input, i64::MAX).is_err());
+        assert!(validate_create(&input, i64::MIN).is_err());
+    }
+
+    #[test]
+    fn update_maps_payment_method_and_keeps_only_given_fields() {
+        let u =
+            validate_update(&json!({"payment_method_id": "csmrpd_2", "currency": "EUR"})).unwrap();
+        assert_eq!(
+            serde_json::to_string(&u.to_wire_body()).unwrap(),
+            r#"{"payment_details":"csmrpd_2","currency":"eur"}"#
+        );
+        let e = validate_update(&json!({})).unwrap_err();
+        assert_eq!(paths(&e), ["input"]);
+    }
+}
