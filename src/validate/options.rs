@@ -58,8 +58,11 @@ impl Serialize for Seconds {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Include {
+    /// The card's number, CVC and billing address (after approval).
     Card,
+    /// The Shared Payment Token.
     SharedPaymentToken,
+    /// The Link Pay Token (valid up to 30 minutes).
     LinkPayToken,
 }
 
@@ -117,9 +120,13 @@ impl RetrieveOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceAction {
+    /// `balances list`.
     ReadBalances,
+    /// `transactions list` for external accounts.
     ReadExternalTransactions,
+    /// `transactions list` for Link transactions.
     ReadLinkTransactions,
+    /// `sources list`.
     ReadSourceDetails,
 }
 

@@ -24,9 +24,12 @@ pub const MIN_CONTEXT_CHARS: usize = 100;
 pub const MIN_EXPIRY_SECS: i64 = 3 * 3600;
 /// …and no later than this many (7 days).
 pub const MAX_EXPIRY_SECS: i64 = 7 * 86_400;
-/// Metadata limits: keys per request, characters per key, characters per value.
+/// Metadata limits (documented by Link, enforced here so they fail before a request): keys per
+/// request…
 pub const METADATA_MAX_KEYS: usize = 50;
+/// …characters per key…
 pub const METADATA_MAX_KEY_CHARS: usize = 40;
+/// …characters per value.
 pub const METADATA_MAX_VALUE_CHARS: usize = 500;
 
 /// Top-level keys of a create input, in wire-body order (plus `approve`).
@@ -309,32 +312,45 @@ pub struct CreateSpendRequest {
     /// The wallet payment method (`csmrpd_…`); `None` lets Link pick the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_id: Option<String>,
+    /// `card` unless asked otherwise.
     pub credential_type: CredentialType,
+    /// The MPP merchant's network (from `mpp decode`); SPT only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_id: Option<String>,
+    /// Set for Link Pay Token requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_method: Option<ExecutionMethod>,
+    /// The merchant's `acct_…` (trimmed); Link Pay Token only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_account_id: Option<String>,
     /// Cents, `1..=50000`.
     pub amount: i64,
     /// Lowercase ISO 4217 code.
     pub currency: String,
+    /// Shown to the approver; card requests only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_name: Option<String>,
+    /// Absolute http(s) URL of the checkout; card requests only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_url: Option<String>,
+    /// Why the agent is buying, shown to the approver (≥ 100 characters).
     pub context: String,
+    /// What is bought, in the order given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
+    /// The checkout's totals, in the order given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<Total>>,
+    /// Ask the person to approve now (default true for input, false for a wire body).
     pub request_approval: bool,
+    /// Testmode credentials.
     pub test: bool,
     /// Pre-approved (delegated) creation; never sent, it picks the endpoint.
     pub approve: bool,
+    /// A record of an approval the person gave outside Link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_details: Option<ApprovalDetails>,
+    /// The caller's own key/value pairs, merged in the order given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
     /// Unix seconds, 3 hours to 7 days after `now`.
@@ -437,20 +453,28 @@ impl Serialize for CreateSpendRequestBody {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateSpendRequest {
+    /// Switch the payment method (sent as `payment_details`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_id: Option<String>,
+    /// Cents, `1..=50000`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+    /// Absolute http(s) URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_url: Option<String>,
+    /// Sent as `profile_id` (trimmed); the reference client passes it through unchecked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,
+    /// Sent as `merchant_id` (trimmed); likewise passed through.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_id: Option<String>,
+    /// Lowercase ISO 4217 code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// Replacement line items.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
+    /// Replacement totals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<Total>>,
 }
