@@ -154,13 +154,19 @@ impl Error {
 
     /// A `VALIDATION_ERROR` listing every field error; the message summarises them.
     pub fn validation(field_errors: Vec<FieldError>) -> Self {
+        let describe = |f: &FieldError| {
+            if f.path.is_empty() {
+                f.message.clone()
+            } else {
+                format!("{}: {}", f.path, f.message)
+            }
+        };
         let message = match field_errors.as_slice() {
             [] => "Invalid input".to_string(),
-            [one] => format!("Invalid input: {}: {}", one.path, one.message),
+            [one] => format!("Invalid input: {}", describe(one)),
             [first, rest @ ..] => format!(
-                "Invalid input: {}: {} (and {} more)",
-                first.path,
-                first.message,
+                "Invalid input: {} (and {} more)",
+                describe(first),
                 rest.len()
             ),
         };

@@ -3,7 +3,7 @@
 //! This crate performs **no I/O**: no network, no files, no clocks, no randomness. Like
 //! quinn-proto and rustls, its state machines take inputs (events, `now`) and return outputs
 //! (a request to send, a value to store, a time to wake). The one async driver that runs them
-//! against a host-supplied fetch and storage lives in `client.rs` (behind the [`host::Host`]
+//! against a host-supplied fetch and storage lives in `client.rs` (behind the `Host`
 //! trait), so the same logic runs natively, in the npm package (wasm-bindgen) and in a WASI
 //! Preview 2 component.
 //!
