@@ -574,7 +574,11 @@ fn read_payment(s: &str, start: usize) -> (Result<Challenge>, usize) {
         let (value, value_end) = if b.get(value_start) == Some(&b'"') {
             match unquote(s, value_start) {
                 Ok(v) => v,
-                Err(e) => return (Err(e), b.len()),
+                // A bad escape inside a terminated quoted-string: go on after it.
+                Err(e) => {
+                    let resume = quoted_end(b, value_start).map_or(b.len(), |end| resync(b, end));
+                    return (Err(e), resume);
+                }
             }
         } else {
             let end = skip_while(b, value_start, |c| c != b',' && !is_ows(c));
