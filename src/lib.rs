@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod codec;
+mod decimal;
 pub mod error;
 pub mod host;
 pub mod mpp;

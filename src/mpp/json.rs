@@ -198,8 +198,8 @@ impl Scanner<'_> {
                 return Ok(());
             }
         }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(()),
+        match crate::decimal::parse(text) {
+            Some(f) if f.is_finite() => Ok(()),
             _ => {
                 self.i = start;
                 self.err("number out of range")
@@ -312,11 +312,16 @@ pub(crate) fn validate_object(text: &str) -> Result<(), JsonError> {
     }
 }
 
-/// Parses text that [`validate_object`] accepted into a map.
+/// Parses text that [`validate_object`] accepted into a map. (Through `Value`: deserializing
+/// a `Map` directly links serde's type-mismatch messages, and with them float formatting.)
 pub(crate) fn parse_object(
     text: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(JsonError::NotObject.describe()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -345,13 +345,14 @@ pub(crate) use decode_as_object;
 
 /// `String(n)` of JavaScript for a JSON number, so form bodies and messages match the
 /// reference client byte for byte (exact for integers and for magnitudes in 1e-7..1e21).
+/// Rust's `{:.0}` for integers and `{}` otherwise, without core's float formatting.
 pub(crate) fn js_number(n: f64) -> String {
     if n == 0.0 {
         "0".to_string()
     } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{n:.0}")
+        crate::decimal::integer(n)
     } else {
-        format!("{n}")
+        crate::decimal::display(n)
     }
 }
 

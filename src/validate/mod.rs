@@ -135,7 +135,7 @@ pub(crate) fn coerce_number(v: &Value) -> Option<f64> {
                 && int.bytes().all(|b| b.is_ascii_digit())
                 && frac.bytes().all(|b| b.is_ascii_digit());
             if ok {
-                s.parse::<f64>().ok().filter(|f| f.is_finite())
+                crate::decimal::parse(s).filter(|f| f.is_finite())
             } else {
                 None
             }
