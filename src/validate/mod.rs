@@ -97,13 +97,15 @@ fn parse_decimal_int(s: &str) -> Option<i128> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let mut n: i128 = 0;
-    for b in digits.bytes() {
-        n = n
-            .saturating_mul(10)
-            .saturating_add(i128::from(b.saturating_sub(b'0')));
-    }
-    Some(if negative { n.saturating_neg() } else { n })
+    // In u64, saturating to `i128::MAX`: no 128-bit multiplication linked for it.
+    let n = digits
+        .bytes()
+        .try_fold(0u64, |n, b| {
+            n.checked_mul(10)?
+                .checked_add(u64::from(b.saturating_sub(b'0')))
+        })
+        .map_or(i128::MAX, i128::from);
+    Some(if negative { -n } else { n })
 }
 
 /// An integer in `min..=max` (both within the safe-integer range), with the message for why not.

@@ -822,12 +822,32 @@ fn expires_at(v: &Value, now_s: i64) -> Result<i64, String> {
     let min = i128::from(now_s) + i128::from(MIN_EXPIRY_SECS);
     let max = i128::from(now_s) + i128::from(MAX_EXPIRY_SECS);
     if n < min {
-        return Err(format!("must be at least 3 hours from now (>= {min})"));
+        return Err(format!(
+            "must be at least 3 hours from now (>= {})",
+            offset(now_s, MIN_EXPIRY_SECS)
+        ));
     }
+    let too_late = || {
+        format!(
+            "must be at most 7 days from now (<= {})",
+            offset(now_s, MAX_EXPIRY_SECS)
+        )
+    };
     if n > max {
-        return Err(format!("must be at most 7 days from now (<= {max})"));
+        return Err(too_late());
     }
-    i64::try_from(n).map_err(|_| format!("must be at most 7 days from now (<= {max})"))
+    i64::try_from(n).map_err(|_| too_late())
+}
+
+/// `now_s + secs` (`secs >= 0`) in decimal, also past `i64::MAX` (without 128-bit formatting).
+fn offset(now_s: i64, secs: i64) -> String {
+    match now_s.checked_add(secs) {
+        Some(n) => n.to_string(),
+        None => now_s
+            .cast_unsigned()
+            .wrapping_add(secs.cast_unsigned())
+            .to_string(),
+    }
 }
 
 /// An object, or (for line items, totals and metadata) a `key:value,…` flag string.
@@ -1239,5 +1259,30 @@ mod tests {
         );
         let e = validate_update(&json!({})).unwrap_err();
         assert_eq!(paths(&e), ["input"]);
+    }
+
+    #[test]
+    fn expiry_bounds_are_exact_past_i64() {
+        for now in [
+            i64::MAX,
+            i64::MAX - MIN_EXPIRY_SECS,
+            i64::MIN,
+            1_700_000_000,
+        ] {
+            let min = i128::from(now) + i128::from(MIN_EXPIRY_SECS);
+            let max = i128::from(now) + i128::from(MAX_EXPIRY_SECS);
+            assert_eq!(
+                expires_at(&json!(i64::MIN), now),
+                Err(format!("must be at least 3 hours from now (>= {min})"))
+            );
+            assert_eq!(
+                expires_at(&json!("9".repeat(40)), now),
+                Err(format!("must be at most 7 days from now (<= {max})"))
+            );
+        }
+        assert_eq!(
+            expires_at(&json!(i64::MAX), i64::MAX - MIN_EXPIRY_SECS),
+            Ok(i64::MAX)
+        );
     }
 }
