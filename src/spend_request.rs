@@ -23,10 +23,11 @@
 
 pub(crate) mod record;
 
-pub(crate) use record::{Decode, decode_as_object, decode_root, js_number, record};
+use record::Kind;
+pub(crate) use record::{Decode, check_root, decode_as_object, decode_root, js_number, record};
 pub use record::{Secret, Timestamp};
 
-use crate::error::{Error, ErrorCode, FieldErrors, Result};
+use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -111,20 +112,13 @@ impl Status {
 }
 
 impl Decode for Status {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        let Some(s) = value.as_str() else {
-            errors.push(path, "expected a string");
-            return None;
-        };
-        match Status::parse(s) {
-            Ok(status) => Some(status),
-            Err(e) => {
-                for f in e.field_errors {
-                    errors.push(path, f.message);
-                }
-                None
-            }
-        }
+    const KIND: Kind = Kind::Status;
+    fn take(value: Option<&Value>) -> Self {
+        let s = value.and_then(Value::as_str).unwrap_or_default();
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .unwrap_or(Status::Created)
     }
 }
 
@@ -325,19 +319,19 @@ record! {
 }
 
 impl Decode for SharedPaymentToken {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
+    const KIND: Kind = Kind::RecordOrId(SharedPaymentToken::MEMBERS);
+    fn take(value: Option<&Value>) -> Self {
         match value {
-            Value::String(id) => Some(SharedPaymentToken {
-                id: id.clone(),
+            Some(Value::Object(object)) => SharedPaymentToken::build(object),
+            value => SharedPaymentToken {
+                id: value
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 billing_address: None,
                 valid_until: None,
                 extra: Map::new(),
-            }),
-            Value::Object(object) => SharedPaymentToken::decode_object(object, path, errors),
-            _ => {
-                errors.push(path, "expected an object or a string");
-                None
-            }
+            },
         }
     }
 }
@@ -654,7 +648,7 @@ pub fn next_action(spend_request: &Value) -> Result<NextStep> {
 /// becomes `{id}`. Everything else, explicit `null`s and unknown members included, is
 /// returned as it came, so printing the result shows what the API said.
 pub fn normalize(spend_request: &Value) -> Result<Value> {
-    SpendRequest::decode(spend_request)?;
+    check_root::<SpendRequest>(spend_request, "")?;
     let mut out = spend_request.clone();
     if let Some(object) = out.as_object_mut()
         && let Some(Value::String(id)) = object.get("shared_payment_token")

@@ -57,20 +57,163 @@ pub(crate) fn join(base: &str, key: &str) -> String {
     }
 }
 
-/// Decodes a value found at `path`, pushing one field error per problem.
-pub(crate) trait Decode: Sized {
-    /// Decodes a present value; `None` after pushing at least one error.
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self>;
+/// Where a value sits, spelled out only when an error names it.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
 
-    /// Decodes an object member that may be missing: required unless overridden (`Option`).
-    fn member(value: Option<&Value>, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value {
-            Some(value) => Self::decode(value, path, errors),
-            None => {
-                errors.push(path, "is required");
-                None
-            }
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root(path) => path.to_string(),
+            Path::Key(base, key) => join(&base.render(), key),
+            Path::Index(base, i) => format!("{}[{i}]", base.render()),
         }
+    }
+}
+
+/// What a value must be. One interpreter ([`check`]) reads these tables for every record, so
+/// each record costs a table and a builder instead of its own decoder.
+pub(crate) enum Kind {
+    /// A string (also [`Secret`]).
+    Str,
+    Bool,
+    /// An `i64`.
+    Int,
+    /// A non-negative integer that fits a `u32`.
+    U32,
+    /// A non-negative integer that fits a `u64`.
+    U64,
+    /// Any JSON number.
+    Number,
+    /// Any JSON value.
+    Any,
+    /// Any JSON object.
+    Object,
+    /// A [`Timestamp`]: an `i64` or a string.
+    Timestamp,
+    /// A spend-request status (see [`super::Status::parse`]).
+    Status,
+    /// A record: an object whose members each follow their own kind.
+    Record(&'static [Member]),
+    /// A record, or a string standing for `{id}` (the shared payment token).
+    RecordOrId(&'static [Member]),
+    /// An array whose elements all follow one kind.
+    List(&'static Kind),
+}
+
+/// One member of a record: its key, its kind, and whether it may be missing or `null`.
+pub(crate) struct Member {
+    pub(crate) key: &'static str,
+    pub(crate) kind: Kind,
+    pub(crate) optional: bool,
+}
+
+/// Checks a value that may be missing, pushing one field error per problem; `true` when the
+/// value is usable.
+fn check_member(
+    value: Option<&Value>,
+    kind: &Kind,
+    optional: bool,
+    path: &Path<'_>,
+    errors: &mut FieldErrors,
+) -> bool {
+    match value {
+        None if optional => true,
+        None => {
+            errors.push(path.render(), "is required");
+            false
+        }
+        Some(Value::Null) if optional => true,
+        Some(value) => check(value, kind, path, errors),
+    }
+}
+
+/// Checks a present value against `kind`, pushing one field error per problem (depth first,
+/// members in declaration order); `true` when it is usable.
+fn check(value: &Value, kind: &Kind, path: &Path<'_>, errors: &mut FieldErrors) -> bool {
+    let expected = match kind {
+        Kind::Str if value.is_string() => return true,
+        Kind::Str => "expected a string",
+        Kind::Bool if value.is_boolean() => return true,
+        Kind::Bool => "expected a boolean",
+        Kind::Int if value.is_i64() => return true,
+        Kind::Int => "expected an integer",
+        Kind::U32 if value.as_u64().is_some_and(|n| u32::try_from(n).is_ok()) => return true,
+        Kind::U64 if value.is_u64() => return true,
+        Kind::U32 | Kind::U64 => "expected a non-negative integer",
+        Kind::Number if value.is_number() => return true,
+        Kind::Number => "expected a number",
+        Kind::Any => return true,
+        Kind::Object if value.is_object() => return true,
+        Kind::Timestamp if value.is_i64() || value.is_string() => return true,
+        Kind::Timestamp => "expected a unix timestamp or a date string",
+        Kind::Status => match value.as_str() {
+            Some(s) => match super::Status::parse(s) {
+                Ok(_) => return true,
+                Err(e) => {
+                    for f in e.field_errors {
+                        errors.push(path.render(), f.message);
+                    }
+                    return false;
+                }
+            },
+            None => "expected a string",
+        },
+        Kind::Record(members) | Kind::RecordOrId(members) => match value {
+            Value::Object(object) => {
+                let mut ok = true;
+                for m in members.iter() {
+                    let at = Path::Key(path, m.key);
+                    ok &= check_member(object.get(m.key), &m.kind, m.optional, &at, errors);
+                }
+                return ok;
+            }
+            Value::String(_) if matches!(kind, Kind::RecordOrId(_)) => return true,
+            _ if matches!(kind, Kind::RecordOrId(_)) => "expected an object or a string",
+            _ => "expected an object",
+        },
+        Kind::Object => "expected an object",
+        Kind::List(item) => match value.as_array() {
+            Some(items) => {
+                let mut ok = true;
+                for (i, value) in items.iter().enumerate() {
+                    ok &= check(value, item, &Path::Index(path, i), errors);
+                }
+                return ok;
+            }
+            None => "expected an array",
+        },
+    };
+    errors.push(path.render(), expected);
+    false
+}
+
+/// A type read from JSON: its [`Kind`] is checked first (every problem reported by path), then
+/// [`Decode::take`] builds the value, which can no longer fail.
+pub(crate) trait Decode: Sized {
+    /// What the JSON value must be.
+    const KIND: Kind;
+    /// Whether the member may be missing or `null` (only `Option`).
+    const OPTIONAL: bool = false;
+
+    /// Builds the value from JSON that passed the [`Decode::KIND`] check (anything else gives
+    /// a default, never a panic).
+    fn take(value: Option<&Value>) -> Self;
+
+    /// Decodes an object member that may be missing: required unless `Option`.
+    fn member(value: Option<&Value>, path: &str, errors: &mut FieldErrors) -> Option<Self> {
+        check_member(
+            value,
+            &Self::KIND,
+            Self::OPTIONAL,
+            &Path::Root(path),
+            errors,
+        )
+        .then(|| Self::take(value))
     }
 
     /// Whether `Serialize` should omit the member (only `None` is absent).
@@ -79,33 +222,35 @@ pub(crate) trait Decode: Sized {
     }
 }
 
+/// Checks a whole argument; `VALIDATION_ERROR` listing every broken field otherwise.
+pub(crate) fn check_root<T: Decode>(value: &Value, path: &str) -> Result<()> {
+    check_kind(value, &T::KIND, path)
+}
+
+fn check_kind(value: &Value, kind: &Kind, path: &str) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    if check(value, kind, &Path::Root(path), &mut errors) && errors.is_empty() {
+        return Ok(());
+    }
+    if errors.is_empty() {
+        errors.push(path, "is invalid");
+    }
+    Err(Error::validation(errors.into_vec()))
+}
+
 /// Decodes a whole argument; `VALIDATION_ERROR` listing every broken field otherwise.
 pub(crate) fn decode_root<T: Decode>(value: &Value, path: &str) -> Result<T> {
-    let mut errors = FieldErrors::new();
-    match T::decode(value, path, &mut errors) {
-        Some(decoded) if errors.is_empty() => Ok(decoded),
-        _ => {
-            if errors.is_empty() {
-                errors.push(path, "is invalid");
-            }
-            Err(Error::validation(errors.into_vec()))
-        }
-    }
+    check_root::<T>(value, path).map(|()| T::take(Some(value)))
 }
 
 impl<T: Decode> Decode for Option<T> {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        if value.is_null() {
-            Some(None)
-        } else {
-            T::decode(value, path, errors).map(Some)
-        }
-    }
+    const KIND: Kind = T::KIND;
+    const OPTIONAL: bool = true;
 
-    fn member(value: Option<&Value>, path: &str, errors: &mut FieldErrors) -> Option<Self> {
+    fn take(value: Option<&Value>) -> Self {
         match value {
-            Some(value) => Self::decode(value, path, errors),
-            None => Some(None),
+            None | Some(Value::Null) => None,
+            value => Some(T::take(value)),
         }
     }
 
@@ -114,117 +259,89 @@ impl<T: Decode> Decode for Option<T> {
     }
 }
 
+fn text(value: Option<&Value>) -> String {
+    value
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 impl Decode for String {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                errors.push(path, "expected a string");
-                None
-            }
-        }
+    const KIND: Kind = Kind::Str;
+    fn take(value: Option<&Value>) -> Self {
+        text(value)
     }
 }
 
 impl Decode for Secret {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        String::decode(value, path, errors).map(Secret)
+    const KIND: Kind = Kind::Str;
+    fn take(value: Option<&Value>) -> Self {
+        Secret(text(value))
     }
 }
 
 impl Decode for bool {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_bool() {
-            Some(b) => Some(b),
-            None => {
-                errors.push(path, "expected a boolean");
-                None
-            }
-        }
+    const KIND: Kind = Kind::Bool;
+    fn take(value: Option<&Value>) -> Self {
+        value.and_then(Value::as_bool).unwrap_or_default()
     }
 }
 
 impl Decode for i64 {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_i64() {
-            Some(n) => Some(n),
-            None => {
-                errors.push(path, "expected an integer");
-                None
-            }
-        }
+    const KIND: Kind = Kind::Int;
+    fn take(value: Option<&Value>) -> Self {
+        value.and_then(Value::as_i64).unwrap_or_default()
     }
 }
 
 impl Decode for u32 {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) => Some(n),
-            None => {
-                errors.push(path, "expected a non-negative integer");
-                None
-            }
-        }
+    const KIND: Kind = Kind::U32;
+    fn take(value: Option<&Value>) -> Self {
+        value
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or_default()
     }
 }
 
 impl Decode for u64 {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_u64() {
-            Some(n) => Some(n),
-            None => {
-                errors.push(path, "expected a non-negative integer");
-                None
-            }
-        }
+    const KIND: Kind = Kind::U64;
+    fn take(value: Option<&Value>) -> Self {
+        value.and_then(Value::as_u64).unwrap_or_default()
     }
 }
 
 impl Decode for f64 {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_f64() {
-            Some(n) => Some(n),
-            None => {
-                errors.push(path, "expected a number");
-                None
-            }
-        }
+    const KIND: Kind = Kind::Number;
+    fn take(value: Option<&Value>) -> Self {
+        value.and_then(Value::as_f64).unwrap_or_default()
     }
 }
 
 impl Decode for Value {
-    fn decode(value: &Value, _path: &str, _errors: &mut FieldErrors) -> Option<Self> {
-        Some(value.clone())
+    const KIND: Kind = Kind::Any;
+    fn take(value: Option<&Value>) -> Self {
+        value.cloned().unwrap_or_default()
     }
 }
 
 impl Decode for Map<String, Value> {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        match value.as_object() {
-            Some(map) => Some(map.clone()),
-            None => {
-                errors.push(path, "expected an object");
-                None
-            }
-        }
+    const KIND: Kind = Kind::Object;
+    fn take(value: Option<&Value>) -> Self {
+        value
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
 impl<T: Decode> Decode for Vec<T> {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
-        let Some(items) = value.as_array() else {
-            errors.push(path, "expected an array");
-            return None;
-        };
-        let mut out = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            match T::decode(item, &format!("{path}[{i}]"), errors) {
-                Some(decoded) => out.push(decoded),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+    const KIND: Kind = Kind::List(&T::KIND);
+    fn take(value: Option<&Value>) -> Self {
+        value
+            .and_then(Value::as_array)
+            .map(|items| items.iter().map(|item| T::take(Some(item))).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -242,20 +359,27 @@ pub enum Timestamp {
 }
 
 impl Decode for Timestamp {
-    fn decode(value: &Value, path: &str, errors: &mut FieldErrors) -> Option<Self> {
+    const KIND: Kind = Kind::Timestamp;
+    fn take(value: Option<&Value>) -> Self {
         match value {
-            Value::Number(n) if n.as_i64().is_some() => n.as_i64().map(Timestamp::Unix),
-            Value::String(s) => Some(Timestamp::Text(s.clone())),
-            _ => {
-                errors.push(path, "expected a unix timestamp or a date string");
-                None
-            }
+            Some(Value::String(s)) => Timestamp::Text(s.clone()),
+            value => Timestamp::Unix(value.and_then(Value::as_i64).unwrap_or_default()),
         }
     }
 }
 
+/// The members of `object` that are not in `members`, in their order (a record's `extra`).
+pub(crate) fn extra(object: &Map<String, Value>, members: &[Member]) -> Map<String, Value> {
+    object
+        .iter()
+        .filter(|(k, _)| !members.iter().any(|m| m.key == k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Declares a JSON record: the struct, its `Serialize` (absent optionals omitted, `extra`
-/// flattened back), an inherent `decode_object` and `Deserialize` via [`Decode`].
+/// flattened back), its member table and builder (see [`Decode`]) and `Deserialize` via
+/// [`Decode`].
 ///
 /// A member may name its JSON key in brackets when it differs: `pub kind ["type"]: String`.
 macro_rules! record {
@@ -285,28 +409,23 @@ macro_rules! record {
         }
 
         impl $name {
-            /// Decodes the members of `object`, pushing an error for each broken one.
-            #[allow(dead_code)]
-            pub(crate) fn decode_object(
-                object: &serde_json::Map<String, serde_json::Value>,
-                path: &str,
-                errors: &mut crate::error::FieldErrors,
-            ) -> Option<Self> {
-                use crate::spend_request::record::{join, Decode};
-                const KEYS: &[&str] = &[$(record!(@key $field $($key)?)),*];
-                $(
-                    let $field = <$ty as Decode>::member(
+            /// The members, in declaration order (the order errors are reported in).
+            pub(crate) const MEMBERS: &'static [crate::spend_request::record::Member] = &[$(
+                crate::spend_request::record::Member {
+                    key: record!(@key $field $($key)?),
+                    kind: <$ty as crate::spend_request::record::Decode>::KIND,
+                    optional: <$ty as crate::spend_request::record::Decode>::OPTIONAL,
+                },
+            )*];
+
+            /// Builds the record from an object that passed the [`Self::MEMBERS`] check.
+            pub(crate) fn build(object: &serde_json::Map<String, serde_json::Value>) -> Self {
+                $name {
+                    $($field: <$ty as crate::spend_request::record::Decode>::take(
                         object.get(record!(@key $field $($key)?)),
-                        &join(path, record!(@key $field $($key)?)),
-                        errors,
-                    );
-                )*
-                let extra = object
-                    .iter()
-                    .filter(|(k, _)| !KEYS.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                Some($name { $($field: $field?,)* extra })
+                    ),)*
+                    extra: crate::spend_request::record::extra(object, Self::MEMBERS),
+                }
             }
         }
 
@@ -325,17 +444,13 @@ pub(crate) use record;
 macro_rules! decode_as_object {
     ($($name:ident),* $(,)?) => {$(
         impl crate::spend_request::record::Decode for $name {
-            fn decode(
-                value: &serde_json::Value,
-                path: &str,
-                errors: &mut crate::error::FieldErrors,
-            ) -> Option<Self> {
-                match value.as_object() {
-                    Some(object) => $name::decode_object(object, path, errors),
-                    None => {
-                        errors.push(path, "expected an object");
-                        None
-                    }
+            const KIND: crate::spend_request::record::Kind =
+                crate::spend_request::record::Kind::Record($name::MEMBERS);
+
+            fn take(value: Option<&serde_json::Value>) -> Self {
+                match value.and_then(serde_json::Value::as_object) {
+                    Some(object) => $name::build(object),
+                    None => $name::build(&serde_json::Map::new()),
                 }
             }
         }
