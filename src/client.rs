@@ -771,7 +771,7 @@ impl<H: Host> Client<H> {
         let mut current = waited;
         for _ in 0..3 {
             if current.get("status").and_then(Value::as_str) != Some(Status::Approved.as_str())
-                || current.pointer("/shared_payment_token/id").is_some()
+                || spt_id(&current).is_some()
             {
                 break;
             }
@@ -782,6 +782,11 @@ impl<H: Host> Client<H> {
         }
         Ok(current)
     }
+}
+
+/// `shared_payment_token.id` (as `pointer` would find it, without its escape handling).
+fn spt_id(spend_request: &Value) -> Option<&Value> {
+    spend_request.get("shared_payment_token")?.get("id")
 }
 
 /// The SPT of an approved SPT spend request, or why there is none.
@@ -811,8 +816,7 @@ fn approved_spt(spend_request: &Value) -> Result<String> {
         )
         .with_details(json!({ "spend_request": spend_request })));
     }
-    spend_request
-        .pointer("/shared_payment_token/id")
+    spt_id(spend_request)
         .and_then(Value::as_str)
         .map(str::to_string)
         .ok_or_else(|| {

@@ -296,7 +296,7 @@ fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warnin
 
 /// Host (lower-cased, no trailing dot, IPv6 without brackets) and port of an absolute URL.
 fn url_host(url: &str) -> Option<(String, Option<&str>)> {
-    let (_, rest) = url.split_once("://")?;
+    let (_, rest) = crate::validate::split_scheme(url)?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {

@@ -188,6 +188,12 @@ pub(crate) fn one_of(v: &Value, allowed: &[&'static str]) -> Result<&'static str
     allowed.iter().copied().find(|a| *a == s).ok_or_else(wrong)
 }
 
+/// `s.split_once("://")`, without linking core's substring searcher for it.
+pub(crate) fn split_scheme(s: &str) -> Option<(&str, &str)> {
+    let at = s.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((s.get(..at)?, s.get(at + 3..)?))
+}
+
 /// Hand-written absolute-URL check (the `url` crate would bloat the wasm): scheme `http` or
 /// `https` (any case), then `://`, a non-empty host (optionally `userinfo@`, an `[IPv6]`
 /// literal, a numeric port up to 65535), and no whitespace or control characters anywhere.
@@ -195,7 +201,7 @@ pub(crate) fn is_http_url(s: &str) -> bool {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    let Some((scheme, rest)) = s.split_once("://") else {
+    let Some((scheme, rest)) = split_scheme(s) else {
         return false;
     };
     if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
@@ -229,7 +235,14 @@ pub(crate) fn is_http_url(s: &str) -> bool {
         };
         // WHATWG's forbidden host code points that survive the checks above (a second `:`
         // means the "port" was not one).
-        if host.is_empty() || host.chars().any(|c| "<>\"\\^`{|}[]%:".contains(c)) {
+        if host.is_empty()
+            || host.chars().any(|c| {
+                matches!(
+                    c,
+                    '<' | '>' | '"' | '\\' | '^' | '`' | '{' | '|' | '}' | '[' | ']' | '%' | ':'
+                )
+            })
+        {
             return false;
         }
         port
