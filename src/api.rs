@@ -119,7 +119,7 @@ fn api_post(endpoints: &Endpoints, path: &str, body: Option<&Value>) -> HttpRequ
     let request = HttpRequest::new("POST", format!("{}{path}", endpoints.api_base))
         .header("User-Agent", user_agent());
     match body {
-        Some(body) => request.body("application/json", body.to_string()),
+        Some(body) => request.body("application/json", crate::json_text(body)),
         None => request,
     }
 }

@@ -166,7 +166,7 @@ fn js_string(value: &Value) -> String {
             (_, _, Some(f)) => js_number(f),
             _ => n.to_string(),
         },
-        other => other.to_string(),
+        other => crate::json_text(other),
     }
 }
 
@@ -334,7 +334,7 @@ impl<'a> Answer<'a> {
                 Some(error @ (Value::Object(_) | Value::Array(_))) => {
                     return match error.get("message").filter(|m| !m.is_null()) {
                         Some(message) => js_string(message),
-                        None => error.to_string(),
+                        None => crate::json_text(error),
                     };
                 }
                 _ => {}

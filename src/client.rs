@@ -104,7 +104,7 @@ fn redact(value: &Value) -> Value {
 /// A body for the log: JSON redacted by key, forms redacted by field, anything else by length.
 fn loggable_body(body: &str) -> String {
     if let Ok(value) = serde_json::from_str::<Value>(body) {
-        return redact(&value).to_string();
+        return crate::json_text(&redact(&value));
     }
     if body.contains('=') && !body.contains(' ') {
         return body
@@ -246,7 +246,7 @@ impl<H: Host> Client<H> {
     }
 
     async fn store(&self, key: &str, value: &Value) -> Result<()> {
-        self.host.storage_set(key, &value.to_string()).await
+        self.host.storage_set(key, &crate::json_text(value)).await
     }
 
     async fn load_tokens(&self) -> Result<Option<TokenSet>> {

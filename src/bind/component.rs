@@ -63,7 +63,7 @@ fn wit_error(e: crate::Error) -> wit::Error {
                 message: f.message,
             })
             .collect(),
-        details: e.details.map(|d| d.to_string()),
+        details: e.details.map(|d| crate::json_text(&d)),
     }
 }
 
@@ -78,7 +78,7 @@ fn json(text: &str, argument: &str) -> Result<Value, wit::Error> {
 }
 
 fn out(result: crate::Result<Value>) -> Result<String, wit::Error> {
-    result.map(|v| v.to_string()).map_err(wit_error)
+    result.map(|v| crate::json_text(&v)).map_err(wit_error)
 }
 
 impl wit::Guest for Component {

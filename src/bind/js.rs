@@ -37,7 +37,7 @@ fn to_js(value: &Value) -> JsValue {
         Value::Null => JsValue::NULL,
         Value::Bool(b) => JsValue::from_bool(*b),
         Value::String(s) => JsValue::from_str(s),
-        other => JSON::parse(&other.to_string()).unwrap_or(JsValue::NULL),
+        other => JSON::parse(&crate::json_text(other)).unwrap_or(JsValue::NULL),
     }
 }
 
