@@ -396,7 +396,15 @@ where
     Fut: std::future::Future<Output = crate::Result<Value>> + 'static,
 {
     let client = client.clone();
-    future_to_promise(async move { done(f(client).await) })
+    spawn(Box::pin(async move { f(client).await }))
+}
+
+/// The one instantiation of `future_to_promise` (its task and wrappers are generic: one per
+/// method would cost the wasm ~4 KB).
+fn spawn(
+    future: std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<Value>>>>,
+) -> js_sys::Promise {
+    future_to_promise(async move { done(future.await) })
 }
 
 /// A progress callback from JS (ignored when absent or not a function).
