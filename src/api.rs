@@ -8,7 +8,7 @@ use crate::host::{HttpRequest, HttpResponse};
 use crate::spend_request::Secret;
 use crate::validate::options::Include;
 use crate::validate::spend_request::{CreateSpendRequest, UpdateSpendRequest};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The real Link API (`LINK_API_BASE_URL` overrides it).
 pub const DEFAULT_API_BASE_URL: &str = "https://api.link.com";
@@ -278,7 +278,7 @@ pub fn api_error(operation: Operation, response: &HttpResponse) -> Error {
     } else {
         crate::sanitize::sanitize_json(&body)
     };
-    let mut details = json!({ "status": status, "body": details_body });
+    let mut details = object!({ "status": status, "body": details_body });
 
     if status == 404 && operation == Operation::RetrieveSpendRequest {
         return Error::new(ErrorCode::NotFound, "Spend request not found").with_details(details);
@@ -367,7 +367,7 @@ pub fn read_payment_methods(response: &HttpResponse) -> Result<Value> {
     let list = body
         .get("payment_details")
         .cloned()
-        .unwrap_or_else(|| json!([]));
+        .unwrap_or_else(|| Value::Array(Vec::new()));
     Ok(crate::sanitize::sanitize_json(&list))
 }
 

@@ -12,7 +12,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::spend_request::{Decode, Secret, decode_as_object, decode_root, js_number, record};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The Link CLI's public OAuth client id, which linkpay shares.
 pub const CLIENT_ID: &str = "lwlpk_U7Qy7ThG69STZk";
@@ -78,7 +78,8 @@ impl DeviceCodeRequest {
             }
         }
         if !actions.is_empty() {
-            let source = json!({ "type": "source", "actions": actions });
+            let actions: Vec<Value> = actions.iter().map(|a| Value::from(a.as_str())).collect();
+            let source = object!({ "type": "source", "actions": actions });
             flatten(&mut form, "authorization_details[]", &source);
         }
         for detail in &self.authorization_details {
@@ -353,7 +354,7 @@ impl<'a> Answer<'a> {
             Some(data) => data.clone(),
             None => Value::String(self.raw.to_string()),
         };
-        json!({ "status": self.status, "body": body })
+        object!({ "status": self.status, "body": body })
     }
 
     fn error(&self, code: ErrorCode, message: impl Into<String>) -> Error {
@@ -448,12 +449,12 @@ impl PendingDeviceAuth {
                         .as_ref()
                         .and_then(|d| d.get("scope_eligibility"))
                         .cloned()
-                        .unwrap_or_else(|| json!({}));
+                        .unwrap_or_else(|| object!({}));
                     return Err(Error::new(
                         ErrorCode::AuthorizationDeclined,
                         "Authorization declined: account is not eligible for requested scopes",
                     )
-                    .with_details(json!({ "scope_eligibility": eligibility })));
+                    .with_details(object!({ "scope_eligibility": eligibility })));
                 }
                 _ => {}
             }
@@ -701,6 +702,7 @@ impl TokenSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn heap_sort_sorts() {

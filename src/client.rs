@@ -17,7 +17,7 @@ use crate::spend_request::Secret;
 use crate::spend_request::{NextStep, SpendRequest, Status};
 use crate::validate;
 use crate::validate::options::Include;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Storage key of the session tokens (the reference client's config-file key).
 pub const AUTH_KEY: &str = "auth";
@@ -377,7 +377,7 @@ impl<H: Host> Client<H> {
     /// tokens when it was approved). Denial and expiry clear the pending record and fail.
     pub async fn auth_status(&self) -> Result<Value> {
         if let Some(token) = &self.config.access_token {
-            return Ok(json!({
+            return Ok(object!({
                 "authenticated": true,
                 "access_token": token.preview(),
                 "token_type": "Bearer",
@@ -392,12 +392,12 @@ impl<H: Host> Client<H> {
         }
         Ok(match tokens {
             Some(tokens) => Self::authenticated(&tokens),
-            None => json!({ "authenticated": false }),
+            None => object!({ "authenticated": false }),
         })
     }
 
     fn authenticated(tokens: &TokenSet) -> Value {
-        let mut out = json!({
+        let mut out = object!({
             "authenticated": true,
             "access_token": tokens.access_token.preview(),
             "token_type": tokens.token_type.clone().unwrap_or_else(|| "Bearer".into()),
@@ -443,7 +443,7 @@ impl<H: Host> Client<H> {
                 next_poll_at_ms,
             }) => {
                 self.store(PENDING_KEY, &to_json(&pending)?).await?;
-                Ok(json!({
+                Ok(object!({
                     "authenticated": false,
                     "pending": true,
                     "verification_url": crate::sanitize::for_display(&pending.verification_url),
@@ -526,7 +526,7 @@ impl<H: Host> Client<H> {
         }
         self.host.storage_delete(AUTH_KEY).await?;
         self.host.storage_delete(PENDING_KEY).await?;
-        Ok(json!({ "authenticated": false }))
+        Ok(object!({ "authenticated": false }))
     }
 
     // ---------------------------------------------------------------- API
@@ -759,10 +759,10 @@ impl<H: Host> Client<H> {
         let waited = self
             .wait_for_spend_request(
                 &id,
-                &json!({
+                &object!({
                     "interval": pay.interval,
                     "timeout": pay.timeout,
-                    "include": ["shared_payment_token"],
+                    "include": vec![Value::from("shared_payment_token")],
                 }),
                 on_progress,
             )
@@ -814,7 +814,7 @@ fn approved_spt(spend_request: &Value) -> Result<String> {
                 field("status")
             ),
         )
-        .with_details(json!({ "spend_request": spend_request })));
+        .with_details(object!({ "spend_request": spend_request.clone() })));
     }
     spt_id(spend_request)
         .and_then(Value::as_str)
@@ -843,7 +843,7 @@ fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value 
             }
         }
     }
-    let mut out = json!({
+    let mut out = object!({
         "status": response.status,
         "headers": headers,
         "body": crate::sanitize::for_display(&response.body),

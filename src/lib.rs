@@ -15,6 +15,18 @@
 //! - [`sanitize`]: display-safe text from untrusted strings.
 //! - [`codec`]: the JSON-level API the bindings and the shared test vectors call.
 
+/// `{"key": value, …}` as a JSON object, each value converted with `Value::from`: serde_json's
+/// `json!` serializes every value through `to_value(…).unwrap()`, a generic call (and a panic
+/// path) per value type.
+macro_rules! object {
+    ({ $($key:literal : $value:expr),* $(,)? }) => {{
+        #[allow(unused_mut)]
+        let mut map = serde_json::Map::new();
+        $(map.insert($key.into(), serde_json::Value::from($value));)*
+        serde_json::Value::Object(map)
+    }};
+}
+
 pub mod api;
 pub mod auth;
 pub mod client;

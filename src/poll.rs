@@ -16,7 +16,7 @@
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
 use crate::spend_request::{Decode, decode_as_object, decode_root, js_number, record};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `spend-request retrieve --timeout` default: longer than the server-side approval window.
 pub const SPEND_REQUEST_TIMEOUT_S: f64 = 600.0;
@@ -204,7 +204,7 @@ fn timeout_error(state: &State, reason: &str, why: String) -> Error {
         Some(status) => format!("; current status is {status}"),
         None => String::new(),
     };
-    let mut details = json!({ "reason": reason, "retryable": true });
+    let mut details = object!({ "reason": reason, "retryable": true });
     if let (Some(status), Some(object)) = (&state.status, details.as_object_mut()) {
         object.insert("status".to_string(), Value::String(status.clone()));
     }

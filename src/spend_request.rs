@@ -252,7 +252,7 @@ pub fn transition(status: Status, event: Event) -> Result<Status> {
                 status.as_str()
             ),
         )
-        .with_details(serde_json::json!({
+        .with_details(object!({
             "event": event.as_str(),
             "status": status.as_str(),
             "http_status": http_status,
@@ -653,7 +653,7 @@ pub fn normalize(spend_request: &Value) -> Result<Value> {
     if let Some(object) = out.as_object_mut()
         && let Some(Value::String(id)) = object.get("shared_payment_token")
     {
-        let token = serde_json::json!({ "id": id });
+        let token = object!({ "id": id.clone() });
         object.insert("shared_payment_token".to_string(), token);
     }
     Ok(out)

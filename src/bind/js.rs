@@ -450,11 +450,11 @@ impl WasmClient {
             let options = options
                 .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "options are not JSON"))?;
             Ok(match c.login_start(&options).await? {
-                LoginStart::AlreadyAuthenticated => serde_json::json!({
+                LoginStart::AlreadyAuthenticated => object!({
                     "authenticated": true,
                     "message": "You are already logged in. To switch accounts, run `linkpay auth logout` first.",
                 }),
-                LoginStart::Pending(p) => serde_json::json!({
+                LoginStart::Pending(p) => object!({
                     "authenticated": false,
                     "verification_url": crate::sanitize::for_display(&p.verification_url),
                     "phrase": crate::sanitize::for_display(&p.phrase),
@@ -517,7 +517,7 @@ impl WasmClient {
     /// `include`: an array of `card`, `shared_payment_token`, `link_pay_token`.
     #[wasm_bindgen(js_name = retrieveSpendRequest)]
     pub fn retrieve_spend_request(&self, id: String, include: JsValue) -> js_sys::Promise {
-        let options = serde_json::json!({ "include": from_js(&include).unwrap_or(Value::Null) });
+        let options = object!({ "include": from_js(&include).unwrap_or(Value::Null) });
         run(&self.inner, |c| async move {
             let include = crate::validate::options::validate_retrieve(&options)?.include;
             c.retrieve_spend_request(&id, &include).await
@@ -557,7 +557,7 @@ impl WasmClient {
     ) -> js_sys::Promise {
         let options = from_js(&options).unwrap_or(Value::Null);
         let options = if options.is_null() {
-            serde_json::json!({})
+            object!({})
         } else {
             options
         };

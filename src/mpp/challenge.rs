@@ -713,14 +713,14 @@ pub fn decode_all_results(values: &[String]) -> Vec<Value> {
     results
         .into_iter()
         .map(|r| match r.and_then(|c| c.to_json()) {
-            Ok(challenge) => serde_json::json!({ "ok": true, "challenge": challenge }),
+            Ok(challenge) => object!({ "ok": true, "challenge": challenge }),
             Err(e) => error_entry(&e),
         })
         .collect()
 }
 
 fn error_entry(e: &Error) -> Value {
-    serde_json::json!({ "ok": false, "error": e.to_json() })
+    object!({ "ok": false, "error": e.to_json() })
 }
 
 pub(crate) fn no_payment_challenge() -> Error {

@@ -24,7 +24,7 @@ use super::challenge::{self, Challenge, decode_request, malformed, parse_challen
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::sanitize::{for_display, sanitize_map};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Expiry closer than this (ms) gives an `expiring_soon` warning.
 pub const EXPIRY_WARNING_MS: i64 = 30_000;
@@ -185,7 +185,7 @@ impl StripeChallenge {
             "warnings".into(),
             self.warnings
                 .iter()
-                .map(|w| json!({"code": w.code, "message": for_display(&w.message)}))
+                .map(|w| object!({"code": w.code, "message": for_display(&w.message)}))
                 .collect(),
         );
         m.insert("challenge_index".into(), self.index.into());
@@ -328,6 +328,11 @@ fn realm_matches(realm: &str, host: &str, port: Option<&str>) -> bool {
         && host.as_bytes().get(host.len() - realm.len() - 1) == Some(&b'.')
 }
 
+/// `{index, code, message}` of a challenge `select` skipped.
+fn error_entry(index: usize, e: &Error) -> Value {
+    object!({ "index": index, "code": e.code.as_str(), "message": e.message.clone() })
+}
+
 /// Picks the stripe challenge from parse results (see the module docs for the order).
 pub fn select(
     results: Vec<Result<Challenge>>,
@@ -346,7 +351,7 @@ pub fn select(
         let c = match result {
             Ok(c) => c,
             Err(e) => {
-                skipped.push(json!({"index": index, "code": e.code, "message": e.message}));
+                skipped.push(error_entry(index, &e));
                 first_malformed.get_or_insert(e);
                 continue;
             }
@@ -361,7 +366,7 @@ pub fn select(
                 fallback.get_or_insert(sc);
             }
             Err(e) => {
-                skipped.push(json!({"index": index, "code": e.code, "message": e.message}));
+                skipped.push(error_entry(index, &e));
                 first_invalid.get_or_insert(e);
             }
         }
@@ -375,7 +380,7 @@ pub fn select(
     match first_malformed {
         Some(e) if !any_valid => Err(e),
         _ => Err(Error::new(ErrorCode::MppNoStripeChallenge, NO_STRIPE)
-            .with_details(json!({ "skipped": skipped }))),
+            .with_details(object!({ "skipped": skipped }))),
     }
 }
 
@@ -433,13 +438,13 @@ impl StripePayload {
             StripePayload::Charge {
                 spt,
                 external_id: None,
-            } => json!({ "spt": spt }),
+            } => object!({ "spt": spt.as_str() }),
             StripePayload::Charge {
                 spt,
                 external_id: Some(e),
-            } => json!({ "spt": spt, "externalId": e }),
+            } => object!({ "spt": spt.as_str(), "externalId": e.as_str() }),
             StripePayload::Session { granted_token } => {
-                json!({ "action": "open", "grantedToken": granted_token })
+                object!({ "action": "open", "grantedToken": granted_token.as_str() })
             }
         }
     }
