@@ -371,22 +371,26 @@ impl<'a> Answer<'a> {
     /// Decodes a 2xx body; `INVALID_RESPONSE` with the broken fields otherwise.
     fn decode<T: Decode>(&self, what: &str) -> Result<T> {
         let data = self.data.as_ref().unwrap_or(&Value::Null);
-        decode_root(data, "").map_err(|e| {
-            let problems: Vec<String> = e
-                .field_errors
-                .iter()
-                .map(|f| match f.path.as_str() {
-                    "" => format!("body {}", f.message),
-                    path => format!("{path} {}", f.message),
-                })
-                .collect();
-            Error {
-                code: ErrorCode::InvalidResponse,
-                message: format!("{what} returned an unusable body: {}", problems.join(", ")),
-                field_errors: e.field_errors,
-                details: Some(Box::new(self.details())),
+        decode_root(data, "").map_err(|e| self.unusable(what, e))
+    }
+
+    /// `INVALID_RESPONSE` "<what> returned an unusable body: <path> <message>, …".
+    fn unusable(&self, what: &str, e: Error) -> Error {
+        let mut message = format!("{what} returned an unusable body: ");
+        for (i, f) in e.field_errors.iter().enumerate() {
+            if i > 0 {
+                message.push_str(", ");
             }
-        })
+            message.push_str(if f.path.is_empty() { "body" } else { &f.path });
+            message.push(' ');
+            message.push_str(&f.message);
+        }
+        Error {
+            code: ErrorCode::InvalidResponse,
+            message,
+            field_errors: e.field_errors,
+            details: Some(Box::new(self.details())),
+        }
     }
 }
 

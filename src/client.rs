@@ -107,14 +107,20 @@ fn loggable_body(body: &str) -> String {
         return crate::json_text(&redact(&value));
     }
     if body.contains('=') && !body.contains(' ') {
-        return body
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if SECRET_KEYS.contains(&k) => format!("{k}=<redacted>"),
-                _ => pair.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("&");
+        let mut out = String::new();
+        for (i, pair) in body.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((k, _)) if SECRET_KEYS.contains(&k) => {
+                    out.push_str(k);
+                    out.push_str("=<redacted>");
+                }
+                _ => out.push_str(pair),
+            }
+        }
+        return out;
     }
     format!("<{} bytes>", body.len())
 }

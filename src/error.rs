@@ -28,10 +28,7 @@ macro_rules! error_codes {
 
             /// Parses a wire spelling; unknown strings give `None`.
             pub fn from_wire(s: &str) -> Option<ErrorCode> {
-                match s {
-                    $($wire => Some(ErrorCode::$variant),)*
-                    _ => None,
-                }
+                ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
             }
         }
     };

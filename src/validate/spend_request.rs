@@ -306,40 +306,32 @@ impl Metadata {
 
 /// A validated spend-request create input, defaults applied. Only [`validate_create`] and
 /// [`validate_create_body`] build one, so every value here already passed every rule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CreateSpendRequest {
     /// The wallet payment method (`csmrpd_…`); `None` lets Link pick the default.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_id: Option<String>,
     /// `card` unless asked otherwise.
     pub credential_type: CredentialType,
     /// The MPP merchant's network (from `mpp decode`); SPT only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_id: Option<String>,
     /// Set for Link Pay Token requests.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub execution_method: Option<ExecutionMethod>,
     /// The merchant's `acct_…` (trimmed); Link Pay Token only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_account_id: Option<String>,
     /// Cents, `1..=50000`.
     pub amount: i64,
     /// Lowercase ISO 4217 code.
     pub currency: String,
     /// Shown to the approver; card requests only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_name: Option<String>,
     /// Absolute http(s) URL of the checkout; card requests only.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_url: Option<String>,
     /// Why the agent is buying, shown to the approver (≥ 100 characters).
     pub context: String,
     /// What is bought, in the order given.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// The checkout's totals, in the order given.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<Total>>,
     /// Ask the person to approve now (default true for input, false for a wire body).
     pub request_approval: bool,
@@ -348,13 +340,10 @@ pub struct CreateSpendRequest {
     /// Pre-approved (delegated) creation; never sent, it picks the endpoint.
     pub approve: bool,
     /// A record of an approval the person gave outside Link.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_details: Option<ApprovalDetails>,
     /// The caller's own key/value pairs, merged in the order given.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
     /// Unix seconds, 3 hours to 7 days after `now`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
@@ -363,7 +352,7 @@ impl CreateSpendRequest {
     /// it: `payment_details` for the payment method, `request_approval` and `test` only when
     /// true, `approve` never, absent values omitted.
     pub fn to_wire_body(&self) -> Value {
-        Value::Object(self.wire_map(false))
+        Value::Object(self.wire_map(Shape::Wire))
     }
 
     /// Whether to create through `POST /spend_requests/create_delegated` (pre-approved).
@@ -376,7 +365,8 @@ impl CreateSpendRequest {
         self.execution_method.is_some()
     }
 
-    fn wire_map(&self, explicit_flags: bool) -> Map<String, Value> {
+    fn wire_map(&self, shape: Shape) -> Map<String, Value> {
+        let explicit_flags = shape != Shape::Wire;
         let mut m = Map::new();
         let mut put = |k: &str, v: Option<Value>| {
             if let Some(v) = v {
@@ -384,7 +374,11 @@ impl CreateSpendRequest {
             }
         };
         let s = |v: &Option<String>| v.as_ref().map(|s| Value::String(s.clone()));
-        put("payment_details", s(&self.payment_method_id));
+        let payment_key = match shape {
+            Shape::Input => "payment_method_id",
+            _ => "payment_details",
+        };
+        put(payment_key, s(&self.payment_method_id));
         put(
             "credential_type",
             Some(self.credential_type.as_str().into()),
@@ -414,6 +408,10 @@ impl CreateSpendRequest {
             (explicit_flags || self.test).then_some(self.test.into()),
         );
         put(
+            "approve",
+            (shape == Shape::Input).then_some(self.approve.into()),
+        );
+        put(
             "approval_details",
             self.approval_details
                 .as_ref()
@@ -425,6 +423,25 @@ impl CreateSpendRequest {
         );
         put("expires_at", self.expires_at.map(Value::from));
         m
+    }
+}
+
+/// Which JSON a [`CreateSpendRequest`] becomes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The request body: `payment_details`, `request_approval` and `test` only when true.
+    Wire,
+    /// A validated body for the sandbox: every default spelled out.
+    Body,
+    /// The validated input (its `Serialize`): `payment_method_id`, `approve`, every default.
+    Input,
+}
+
+/// Serialised as the validated input, in field order: optional members only when present,
+/// `request_approval`, `test` and `approve` always.
+impl Serialize for CreateSpendRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.wire_map(Shape::Input).serialize(s)
     }
 }
 
@@ -445,37 +462,29 @@ pub struct CreateSpendRequestBody(pub CreateSpendRequest);
 
 impl Serialize for CreateSpendRequestBody {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.wire_map(true).serialize(s)
+        self.0.wire_map(Shape::Body).serialize(s)
     }
 }
 
 /// A validated spend-request update: only the fields given.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateSpendRequest {
     /// Switch the payment method (sent as `payment_details`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_id: Option<String>,
     /// Cents, `1..=50000`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Absolute http(s) URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_url: Option<String>,
     /// Sent as `profile_id` (trimmed); the reference client passes it through unchecked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,
     /// Sent as `merchant_id` (trimmed); likewise passed through.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_id: Option<String>,
     /// Lowercase ISO 4217 code.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Replacement line items.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line_items: Option<Vec<LineItem>>,
     /// Replacement totals.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Vec<Total>>,
 }
 
@@ -483,10 +492,15 @@ impl UpdateSpendRequest {
     /// The JSON body of `POST /spend_requests/{id}`: only the given fields, with
     /// `payment_method_id` sent as `payment_details`.
     pub fn to_wire_body(&self) -> Value {
+        Value::Object(self.map("payment_details"))
+    }
+
+    /// The given fields in order, the payment method under `payment_key`.
+    fn map(&self, payment_key: &str) -> Map<String, Value> {
         let mut m = Map::new();
         let s = |v: &Option<String>| v.as_ref().map(|s| Value::String(s.clone()));
         let fields = [
-            ("payment_details", s(&self.payment_method_id)),
+            (payment_key, s(&self.payment_method_id)),
             ("amount", self.amount.map(Value::from)),
             ("merchant_url", s(&self.merchant_url)),
             ("profile_id", s(&self.profile_id)),
@@ -503,7 +517,14 @@ impl UpdateSpendRequest {
                 m.insert(k.to_string(), v);
             }
         }
-        Value::Object(m)
+        m
+    }
+}
+
+/// Serialised as the validated input: the given fields only, in field order.
+impl Serialize for UpdateSpendRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.map("payment_method_id").serialize(s)
     }
 }
 
