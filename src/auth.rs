@@ -10,8 +10,9 @@
 //! as RFC 8628 §3.5 asks, instead of being treated like `authorization_pending`.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::spend_request::{Decode, Secret, decode_as_object, decode_root, js_number, record};
-use serde::Serialize;
+use crate::spend_request::{
+    Decode, Secret, ToJson, decode_as_object, decode_root, js_number, record, serialize_as_json,
+};
 use serde_json::Value;
 
 /// The Link CLI's public OAuth client id, which linkpay shares.
@@ -475,8 +476,7 @@ fn device_code_expired() -> Error {
 }
 
 /// Where a device authorization stands after one poll.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum LoginState {
     /// Not approved yet: store `pending` (its interval may have grown) and poll again at
     /// `next_poll_at_ms` (give it to the poll as `poll::State::not_before_ms`, so that a
@@ -494,6 +494,27 @@ pub enum LoginState {
         tokens: TokenSet,
     },
 }
+
+impl ToJson for LoginState {
+    fn to_json(&self) -> Value {
+        match self {
+            LoginState::Pending {
+                pending,
+                next_poll_at_ms,
+            } => object!({
+                "state": "pending",
+                "pending": pending.to_json(),
+                "next_poll_at_ms": *next_poll_at_ms,
+            }),
+            LoginState::Authenticated { tokens } => object!({
+                "state": "authenticated",
+                "tokens": tokens.to_json(),
+            }),
+        }
+    }
+}
+
+serialize_as_json!(LoginState);
 
 /// Starts the device flow from the `/device/code` answer: the record to store and show
 /// (`verification_url`, `phrase`). `API_ERROR` `"Device auth initiation failed (<status>): …"`

@@ -137,8 +137,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))
+fn to_json<T: crate::spend_request::ToJson>(value: &T) -> Result<Value> {
+    Ok(value.to_json())
 }
 
 fn not_authenticated() -> Error {

@@ -6,13 +6,13 @@
 //! here are the JS names in snake_case (`validate_create_spend_request` ↔
 //! `validateCreateSpendRequest` ↔ WIT `validate-create-spend-request`).
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
+use crate::spend_request::ToJson;
 use crate::{auth, mpp, poll, sanitize, spend_request, validate};
-use serde::Serialize;
 use serde_json::Value;
 
-fn to_json<T: Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))
+fn to_json<T: ToJson>(value: &T) -> Result<Value> {
+    Ok(value.to_json())
 }
 
 /// Validates and normalises a spend-request create input (snake_case, `payment_method_id`).

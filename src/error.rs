@@ -3,6 +3,7 @@
 //! Codes are API: they are added, never renamed. Where the reference Link CLI has a code we use
 //! its spelling (`VALIDATION_ERROR`, `spend_request_rate_limited`, …); the rest are ours.
 
+use crate::spend_request::{ToJson, serialize_as_json};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -113,7 +114,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 }
 
 /// One broken rule: where (`line_items[0].quantity`) and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct FieldError {
     pub path: String,
     pub message: String,
@@ -129,7 +130,7 @@ impl FieldError {
 }
 
 /// The error of every fallible function in the core.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Error {
     pub code: ErrorCode,
@@ -184,9 +185,32 @@ impl Error {
 
     /// The JSON shape the CLI and MCP print: `{code, message, fieldErrors?, details?}`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        let mut map = serde_json::Map::new();
+        map.insert("code".into(), self.code.as_str().into());
+        map.insert("message".into(), self.message.clone().into());
+        if !self.field_errors.is_empty() {
+            map.insert("fieldErrors".into(), self.field_errors.to_json());
+        }
+        if let Some(details) = &self.details {
+            map.insert("details".into(), (**details).clone());
+        }
+        serde_json::Value::Object(map)
     }
 }
+
+impl ToJson for FieldError {
+    fn to_json(&self) -> serde_json::Value {
+        object!({ "path": self.path.clone(), "message": self.message.clone() })
+    }
+}
+
+impl ToJson for Error {
+    fn to_json(&self) -> serde_json::Value {
+        Error::to_json(self)
+    }
+}
+
+serialize_as_json!(FieldError, Error);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

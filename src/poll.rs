@@ -14,8 +14,9 @@
 //! Printing intermediate values only when they change is the driver's job.
 
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
-use crate::spend_request::{Decode, decode_as_object, decode_root, js_number, record};
-use serde::Serialize;
+use crate::spend_request::{
+    Decode, ToJson, decode_as_object, decode_root, js_number, record, serialize_as_json,
+};
 use serde_json::Value;
 
 /// `spend-request retrieve --timeout` default: longer than the server-side approval window.
@@ -168,8 +169,7 @@ impl State {
 }
 
 /// Why a poll stopped without error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
     /// The value is terminal.
     Terminal,
@@ -179,8 +179,7 @@ pub enum StopReason {
 
 /// The outcome of [`Policy::decide`]: `{action: "stop", reason, state}` or
 /// `{action: "wait", until_ms, state}`, `state` being what to pass next time.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
     /// The poll is over; the fetched value is the result.
     Stop {
@@ -197,6 +196,34 @@ pub enum Decision {
         state: State,
     },
 }
+
+impl ToJson for StopReason {
+    fn to_json(&self) -> Value {
+        Value::from(match self {
+            StopReason::Terminal => "terminal",
+            StopReason::SingleShot => "single_shot",
+        })
+    }
+}
+
+impl ToJson for Decision {
+    fn to_json(&self) -> Value {
+        match self {
+            Decision::Stop { reason, state } => object!({
+                "action": "stop",
+                "reason": reason.to_json(),
+                "state": state.to_json(),
+            }),
+            Decision::Wait { until_ms, state } => object!({
+                "action": "wait",
+                "until_ms": *until_ms,
+                "state": state.to_json(),
+            }),
+        }
+    }
+}
+
+serialize_as_json!(StopReason, Decision);
 
 fn timeout_error(state: &State, reason: &str, why: String) -> Error {
     let subject = state.subject.as_deref().unwrap_or("the request");

@@ -24,11 +24,13 @@
 pub(crate) mod record;
 
 use record::Kind;
-pub(crate) use record::{Decode, check_root, decode_as_object, decode_root, js_number, record};
+pub(crate) use record::{
+    Decode, ToJson, check_root, decode_as_object, decode_root, js_number, record, serialize_as_json,
+};
 pub use record::{Secret, Timestamp};
 
 use crate::error::{Error, ErrorCode, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// How often an agent is told to poll a spend request (`--interval 2`).
@@ -37,7 +39,7 @@ pub const RETRIEVE_INTERVAL_S: u32 = 2;
 pub const RETRIEVE_MAX_ATTEMPTS: u32 = 300;
 
 /// The status of a spend request, as the Link API spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Drafted by the agent; may still be updated.
@@ -111,6 +113,12 @@ impl Status {
     }
 }
 
+impl ToJson for Status {
+    fn to_json(&self) -> Value {
+        Value::from(self.as_str())
+    }
+}
+
 impl Decode for Status {
     const KIND: Kind = Kind::Status;
     fn take(value: Option<&Value>) -> Self {
@@ -124,7 +132,7 @@ impl Decode for Status {
 
 /// Something that happens to a spend request: the person, the agent, the clock or the
 /// payment network acting on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// The agent asks the person to approve (`POST …/request_approval`).
@@ -505,7 +513,7 @@ impl SpendRequest {
 }
 
 /// A follow-up command for an agent (the reference's `_next`): run `command` until `until`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hint {
     /// The command line, without the program name.
     pub command: String,
@@ -524,25 +532,19 @@ pub fn retrieve_hint(id: &str, status: Status) -> Hint {
 }
 
 /// The action a `requires_action` request waits for, flattened for display.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RequiredAction {
-    /// `next_action.type`: `three_d_secure`, `identity_verification`, ….
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    /// `next_action.type` (JSON `type`): `three_d_secure`, `identity_verification`, ….
     pub kind: Option<String>,
     /// `next_action.resolution`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     /// What to tell the person (server text: sanitise before display).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_message: Option<String>,
     /// Where the person completes the action.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_url: Option<String>,
     /// When the action stops being possible.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
     /// `requires_action.failure_code`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<String>,
     /// The request resumes by itself once the action is done: keep polling.
     pub auto_resume: bool,
@@ -553,7 +555,7 @@ pub struct RequiredAction {
 /// `instruction` and `_next` are exactly what the reference client merges into a
 /// `requires_action` spend request for an agent (`{...spend_request, instruction, _next}`);
 /// they are absent for every other status, whose hints depend on the command that ran.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NextStep {
     /// The spend request's id.
     pub id: String,
@@ -562,15 +564,54 @@ pub struct NextStep {
     /// Stop polling: nothing more will happen without the person or the agent acting.
     pub terminal: bool,
     /// Present exactly when `status` is `requires_action`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_action: Option<RequiredAction>,
     /// The agent instruction for `requires_action`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
-    /// The poll hint for an `auto_resume` `requires_action`.
-    #[serde(rename = "_next", skip_serializing_if = "Option::is_none")]
+    /// The poll hint for an `auto_resume` `requires_action` (JSON `_next`).
     pub next: Option<Hint>,
 }
+
+/// Inserts `key: value` when the value is present.
+fn put<T: ToJson>(map: &mut Map<String, Value>, key: &str, value: &Option<T>) {
+    if let Some(value) = value {
+        map.insert(key.to_string(), value.to_json());
+    }
+}
+
+impl ToJson for Hint {
+    fn to_json(&self) -> Value {
+        object!({ "command": self.command.clone(), "until": self.until.clone() })
+    }
+}
+
+impl ToJson for RequiredAction {
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        put(&mut map, "type", &self.kind);
+        put(&mut map, "resolution", &self.resolution);
+        put(&mut map, "display_message", &self.display_message);
+        put(&mut map, "action_url", &self.action_url);
+        put(&mut map, "expires_at", &self.expires_at);
+        put(&mut map, "failure_code", &self.failure_code);
+        map.insert("auto_resume".into(), Value::Bool(self.auto_resume));
+        Value::Object(map)
+    }
+}
+
+impl ToJson for NextStep {
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("id".into(), self.id.to_json());
+        map.insert("status".into(), self.status.to_json());
+        map.insert("terminal".into(), Value::Bool(self.terminal));
+        put(&mut map, "requires_action", &self.requires_action);
+        put(&mut map, "instruction", &self.instruction);
+        put(&mut map, "_next", &self.next);
+        Value::Object(map)
+    }
+}
+
+serialize_as_json!(Status, Hint, RequiredAction, NextStep);
 
 impl NextStep {
     /// The next step for a decoded spend request.

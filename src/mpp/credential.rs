@@ -29,6 +29,12 @@ pub struct CredentialHeaderValue {
     pub value: String,
 }
 
+impl crate::spend_request::ToJson for CredentialHeaderValue {
+    fn to_json(&self) -> Value {
+        object!({ "header": self.header, "value": self.value.clone() })
+    }
+}
+
 /// A decoded credential (server side).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Credential {

@@ -193,6 +193,12 @@ impl StripeChallenge {
     }
 }
 
+impl crate::spend_request::ToJson for StripeChallenge {
+    fn to_json(&self) -> Value {
+        StripeChallenge::to_json(self)
+    }
+}
+
 impl Serialize for StripeChallenge {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         self.to_json().serialize(s)

@@ -7,7 +7,6 @@
 //! reports every wrong member.
 
 use crate::error::{Error, FieldErrors, Result};
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -42,8 +41,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
     }
 }
@@ -345,18 +344,113 @@ impl<T: Decode> Decode for Vec<T> {
     }
 }
 
+/// A value written out as JSON, member by member. The crate's `Serialize` impls delegate to it
+/// ([`serialize_as_json!`]) and the codec calls it directly: derived `Serialize` impls run
+/// through `serde_json::to_value` cost the wasm artifacts ~15 KB of serializer plumbing.
+pub(crate) trait ToJson {
+    fn to_json(&self) -> Value;
+}
+
+/// Implements `Serialize` through [`ToJson`], so the two can never disagree.
+macro_rules! serialize_as_json {
+    ($($name:ty),* $(,)?) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> core::result::Result<S::Ok, S::Error> {
+                serde::Serialize::serialize(
+                    &crate::spend_request::record::ToJson::to_json(self),
+                    s,
+                )
+            }
+        }
+    )*};
+}
+pub(crate) use serialize_as_json;
+
+impl ToJson for Value {
+    fn to_json(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl ToJson for Secret {
+    fn to_json(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl ToJson for i64 {
+    fn to_json(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ToJson for u32 {
+    fn to_json(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ToJson for u64 {
+    fn to_json(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ToJson for Map<String, Value> {
+    fn to_json(&self) -> Value {
+        Value::Object(self.clone())
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ToJson::to_json)
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> Value {
+        Value::Array(self.iter().map(ToJson::to_json).collect())
+    }
+}
+
 /// A point in time as the API sends it: unix seconds, or an ISO 8601 string.
 ///
 /// The reference's types and its skill file disagree on `valid_until` (string vs unix), so every
 /// timestamp member accepts both and serialises back the way it came.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timestamp {
     /// Unix seconds.
     Unix(i64),
     /// A date string, kept verbatim.
     Text(String),
 }
+
+impl ToJson for Timestamp {
+    fn to_json(&self) -> Value {
+        match self {
+            Timestamp::Unix(n) => Value::from(*n),
+            Timestamp::Text(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+serialize_as_json!(Timestamp);
 
 impl Decode for Timestamp {
     const KIND: Kind = Kind::Timestamp;
@@ -377,9 +471,9 @@ pub(crate) fn extra(object: &Map<String, Value>, members: &[Member]) -> Map<Stri
         .collect()
 }
 
-/// Declares a JSON record: the struct, its `Serialize` (absent optionals omitted, `extra`
-/// flattened back), its member table and builder (see [`Decode`]) and `Deserialize` via
-/// [`Decode`].
+/// Declares a JSON record: the struct, its [`ToJson`] and `Serialize` (absent optionals
+/// omitted, `extra` members appended), its member table and builder (see [`Decode`]) and
+/// `Deserialize` via [`Decode`].
 ///
 /// A member may name its JSON key in brackets when it differs: `pub kind ["type"]: String`.
 macro_rules! record {
@@ -395,18 +489,36 @@ macro_rules! record {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, serde::Serialize)]
+        #[derive(Clone, PartialEq)]
         $vis struct $name {
             $(
                 $(#[$fmeta])*
-                $(#[serde(rename = $key)])?
-                #[serde(skip_serializing_if = "crate::spend_request::record::Decode::is_absent")]
                 pub $field: $ty,
             )*
             /// Members this version does not know, kept so that a round trip loses nothing.
-            #[serde(flatten)]
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
+
+        impl crate::spend_request::record::ToJson for $name {
+            fn to_json(&self) -> serde_json::Value {
+                use crate::spend_request::record::{Decode, ToJson};
+                let mut map = serde_json::Map::new();
+                $(
+                    if !Decode::is_absent(&self.$field) {
+                        map.insert(
+                            record!(@key $field $($key)?).into(),
+                            ToJson::to_json(&self.$field),
+                        );
+                    }
+                )*
+                for (k, v) in &self.extra {
+                    map.insert(k.clone(), v.clone());
+                }
+                serde_json::Value::Object(map)
+            }
+        }
+
+        crate::spend_request::record::serialize_as_json!($name);
 
         impl $name {
             /// The members, in declaration order (the order errors are reported in).

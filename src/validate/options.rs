@@ -4,7 +4,7 @@ use super::{
     MAX_SAFE_INTEGER, coerce_number, field, finish, index_path, int_in, unknown_key_message,
 };
 use crate::error::{FieldErrors, Result};
-use serde::{Serialize, Serializer};
+use crate::spend_request::{ToJson, serialize_as_json};
 use serde_json::{Map, Value};
 
 /// Keys of the retrieve/poll options.
@@ -43,20 +43,19 @@ impl Seconds {
     }
 }
 
-impl Serialize for Seconds {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+impl ToJson for Seconds {
+    fn to_json(&self) -> Value {
         let f = self.0;
         if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
-            s.serialize_i64(f as i64)
+            Value::from(f as i64)
         } else {
-            s.serialize_f64(f)
+            Value::from(f)
         }
     }
 }
 
 /// Something `spend-request retrieve` can ask the API to include.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Include {
     /// The card's number, CVC and billing address (after approval).
     Card,
@@ -87,7 +86,7 @@ impl Include {
 }
 
 /// Validated retrieve/poll options, defaults applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RetrieveOptions {
     /// Seconds between polls; 0 means a single fetch.
@@ -117,8 +116,7 @@ impl RetrieveOptions {
 }
 
 /// A financial-insight action a login may request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceAction {
     /// `balances list`.
     ReadBalances,
@@ -153,19 +151,65 @@ impl SourceAction {
 }
 
 /// Validated login options, defaults applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LoginOptions {
     /// Trimmed; shown on the consent screen.
     pub client_name: String,
-    /// Whitespace collapsed to single spaces.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Whitespace collapsed to single spaces (omitted from JSON when `None`).
     pub scope: Option<String>,
     /// Deduplicated, in the order first given.
     pub source_actions: Vec<SourceAction>,
     /// RFC 9396 authorization details, parsed.
     pub authorization_details: Vec<Value>,
 }
+
+impl ToJson for Include {
+    fn to_json(&self) -> Value {
+        Value::from(self.as_str())
+    }
+}
+
+impl ToJson for SourceAction {
+    fn to_json(&self) -> Value {
+        Value::from(self.as_str())
+    }
+}
+
+impl ToJson for RetrieveOptions {
+    fn to_json(&self) -> Value {
+        object!({
+            "interval": self.interval.to_json(),
+            "max_attempts": self.max_attempts,
+            "timeout": self.timeout.to_json(),
+            "include": self.include.to_json(),
+        })
+    }
+}
+
+impl ToJson for LoginOptions {
+    fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("client_name".into(), self.client_name.clone().into());
+        if let Some(scope) = &self.scope {
+            map.insert("scope".into(), scope.clone().into());
+        }
+        map.insert("source_actions".into(), self.source_actions.to_json());
+        map.insert(
+            "authorization_details".into(),
+            Value::Array(self.authorization_details.clone()),
+        );
+        Value::Object(map)
+    }
+}
+
+serialize_as_json!(
+    Seconds,
+    Include,
+    SourceAction,
+    RetrieveOptions,
+    LoginOptions
+);
 
 /// Validates retrieve/poll options: `interval` ≥ 0 s (default 0), `max_attempts` ≥ 0 (default
 /// 0, unlimited), `timeout` > 0 s (default 600), `include` from [`INCLUDE_VALUES`] as an array

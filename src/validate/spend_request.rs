@@ -13,7 +13,8 @@ use super::{
     non_blank, one_of, string, trimmed_id, unknown_key_message,
 };
 use crate::error::{FieldErrors, Result};
-use serde::{Serialize, Serializer};
+use crate::spend_request::{ToJson, serialize_as_json};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The largest amount, in cents, of one spend request: the documented $500 limit.
@@ -437,11 +438,11 @@ enum Shape {
     Input,
 }
 
-/// Serialised as the validated input, in field order: optional members only when present,
+/// JSON of the validated input, in field order: optional members only when present,
 /// `request_approval`, `test` and `approve` always.
-impl Serialize for CreateSpendRequest {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.wire_map(Shape::Input).serialize(s)
+impl ToJson for CreateSpendRequest {
+    fn to_json(&self) -> Value {
+        Value::Object(self.wire_map(Shape::Input))
     }
 }
 
@@ -460,9 +461,9 @@ fn objects<T>(items: &[T], map: impl Fn(&T) -> &Map<String, Value>) -> Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreateSpendRequestBody(pub CreateSpendRequest);
 
-impl Serialize for CreateSpendRequestBody {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.wire_map(Shape::Body).serialize(s)
+impl ToJson for CreateSpendRequestBody {
+    fn to_json(&self) -> Value {
+        Value::Object(self.0.wire_map(Shape::Body))
     }
 }
 
@@ -521,12 +522,18 @@ impl UpdateSpendRequest {
     }
 }
 
-/// Serialised as the validated input: the given fields only, in field order.
-impl Serialize for UpdateSpendRequest {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.map("payment_method_id").serialize(s)
+/// JSON of the validated input: the given fields only, in field order.
+impl ToJson for UpdateSpendRequest {
+    fn to_json(&self) -> Value {
+        Value::Object(self.map("payment_method_id"))
     }
 }
+
+serialize_as_json!(
+    CreateSpendRequest,
+    CreateSpendRequestBody,
+    UpdateSpendRequest
+);
 
 /// The vocabulary the create rules read: the caller's input or the API's wire body.
 #[derive(Clone, Copy, PartialEq, Eq)]
