@@ -14,7 +14,7 @@ use crate::host::{Host, HttpRequest, HttpResponse};
 use crate::mpp;
 use crate::poll::{self, Decision, Policy};
 use crate::spend_request::Secret;
-use crate::spend_request::{NextStep, SpendRequest, Status};
+use crate::spend_request::Status;
 use crate::validate;
 use crate::validate::options::Include;
 use serde_json::{Map, Value};
@@ -621,12 +621,12 @@ impl<H: Host> Client<H> {
         let mut last: Option<Value> = None;
         loop {
             let value = self.retrieve_spend_request(&id, &options.include).await?;
-            let step = NextStep::of(&SpendRequest::decode(&value).map_err(|e| {
+            let step = crate::spend_request::next_action(&value).map_err(|e| {
                 Error::new(
                     ErrorCode::InvalidResponse,
                     format!("Unexpected spend request: {}", e.message),
                 )
-            })?);
+            })?;
             state.status = Some(step.status.as_str().to_string());
             match policy.decide(&state, self.host.now_ms(), step.terminal)? {
                 Decision::Stop { .. } => return Ok(value),

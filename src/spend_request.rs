@@ -616,27 +616,41 @@ serialize_as_json!(Status, Hint, RequiredAction, NextStep);
 impl NextStep {
     /// The next step for a decoded spend request.
     pub fn of(spend_request: &SpendRequest) -> NextStep {
-        let terminal = spend_request.is_terminal_for_polling();
+        NextStep::read(&spend_request.to_json())
+    }
+
+    /// The next step for a spend request that passed the [`SpendRequest`] check, read from its
+    /// JSON: the few members it needs, without building the whole typed model.
+    fn read(spend_request: &Value) -> NextStep {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let status = Status::take(spend_request.get("status"));
+        let requires = spend_request
+            .get("status_details")
+            .and_then(|d| d.get("requires_action"));
+        let next_action = requires.and_then(|r| r.get("next_action"));
+        let member = |key: &str| text(next_action.and_then(|a| a.get(key)));
+        let auto_resume = member("resolution").as_deref() == Some("auto_resume");
         let mut step = NextStep {
-            id: spend_request.id.clone(),
-            status: spend_request.status,
-            terminal,
+            id: text(spend_request.get("id")).unwrap_or_default(),
+            status,
+            // `is_terminal_for_polling`, on the JSON.
+            terminal: match status {
+                Status::Created | Status::PendingApproval => false,
+                Status::RequiresAction => !auto_resume,
+                _ => true,
+            },
             requires_action: None,
             instruction: None,
             next: None,
         };
-        if spend_request.status != Status::RequiresAction {
+        if status != Status::RequiresAction {
             return step;
         }
-        let next_action = spend_request.next_action();
-        let failure_code = spend_request
-            .status_details
-            .as_ref()
-            .and_then(|d| d.requires_action.as_ref())
-            .and_then(|r| r.failure_code.clone());
-        let auto_resume = next_action.is_some_and(NextAction::is_auto_resume);
-        let action_url = next_action.and_then(|a| a.action_url.clone());
-        let id = &spend_request.id;
+        let failure_code = text(requires.and_then(|r| r.get("failure_code")));
+        let action_url = member("action_url");
+        let kind = member("type");
+        let display_message = member("display_message");
+        let id = &step.id;
         if auto_resume {
             let hint = retrieve_hint(id, Status::RequiresAction);
             let present = match &action_url {
@@ -649,11 +663,9 @@ impl NextStep {
             ));
             step.next = Some(hint);
         } else {
-            let kind = next_action
-                .and_then(|a| a.kind.as_deref())
-                .unwrap_or("unknown");
+            let kind = kind.as_deref().unwrap_or("unknown");
             let mut text = format!("The spend request requires action ({kind})");
-            match next_action.and_then(|a| a.display_message.as_deref()) {
+            match display_message.as_deref() {
                 Some(message) => {
                     text.push_str(": ");
                     text.push_str(message);
@@ -668,11 +680,14 @@ impl NextStep {
             step.instruction = Some(text);
         }
         step.requires_action = Some(RequiredAction {
-            kind: next_action.and_then(|a| a.kind.clone()),
-            resolution: next_action.and_then(|a| a.resolution.clone()),
-            display_message: next_action.and_then(|a| a.display_message.clone()),
+            kind,
+            resolution: member("resolution"),
+            display_message,
             action_url,
-            expires_at: next_action.and_then(|a| a.expires_at.clone()),
+            expires_at: next_action
+                .and_then(|a| a.get("expires_at"))
+                .filter(|v| !v.is_null())
+                .map(|v| Timestamp::take(Some(v))),
             failure_code,
             auto_resume,
         });
@@ -682,7 +697,8 @@ impl NextStep {
 
 /// Tells a poller what to do with a spend request it just fetched (see [`NextStep`]).
 pub fn next_action(spend_request: &Value) -> Result<NextStep> {
-    Ok(NextStep::of(&SpendRequest::decode(spend_request)?))
+    check_root::<SpendRequest>(spend_request, "")?;
+    Ok(NextStep::read(spend_request))
 }
 
 /// Checks a spend request from the API and normalises it: a string `shared_payment_token`
