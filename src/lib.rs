@@ -34,6 +34,7 @@ pub mod codec;
 mod decimal;
 pub mod error;
 pub mod host;
+mod json;
 pub mod mpp;
 pub mod poll;
 pub mod sanitize;
@@ -45,11 +46,8 @@ mod bind;
 
 pub use error::{Error, ErrorCode, FieldError, Result};
 
-/// Compact JSON text of a value: what `value.to_string()` gives, through the one serializer
-/// the crate links (`Display` for `Value` also links a pretty printer, for `{:#}`).
-pub(crate) fn json_text(value: &serde_json::Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
+/// Compact JSON text of a value (`serde_json::to_string`), written without serde's serializer.
+pub(crate) use json::text as json_text;
 
 /// The crate version, shared by Cargo.toml, npm/package.json and the WIT package.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -111,8 +111,7 @@ pub fn build_credential(
     if let Some(s) = source {
         m.insert("source".into(), s.into());
     }
-    let text = serde_json::to_string(&Value::Object(m))
-        .map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))?;
+    let text = crate::json_text(&Value::Object(m));
     Ok(CredentialHeaderValue {
         header: header.as_str(),
         value: format!("Payment {}", b64::encode(text.as_bytes())),

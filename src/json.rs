@@ -1,0 +1,129 @@
+//! Compact JSON text of a `Value`, byte for byte what `serde_json::to_string` writes, without
+//! serde's serializer: the crate only ever writes `Value`s as text (results, request bodies,
+//! stored records, MPP tokens), and the generic serializer stack cost the wasm ~2 KB for that.
+
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// `serde_json::to_string(value)`.
+pub(crate) fn text(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // serde_json's Display of a number is its serializer's digits (itoa, zmij).
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_value(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and
+/// `\u00xx` (lower-case hex) for the other control characters; everything else as is.
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = u32::from(c) as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[b >> 4]));
+                out.push(char::from(HEX[b & 15]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn same(value: &Value) {
+        assert_eq!(
+            text(value),
+            serde_json::to_string(value).unwrap(),
+            "{value:?}"
+        );
+    }
+
+    #[test]
+    fn matches_serde_json() {
+        let all_controls: String = (0u8..0x20).map(char::from).collect();
+        for v in [
+            json!(null),
+            json!(true),
+            json!([]),
+            json!({}),
+            json!({"a": [1, -2, 1.5, 1e300, 5e-324, -0.0, u64::MAX, i64::MIN, 0.1, 1e21, 1e-7]}),
+            json!({"s": all_controls, "q": "\"\\/\u{7f}é€😀", "": {"nested": [null, false, "x"]}}),
+            json!({"b": 1, "a": 2}),
+        ] {
+            same(&v);
+        }
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn matches_serde_json_on_any_value(value in arb_json()) {
+            same(&value);
+        }
+    }
+}
