@@ -739,18 +739,21 @@ impl<H: Host> Client<H> {
             }
         };
         let amount = pay.amount.unwrap_or(stripe.amount);
-        let mut input = Map::new();
-        input.insert("payment_method_id".into(), payment_method_id.into());
-        input.insert("credential_type".into(), "shared_payment_token".into());
-        input.insert("network_id".into(), stripe.network_id.clone().into());
-        input.insert("amount".into(), amount.into());
-        input.insert("currency".into(), stripe.currency.clone().into());
-        input.insert("context".into(), context.clone().into());
-        input.insert("request_approval".into(), true.into());
-        if pay.test {
-            input.insert("test".into(), true.into());
+        let mut input = object!({
+            "payment_method_id": payment_method_id,
+            "credential_type": "shared_payment_token",
+            "network_id": stripe.network_id.clone(),
+            "amount": amount,
+            "currency": stripe.currency.clone(),
+            "context": context.clone(),
+            "request_approval": true,
+        });
+        if pay.test
+            && let Some(map) = input.as_object_mut()
+        {
+            crate::json::insert(map, "test", Value::Bool(true));
         }
-        let created = self.create_spend_request(&Value::Object(input)).await?;
+        let created = self.create_spend_request(&input).await?;
         on_progress(&created);
         let id = created
             .get("id")

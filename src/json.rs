@@ -5,6 +5,13 @@
 use serde_json::Value;
 use std::fmt::Write as _;
 
+/// `map.insert(key.to_string(), value)`, out of line: inlined, each of the many object members
+/// built in code would carry its own key allocation and the drop of the replaced value.
+#[inline(never)]
+pub(crate) fn insert(map: &mut serde_json::Map<String, Value>, key: &str, value: Value) {
+    map.insert(key.to_string(), value);
+}
+
 /// `serde_json::to_string(value)`.
 pub(crate) fn text(value: &Value) -> String {
     let mut out = String::new();

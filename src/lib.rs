@@ -22,7 +22,7 @@ macro_rules! object {
     ({ $($key:literal : $value:expr),* $(,)? }) => {{
         #[allow(unused_mut)]
         let mut map = serde_json::Map::new();
-        $(map.insert($key.into(), serde_json::Value::from($value));)*
+        $(crate::json::insert(&mut map, $key, serde_json::Value::from($value));)*
         serde_json::Value::Object(map)
     }};
 }
