@@ -49,5 +49,17 @@ pub use error::{Error, ErrorCode, FieldError, Result};
 /// Compact JSON text of a value (`serde_json::to_string`), written without serde's serializer.
 pub(crate) use json::text as json_text;
 
+/// The npm module's allocator: talc instead of std's dlmalloc, 7 KB smaller (about 3 KB of the
+/// gzipped module) and faster. wasm32-unknown-unknown without atomics is single-threaded,
+/// which is what this talc configuration requires. Realloc is alloc-copy-free (no in-place
+/// growth), which keeps it small.
+#[cfg(all(
+    target_family = "wasm",
+    target_os = "unknown",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The crate version, shared by Cargo.toml, npm/package.json and the WIT package.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
