@@ -126,3 +126,96 @@ pub fn parse_receipt(value: &str) -> Result<Value> {
 pub fn sanitize_for_display(text: &str) -> String {
     sanitize::for_display(text)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox/server side (append-only): what the local sandbox (`npm/src/sandbox`) needs to answer
+// exactly like the Link API, with the core's own rules and messages.
+// ---------------------------------------------------------------------------------------------
+
+/// The OAuth client id the Link auth server accepts from linkpay and the reference client.
+pub fn auth_client_id() -> &'static str {
+    auth::CLIENT_ID
+}
+
+/// Validates the wire body of `POST /spend_requests/{id}` (the payment method is
+/// `payment_details`, as the client sends it) with the update rules, and returns the normalised
+/// wire body. Field paths and messages use the wire names; `payment_method_id` is not a wire key.
+pub fn validate_update_spend_request_body(body: &Value) -> Result<Value> {
+    const WIRE_KEY: &str = "payment_details";
+    const INPUT_KEY: &str = "payment_method_id";
+    let Some(object) = body.as_object() else {
+        return validate_update_spend_request(body);
+    };
+    let mut input = serde_json::Map::new();
+    let mut stray_input_key = false;
+    for (key, value) in object {
+        match key.as_str() {
+            WIRE_KEY => {
+                input.insert(INPUT_KEY.to_string(), value.clone());
+            }
+            INPUT_KEY => stray_input_key = true,
+            _ => {
+                input.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let mut field_errors = match validate::spend_request::validate_update(&Value::Object(input)) {
+        Ok(update) if !stray_input_key => return Ok(update.to_wire_body()),
+        Ok(_) => Vec::new(),
+        Err(e) if e.code == ErrorCode::ValidationError => e.field_errors,
+        Err(e) => return Err(e),
+    };
+    for f in &mut field_errors {
+        if f.path == INPUT_KEY || f.path.starts_with("payment_method_id.") {
+            f.path = f.path.replacen(INPUT_KEY, WIRE_KEY, 1);
+        }
+        f.message = f.message.replace(INPUT_KEY, WIRE_KEY);
+    }
+    if stray_input_key {
+        let wire_keys: Vec<&str> = validate::spend_request::UPDATE_KEYS
+            .iter()
+            .map(|k| if *k == INPUT_KEY { WIRE_KEY } else { k })
+            .collect();
+        field_errors.insert(
+            0,
+            crate::error::FieldError::new(
+                INPUT_KEY,
+                validate::unknown_key_message("", INPUT_KEY, &wire_keys),
+            ),
+        );
+    }
+    Err(Error::validation(field_errors))
+}
+
+#[cfg(test)]
+mod sandbox_side_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn update_body_uses_wire_names() {
+        let ok = validate_update_spend_request_body(
+            &json!({"payment_details": " pm_1 ", "amount": "700"}),
+        )
+        .unwrap();
+        assert_eq!(ok, json!({"payment_details": "pm_1", "amount": 700}));
+
+        let err =
+            validate_update_spend_request_body(&json!({"payment_method_id": "pm_1"})).unwrap_err();
+        let paths: Vec<&str> = err.field_errors.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["payment_method_id", "input"]);
+        assert!(
+            err.field_errors[0]
+                .message
+                .contains("Allowed keys: payment_details, amount")
+        );
+        assert!(
+            err.field_errors[1]
+                .message
+                .starts_with("at least one of payment_details, amount")
+        );
+
+        let err = validate_update_spend_request_body(&json!({"payment_details": 5})).unwrap_err();
+        assert_eq!(err.field_errors[0].path, "payment_details");
+    }
+}

@@ -128,3 +128,16 @@ export const errorCodes: readonly string[] = core.errorCodes();
 
 /** The package version (equal to the Rust core's). */
 export const version: string = core.version();
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox/server side (append-only): what the local sandbox needs to answer like the Link API.
+// ---------------------------------------------------------------------------------------------
+
+/** The OAuth client id the Link auth server accepts (the reference client's public id). */
+export const authClientId: string = core.authClientId();
+
+/** Validates the wire body of `POST /spend_requests/{id}` (`payment_details` names the payment
+ * method); returns the normalised wire body. Same rules and messages as `validateUpdateSpendRequest`. */
+export function validateUpdateSpendRequestBody(body: JsonObject): JsonObject {
+  return core.validateUpdateSpendRequestBody(body) as JsonObject;
+}

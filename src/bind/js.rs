@@ -220,3 +220,20 @@ pub fn error_codes() -> Vec<String> {
         .map(|c| c.as_str().to_string())
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox/server side (append-only): used by the local sandbox (`npm/src/sandbox`).
+// ---------------------------------------------------------------------------------------------
+
+/// The OAuth client id the Link auth server accepts.
+#[wasm_bindgen(js_name = authClientId)]
+pub fn auth_client_id() -> String {
+    codec::auth_client_id().to_string()
+}
+
+/// Validates the wire body of a spend-request update (`payment_details`, not
+/// `payment_method_id`); returns the normalised wire body.
+#[wasm_bindgen(js_name = validateUpdateSpendRequestBody)]
+pub fn validate_update_spend_request_body(body: JsValue) -> JsResult {
+    done(codec::validate_update_spend_request_body(&from_js(&body)?))
+}
