@@ -62,6 +62,8 @@ error_codes! {
     SpendRequestRateLimited => "spend_request_rate_limited",
     /// Any other error answer of the Link API; `details` holds the parsed body.
     ApiError => "API_ERROR",
+    /// The spend request ended in another status than `approved` (denied, expired, …).
+    SpendRequestNotApproved => "SPEND_REQUEST_NOT_APPROVED",
     /// The event is not allowed in the spend request's current status.
     IllegalTransition => "ILLEGAL_TRANSITION",
     /// The person denied the device authorization.

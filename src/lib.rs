@@ -15,9 +15,12 @@
 //! - [`sanitize`]: display-safe text from untrusted strings.
 //! - [`codec`]: the JSON-level API the bindings and the shared test vectors call.
 
+pub mod api;
 pub mod auth;
+pub mod client;
 pub mod codec;
 pub mod error;
+pub mod host;
 pub mod mpp;
 pub mod poll;
 pub mod sanitize;

@@ -32,6 +32,7 @@ fn wit_code(code: ErrorCode) -> wit::ErrorCode {
         ErrorCode::RequiresTty => W::RequiresTty,
         ErrorCode::SpendRequestRateLimited => W::SpendRequestRateLimited,
         ErrorCode::ApiError => W::ApiError,
+        ErrorCode::SpendRequestNotApproved => W::SpendRequestNotApproved,
         ErrorCode::IllegalTransition => W::IllegalTransition,
         ErrorCode::AuthorizationDenied => W::AuthorizationDenied,
         ErrorCode::DeviceCodeExpired => W::DeviceCodeExpired,

@@ -1,7 +1,794 @@
 //! `WWW-Authenticate: Payment …` challenges.
+//!
+//! # Grammar
+//!
+//! RFC 9110 §11 auth-params, read the way mppx and mpp 0.18.2 read them (mpp.md §1.1):
+//!
+//! - A field value is a comma-separated list. A challenge starts where a list element (the start
+//!   of the value, or after a comma outside quotes) is a token followed by SP or HTAB; the
+//!   scheme `Payment` is matched case-insensitively. Other schemes (`Bearer`, `Digest`, …) and
+//!   their parameters are skipped; `Payment` inside a quoted value is never a boundary.
+//! - An auth-param is `token BWS "=" BWS ( token / quoted-string )`. Names are
+//!   case-insensitive; a name given twice is an error. Unknown names are kept in
+//!   [`Challenge::params`]. An empty name (`="x"`) is an error.
+//! - A quoted-string ends at the first unescaped `"`. `\x` stands for `x`; `\uXXXX` is a UTF-16
+//!   code unit as mppx emits it for characters above U+00FF (surrogate pairs are joined; a lone
+//!   surrogate is an error); `\u` without four hex digits is a literal `u`.
+//! - A token value runs to the next comma, SP or HTAB.
+//! - Tolerated like the peers do: empty list elements (`,,`), a missing comma between two
+//!   auth-params (`id="a" realm="b"`), and text after a value that is neither a comma nor a
+//!   parameter — such as the rest of a description with stray quotes
+//!   (`description="Payment for "Premium" service"`, conformance `unescaped_quotes_in_description`).
+//!   That text is skipped *quote-aware* up to the next comma, so a balanced stray pair (`"hi"`)
+//!   does not hide the `expires` or `header` that follows (the mpp-go #155 failure); an
+//!   unbalanced one makes the challenge malformed ("Unterminated quoted-string") instead.
+//!
+//! # Parameters
+//!
+//! Required: `id` (non-empty), `realm`, `method` (`^[a-z][a-z0-9:_-]*$`), `intent`
+//! (`[A-Za-z0-9_-]+`, as mpp 0.18.2) and `request`. `request` is at most 16 KiB (checked before
+//! decoding), base64 in either alphabet with optional padding (see [`super::b64`]), UTF-8, and a
+//! JSON object nested at most [`super::json::MAX_DEPTH`] deep. `expires` is RFC 3339 (see
+//! [`super::timestamp`]); `digest` must start with `sha-256=` (mppx; the rest is opaque);
+//! `opaque` and `description` are free strings.
+//!
+//! `header` is kept as received. Only `Payment-Authorization` (case-insensitive, as a field
+//! name) is supported; any other value — `Authorization` included — makes the challenge
+//! *unsupported*, not malformed: it parses, but [`Challenge::credential_header`] and
+//! credential building refuse it with `MPP_UNSUPPORTED_CHALLENGE` (draft-02).
+//!
+//! Every raw value (`id`, `realm`, `request`, `opaque`, `digest`, `expires`, …) is kept exactly
+//! as received (after quoted-string unescaping) so a credential echoes it byte for byte.
 
-use serde_json::Value;
+use super::{b64, json, timestamp};
+use crate::error::{Error, ErrorCode, Result};
+use crate::sanitize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 
-pub fn decode_all_results(_values: &[String]) -> Vec<Value> {
-    Vec::new()
+/// The largest `request` parameter accepted, in bytes, checked before decoding (mppx, mpp-rs).
+pub const MAX_REQUEST_LEN: usize = 16 * 1024;
+
+/// The largest `WWW-Authenticate` field value parsed, in bytes.
+pub const MAX_VALUE_LEN: usize = 64 * 1024;
+
+/// One `Payment` challenge. The public strings are the wire values (unescaped), untrusted:
+/// sanitize them before display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: String,
+    pub realm: String,
+    pub method: String,
+    pub intent: String,
+    /// The `request` parameter exactly as received (base64, not re-encoded).
+    pub request: String,
+    pub description: Option<String>,
+    pub digest: Option<String>,
+    pub expires: Option<String>,
+    pub opaque: Option<String>,
+    pub header: Option<String>,
+    /// Parameters this crate does not know, names lower-cased, in wire order.
+    pub params: Vec<(String, String)>,
+    /// The decoded `request`: validated JSON object text.
+    request_text: String,
+    expires_ms: Option<i64>,
+}
+
+/// Where the credential for a challenge goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialHeader {
+    Authorization,
+    PaymentAuthorization,
+}
+
+impl CredentialHeader {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialHeader::Authorization => "Authorization",
+            CredentialHeader::PaymentAuthorization => "Payment-Authorization",
+        }
+    }
+}
+
+impl Challenge {
+    /// The decoded `request` as JSON text (valid, an object).
+    pub fn request_text(&self) -> &str {
+        &self.request_text
+    }
+
+    /// The decoded `request` as a JSON object.
+    pub fn request_json(&self) -> Result<Map<String, Value>> {
+        json::parse_object(&self.request_text)
+            .map_err(|e| malformed(format!("Invalid request: {e}")))
+    }
+
+    /// `expires` in Unix milliseconds.
+    pub fn expires_at_ms(&self) -> Option<i64> {
+        self.expires_ms
+    }
+
+    /// Whether `expires` is at or before `now_ms`. A challenge without `expires` never expires.
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expires_ms.is_some_and(|at| at <= now_ms)
+    }
+
+    /// The header the credential must go in; `MPP_UNSUPPORTED_CHALLENGE` when `header` names
+    /// anything but `Payment-Authorization`.
+    pub fn credential_header(&self) -> Result<CredentialHeader> {
+        match self.header.as_deref() {
+            None => Ok(CredentialHeader::Authorization),
+            Some(h) if h.eq_ignore_ascii_case("Payment-Authorization") => {
+                Ok(CredentialHeader::PaymentAuthorization)
+            }
+            Some(h) => Err(Error::new(
+                ErrorCode::MppUnsupportedChallenge,
+                format!(
+                    "Unsupported credential header {}: must be Payment-Authorization",
+                    quoted(h)
+                ),
+            )),
+        }
+    }
+
+    /// The JSON shape `decodeChallenges` returns for a challenge:
+    ///
+    /// `{id, realm, method, intent, request, description?, digest?, expires?, opaque?, header?,
+    /// params?, request_json}` — raw wire strings (untrusted; sanitize before display) plus the
+    /// decoded request. `params` (unknown parameters) appears only when there are some.
+    pub fn to_json(&self) -> Result<Value> {
+        let mut m = Map::new();
+        m.insert("id".into(), self.id.clone().into());
+        m.insert("realm".into(), self.realm.clone().into());
+        m.insert("method".into(), self.method.clone().into());
+        m.insert("intent".into(), self.intent.clone().into());
+        m.insert("request".into(), self.request.clone().into());
+        for (key, value) in [
+            ("description", &self.description),
+            ("digest", &self.digest),
+            ("expires", &self.expires),
+            ("opaque", &self.opaque),
+            ("header", &self.header),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), v.clone().into());
+            }
+        }
+        if !self.params.is_empty() {
+            let params = self
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            m.insert("params".into(), Value::Object(params));
+        }
+        m.insert("request_json".into(), Value::Object(self.request_json()?));
+        Ok(Value::Object(m))
+    }
+
+    /// Reads the object [`Challenge::to_json`] produces (what `buildCredential` takes) and
+    /// validates it with the parser's rules. `request_json` and `params` are ignored: the raw
+    /// `request` is the source of truth.
+    pub fn from_json(value: &Value) -> Result<Challenge> {
+        let Some(obj) = value.as_object() else {
+            return Err(malformed("challenge: expected object"));
+        };
+        let field = |key: &str| -> Result<Option<Cow<'_, str>>> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(Cow::Borrowed(s.as_str()))),
+                Some(_) => Err(malformed(format!("challenge.{key}: expected string"))),
+            }
+        };
+        Fields {
+            id: field("id")?,
+            realm: field("realm")?,
+            method: field("method")?,
+            intent: field("intent")?,
+            request: field("request")?,
+            description: field("description")?,
+            digest: field("digest")?,
+            expires: field("expires")?,
+            opaque: field("opaque")?,
+            header: field("header")?,
+            params: Vec::new(),
+        }
+        .finish()
+    }
+
+    /// Builds a challenge from its wire values, validating them as the parser does.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        id: &str,
+        realm: &str,
+        method: &str,
+        intent: &str,
+        request: &str,
+        description: Option<&str>,
+        digest: Option<&str>,
+        expires: Option<&str>,
+        opaque: Option<&str>,
+        header: Option<&str>,
+    ) -> Result<Challenge> {
+        Fields {
+            id: Some(id.into()),
+            realm: Some(realm.into()),
+            method: Some(method.into()),
+            intent: Some(intent.into()),
+            request: Some(request.into()),
+            description: description.map(Cow::Borrowed),
+            digest: digest.map(Cow::Borrowed),
+            expires: expires.map(Cow::Borrowed),
+            opaque: opaque.map(Cow::Borrowed),
+            header: header.map(Cow::Borrowed),
+            params: Vec::new(),
+        }
+        .finish()
+    }
+}
+
+pub(crate) fn malformed(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::MppMalformedChallenge, message)
+}
+
+/// An untrusted value for an error message: sanitized, at most 64 characters, quoted.
+pub(crate) fn quoted(s: &str) -> String {
+    let clean = sanitize::for_display(s);
+    match clean.char_indices().nth(64) {
+        Some((cut, _)) => format!("{:?}…", clean.get(..cut).unwrap_or_default()),
+        None => format!("{clean:?}"),
+    }
+}
+
+/// The parameters of one challenge while it is being read; values borrow the header where no
+/// unescaping was needed.
+#[derive(Default)]
+struct Fields<'a> {
+    id: Option<Cow<'a, str>>,
+    realm: Option<Cow<'a, str>>,
+    method: Option<Cow<'a, str>>,
+    intent: Option<Cow<'a, str>>,
+    request: Option<Cow<'a, str>>,
+    description: Option<Cow<'a, str>>,
+    digest: Option<Cow<'a, str>>,
+    expires: Option<Cow<'a, str>>,
+    opaque: Option<Cow<'a, str>>,
+    header: Option<Cow<'a, str>>,
+    params: Vec<(&'a str, Cow<'a, str>)>,
+}
+
+impl<'a> Fields<'a> {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        Some(match name.len() {
+            2 if is("id") => &mut self.id,
+            5 if is("realm") => &mut self.realm,
+            6 if is("method") => &mut self.method,
+            6 if is("intent") => &mut self.intent,
+            7 if is("request") => &mut self.request,
+            11 if is("description") => &mut self.description,
+            6 if is("digest") => &mut self.digest,
+            7 if is("expires") => &mut self.expires,
+            6 if is("opaque") => &mut self.opaque,
+            6 if is("header") => &mut self.header,
+            _ => return None,
+        })
+    }
+
+    fn set(&mut self, name: &'a str, value: Cow<'a, str>) -> Result<()> {
+        let duplicate = || {
+            malformed(format!(
+                "Duplicate parameter: {}",
+                name.to_ascii_lowercase()
+            ))
+        };
+        if let Some(slot) = self.slot(name) {
+            if slot.is_some() {
+                return Err(duplicate());
+            }
+            *slot = Some(value);
+        } else if self
+            .params
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            return Err(duplicate());
+        } else {
+            self.params.push((name, value));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Challenge> {
+        let require = |v: Option<Cow<'a, str>>, name: &str| {
+            v.ok_or_else(|| malformed(format!("Missing {name} parameter")))
+        };
+        let id = require(self.id, "id")?;
+        let realm = require(self.realm, "realm")?;
+        let method = require(self.method, "method")?;
+        let intent = require(self.intent, "intent")?;
+        let request = require(self.request, "request")?;
+        if id.is_empty() {
+            return Err(malformed("Empty id parameter"));
+        }
+        if !valid_method(&method) {
+            return Err(malformed(format!(
+                "Invalid method {}: must match ^[a-z][a-z0-9:_-]*$ (lowercase per spec)",
+                quoted(&method)
+            )));
+        }
+        if !valid_intent(&intent) {
+            return Err(malformed(format!(
+                "Invalid intent {}: must match ^[A-Za-z0-9_-]+$",
+                quoted(&intent)
+            )));
+        }
+        let request_text = decode_request(&request)?;
+        let expires_ms = match &self.expires {
+            None => None,
+            Some(e) => Some(timestamp::parse_rfc3339_ms(e).ok_or_else(|| {
+                malformed(format!("Invalid expires {}: expected RFC 3339", quoted(e)))
+            })?),
+        };
+        if let Some(d) = &self.digest
+            && !d.starts_with("sha-256=")
+        {
+            return Err(malformed(format!(
+                "Invalid digest {}: expected sha-256=…",
+                quoted(d)
+            )));
+        }
+        let own = |v: Option<Cow<'a, str>>| v.map(Cow::into_owned);
+        Ok(Challenge {
+            id: id.into_owned(),
+            realm: realm.into_owned(),
+            method: method.into_owned(),
+            intent: intent.into_owned(),
+            request: request.into_owned(),
+            description: own(self.description),
+            digest: own(self.digest),
+            expires: own(self.expires),
+            opaque: own(self.opaque),
+            header: own(self.header),
+            params: self
+                .params
+                .into_iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.into_owned()))
+                .collect(),
+            request_text,
+            expires_ms,
+        })
+    }
+}
+
+fn valid_method(m: &str) -> bool {
+    let mut bytes = m.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b":_-".contains(&b))
+}
+
+fn valid_intent(i: &str) -> bool {
+    !i.is_empty()
+        && i.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Decodes and validates a `request` value; returns the JSON text.
+pub(crate) fn decode_request(raw: &str) -> Result<String> {
+    if raw.len() > MAX_REQUEST_LEN {
+        return Err(malformed(format!(
+            "Request parameter too large: {} bytes (the limit is {MAX_REQUEST_LEN})",
+            raw.len()
+        )));
+    }
+    let bytes = b64::decode(raw.as_bytes())
+        .map_err(|e| malformed(format!("Invalid request: {}", e.describe())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| malformed("Invalid request: decoded bytes are not UTF-8"))?;
+    json::validate_object(&text)
+        .map_err(|e| malformed(format!("Invalid request: {}", e.describe())))?;
+    Ok(text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer
+
+#[inline]
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[inline]
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn skip_while(b: &[u8], from: usize, f: impl Fn(u8) -> bool) -> usize {
+    b.get(from..)
+        .and_then(|rest| rest.iter().position(|c| !f(*c)))
+        .map_or(b.len(), |n| from + n)
+}
+
+fn token_end(b: &[u8], from: usize) -> usize {
+    skip_while(b, from, is_tchar)
+}
+
+fn ows_end(b: &[u8], from: usize) -> usize {
+    skip_while(b, from, is_ows)
+}
+
+/// The index after the quoted-string opening at `open`, or `None` if it is unterminated.
+fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let n = b.get(i..)?.iter().position(|c| *c == b'"' || *c == b'\\')?;
+        i += n;
+        if b.get(i) == Some(&b'"') {
+            return Some(i + 1);
+        }
+        i += 2;
+    }
+}
+
+/// Skips to the next comma outside quotes; `Err` with the offset of an unterminated quote.
+fn comma_from(b: &[u8], from: usize) -> Result<usize, usize> {
+    let mut i = from;
+    loop {
+        let Some(n) = b
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|c| *c == b',' || *c == b'"'))
+        else {
+            return Ok(b.len());
+        };
+        i += n;
+        if b.get(i) == Some(&b',') {
+            return Ok(i);
+        }
+        i = quoted_end(b, i).ok_or(i)?;
+    }
+}
+
+/// Like [`comma_from`] but an unterminated quote runs to the end.
+fn resync(b: &[u8], from: usize) -> usize {
+    comma_from(b, from).unwrap_or(b.len())
+}
+
+/// `token BWS "="` at `at`?
+fn param_at(b: &[u8], at: usize) -> bool {
+    let end = token_end(b, at);
+    end > at && b.get(ows_end(b, end)) == Some(&b'=')
+}
+
+/// Reads a UTF-16 code unit `uXXXX` at `at` (the `u`).
+fn escaped_unit(b: &[u8], at: usize) -> Option<u16> {
+    if b.get(at) != Some(&b'u') {
+        return None;
+    }
+    let hex = b.get(at + 1..at + 5)?;
+    hex.iter().try_fold(0u16, |acc, h| {
+        let d = (*h as char).to_digit(16)?;
+        Some((acc << 4) | d as u16)
+    })
+}
+
+/// Unescapes the quoted-string opening at `open`; returns the value and the index after it.
+fn unquote(s: &str, open: usize) -> Result<(Cow<'_, str>, usize)> {
+    let b = s.as_bytes();
+    let unterminated = || malformed(format!("Unterminated quoted-string at offset {open}"));
+    let mut i = open + 1;
+    let mut segment = i;
+    let mut owned: Option<String> = None;
+    loop {
+        let n = b
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|c| *c == b'"' || *c == b'\\'))
+            .ok_or_else(unterminated)?;
+        i += n;
+        let piece = s.get(segment..i).unwrap_or_default();
+        if b.get(i) == Some(&b'"') {
+            let value = match owned {
+                None => Cow::Borrowed(piece),
+                Some(mut o) => {
+                    o.push_str(piece);
+                    Cow::Owned(o)
+                }
+            };
+            return Ok((value, i + 1));
+        }
+        let out = owned.get_or_insert_with(|| String::with_capacity(i - segment + 16));
+        out.push_str(piece);
+        i += 1; // the backslash
+        if let Some(unit) = escaped_unit(b, i) {
+            let at = i - 1;
+            let lone = || malformed(format!("Lone surrogate in \\u escape at offset {at}"));
+            let c = match unit {
+                0xD800..=0xDBFF => {
+                    let low = (b.get(i + 5) == Some(&b'\\'))
+                        .then(|| escaped_unit(b, i + 6))
+                        .flatten()
+                        .filter(|low| (0xDC00..=0xDFFF).contains(low))
+                        .ok_or_else(lone)?;
+                    i += 6;
+                    let code =
+                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                    char::from_u32(code).ok_or_else(lone)?
+                }
+                0xDC00..=0xDFFF => return Err(lone()),
+                _ => char::from_u32(u32::from(unit)).ok_or_else(lone)?,
+            };
+            out.push(c);
+            i += 5;
+        } else {
+            let c = s
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .ok_or_else(unterminated)?;
+            out.push(c);
+            i += c.len_utf8();
+        }
+        segment = i;
+    }
+}
+
+/// Reads the auth-params of a `Payment` challenge whose first parameter starts at `start`.
+/// Returns the result and where the caller continues.
+fn read_payment(s: &str, start: usize) -> (Result<Challenge>, usize) {
+    let b = s.as_bytes();
+    let mut fields = Fields::default();
+    let mut p = start;
+    let mut count = 0usize;
+    loop {
+        // Empty list elements are tolerated (`Payment , id=…`, `…,, description=…`).
+        p = skip_while(b, p, |c| is_ows(c) || c == b',');
+        let Some(&first) = b.get(p) else { break };
+        let name_end = token_end(b, p);
+        let after_name = ows_end(b, name_end);
+        if name_end == p || b.get(after_name) != Some(&b'=') {
+            if name_end == p && first == b'=' {
+                return (
+                    Err(malformed(format!(
+                        "Malformed auth-param at offset {p}: empty name"
+                    ))),
+                    resync(b, p),
+                );
+            }
+            if count == 0 {
+                return (
+                    Err(malformed(format!(
+                        "Expected auth-param after Payment at offset {p}"
+                    ))),
+                    resync(b, p),
+                );
+            }
+            // A list element that is not an auth-param: the next scheme, if it is a token
+            // standing alone or followed by whitespace. The challenge ends before it.
+            if name_end > p && matches!(b.get(name_end), None | Some(b' ' | b'\t' | b',')) {
+                break;
+            }
+            return (
+                Err(malformed(format!("Malformed auth-param at offset {p}"))),
+                resync(b, p),
+            );
+        }
+        let name = s.get(p..name_end).unwrap_or_default();
+        let value_start = ows_end(b, after_name + 1);
+        let (value, value_end) = if b.get(value_start) == Some(&b'"') {
+            match unquote(s, value_start) {
+                Ok(v) => v,
+                // A bad escape inside a terminated quoted-string: go on after it.
+                Err(e) => {
+                    let resume = quoted_end(b, value_start).map_or(b.len(), |end| resync(b, end));
+                    return (Err(e), resume);
+                }
+            }
+        } else {
+            let end = skip_while(b, value_start, |c| c != b',' && !is_ows(c));
+            (
+                Cow::Borrowed(s.get(value_start..end).unwrap_or_default()),
+                end,
+            )
+        };
+        if let Err(e) = fields.set(name, value) {
+            return (Err(e), resync(b, value_end));
+        }
+        count += 1;
+        let next = ows_end(b, value_end);
+        p = match b.get(next) {
+            None => break,
+            Some(b',') => next + 1,
+            Some(_) if param_at(b, next) => next,
+            Some(_) => match comma_from(b, next) {
+                Ok(comma) => comma,
+                Err(quote) => {
+                    return (
+                        Err(malformed(format!(
+                            "Unterminated quoted-string at offset {quote}"
+                        ))),
+                        b.len(),
+                    );
+                }
+            },
+        };
+    }
+    (fields.finish(), p)
+}
+
+/// Parses one field value, appending one result per `Payment` challenge.
+fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
+    if s.len() > MAX_VALUE_LEN {
+        out.push(Err(malformed(format!(
+            "WWW-Authenticate value too large: {} bytes (the limit is {MAX_VALUE_LEN})",
+            s.len()
+        ))));
+        return;
+    }
+    let b = s.as_bytes();
+    let mut pos = 0;
+    let mut first = true;
+    loop {
+        pos = skip_while(b, pos, |c| is_ows(c) || c == b',');
+        if pos >= b.len() {
+            break;
+        }
+        let t_end = token_end(b, pos);
+        pos = if t_end == pos {
+            resync(b, pos) // not a token: skip the element
+        } else {
+            match b.get(t_end) {
+                Some(b' ' | b'\t') => {
+                    let after = ows_end(b, t_end);
+                    if !first && b.get(after) == Some(&b'=') {
+                        skip_param(b, after + 1) // `name = value` of another scheme
+                    } else if s
+                        .get(pos..t_end)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("payment"))
+                    {
+                        let (result, end) = read_payment(s, after);
+                        out.push(result);
+                        end
+                    } else {
+                        resync(b, after) // another scheme: its first element
+                    }
+                }
+                None | Some(b',') => t_end, // a scheme without parameters
+                Some(b'=') => skip_param(b, t_end + 1),
+                Some(_) => resync(b, t_end),
+            }
+        };
+        first = false;
+    }
+}
+
+/// Skips the value of an auth-param of another scheme; `from` is after the `=`.
+fn skip_param(b: &[u8], from: usize) -> usize {
+    let v = ows_end(b, from);
+    let after = if b.get(v) == Some(&b'"') {
+        quoted_end(b, v).unwrap_or(b.len())
+    } else {
+        v
+    };
+    resync(b, after)
+}
+
+/// Parses every `Payment` challenge of one or more `WWW-Authenticate` field values (separate
+/// header lines, or lines joined with `", "` as fetch does); one result per challenge, in
+/// order, so one malformed challenge never hides a good one. Other schemes are skipped; no
+/// `Payment` challenge gives an empty vector.
+pub fn parse_challenges<S: AsRef<str>>(values: &[S]) -> Vec<Result<Challenge>> {
+    let mut out = Vec::new();
+    for v in values {
+        parse_value(v.as_ref(), &mut out);
+    }
+    out
+}
+
+/// [`parse_challenges`] for raw header bytes, decoded as ISO-8859-1 (RFC 9110 §5.5): mppx
+/// sends U+0080–U+00FF as single bytes.
+pub fn parse_challenges_bytes(values: &[&[u8]]) -> Vec<Result<Challenge>> {
+    let mut out = Vec::new();
+    for v in values {
+        parse_value(&latin1(v), &mut out);
+    }
+    out
+}
+
+/// Decodes bytes as ISO-8859-1; borrows when they are ASCII.
+pub fn latin1(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.is_ascii() => Cow::Borrowed(s),
+        _ => Cow::Owned(bytes.iter().map(|b| char::from(*b)).collect()),
+    }
+}
+
+/// The `decodeChallenges` result: one entry per challenge, `{ok: true, challenge}` (the shape
+/// of [`Challenge::to_json`]) or `{ok: false, error: {code, message}}`.
+///
+/// When the values hold no `Payment` challenge at all, the list has exactly one entry,
+/// `{ok: false, error: {code: "MPP_NO_PAYMENT_CHALLENGE"}}`, so callers never have to tell
+/// "empty" apart from "failed".
+pub fn decode_all_results(values: &[String]) -> Vec<Value> {
+    let results = parse_challenges(values);
+    if results.is_empty() {
+        return vec![error_entry(&no_payment_challenge())];
+    }
+    results
+        .into_iter()
+        .map(|r| match r.and_then(|c| c.to_json()) {
+            Ok(challenge) => serde_json::json!({ "ok": true, "challenge": challenge }),
+            Err(e) => error_entry(&e),
+        })
+        .collect()
+}
+
+fn error_entry(e: &Error) -> Value {
+    serde_json::json!({ "ok": false, "error": e.to_json() })
+}
+
+pub(crate) fn no_payment_challenge() -> Error {
+    Error::new(
+        ErrorCode::MppNoPaymentChallenge,
+        "No Payment schemes found.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"Payment id="abc123", realm="api.example.com", method="tempo", intent="charge", request="eyJhbW91bnQiOiIxMDAwMDAwIiwiY3VycmVuY3kiOiJVU0QifQ""#;
+
+    fn one(h: &str) -> Result<Challenge> {
+        let mut all = parse_challenges(&[h]);
+        assert_eq!(all.len(), 1, "{h}: {all:?}");
+        all.remove(0)
+    }
+
+    #[test]
+    fn base_challenge() {
+        let c = one(BASE).unwrap();
+        assert_eq!(c.id, "abc123");
+        assert_eq!(c.realm, "api.example.com");
+        assert_eq!(c.request_text(), r#"{"amount":"1000000","currency":"USD"}"#);
+    }
+
+    #[test]
+    fn escapes() {
+        let d = |raw: &str| {
+            one(&format!("{BASE}, description=\"{raw}\""))
+                .map(|c| c.description.unwrap_or_default())
+        };
+        assert_eq!(d(r#"premium \"access\""#).unwrap(), "premium \"access\"");
+        assert_eq!(d(r"tier\,premium").unwrap(), "tier,premium");
+        assert_eq!(d(r"Ends with slash \\").unwrap(), "Ends with slash \\");
+        assert_eq!(d(r"1 × C \u2014 G").unwrap(), "1 × C — G");
+        assert_eq!(
+            d(r#"T \ud83c\udf9f\ufe0f \"VIP\""#).unwrap(),
+            "T 🎟\u{fe0f} \"VIP\""
+        );
+        assert_eq!(d(r"x\u001b[2J\u000d\u000ay").unwrap(), "x\u{1b}[2J\r\ny");
+        assert_eq!(d(r"x\u00zzy").unwrap(), "xu00zzy");
+        assert!(d(r"x\ud800y").is_err());
+        assert!(d(r"x\udc00y").is_err());
+        assert!(d(r"x\ud800\u0041y").is_err());
+    }
+
+    #[test]
+    fn stray_quotes_do_not_hide_params() {
+        let h = format!(r#"{BASE}, description="say "hi" now", expires="2020-01-01T00:00:00Z""#);
+        let c = one(&h).unwrap();
+        assert_eq!(c.description.as_deref(), Some("say "));
+        assert_eq!(c.expires.as_deref(), Some("2020-01-01T00:00:00Z"));
+        let h = format!(r#"{BASE}, description="5" screen", expires="2020-01-01T00:00:00Z""#);
+        assert!(one(&h).is_err());
+    }
+
+    #[test]
+    fn boundaries() {
+        assert_eq!(parse_challenges(&["Payment"]).len(), 0);
+        assert_eq!(parse_challenges(&[""]).len(), 0);
+        assert_eq!(parse_challenges(&["Bearer token"]).len(), 0);
+        let two = format!("{BASE}, Bearer realm=\"x\", {BASE}, Basic dXNlcg==");
+        assert_eq!(parse_challenges(&[two]).len(), 2);
+        let r = parse_challenges(&["Payment Payment id=\"x\", realm=\"r\""]);
+        assert_eq!(r.len(), 1);
+    }
 }

@@ -1,12 +1,509 @@
-//! The stripe method: charge and session.
+//! The stripe method: `charge` and the Link `session` extension (mpp.md §2).
+//!
+//! [`decode`] is the reference client's `mpp decode` (`decodeStripeChallenge`) made stricter
+//! and safer:
+//!
+//! - it reads every challenge of every value and picks the first stripe challenge with intent
+//!   `charge` or `session` that validates; malformed challenges and other methods are skipped.
+//!   Among the valid ones it prefers one that can be paid (not expired, supported `header`);
+//!   only if there is none does it return the first valid one, with warnings;
+//! - the output has the reference fields (`id, realm, method, intent, description?, digest?,
+//!   expires?, network_id, request_json`) plus `amount` (an integer number of the currency's
+//!   smallest unit, parsed from the string `^(0|[1-9][0-9]*)$` and at most 2^53 − 1 so it is
+//!   exact in JavaScript), `currency` (lower-cased 3-letter code), `payment_method_types`,
+//!   `external_id?`, `warnings` and `challenge_index` (the position of the chosen challenge in
+//!   `decodeChallenges`' list, to build its credential from the raw challenge);
+//! - every string of the output, object keys included, is sanitized: it is safe to print.
+//!
+//! Warnings (`{code, message}`): `expired`, `expiring_soon` (within 30 s), `realm_mismatch`
+//! (realm is neither the request URL's host nor a parent domain of it — a parent must contain
+//! a dot), `unsupported_header`. An expired challenge still decodes; paying it is refused by
+//! [`super::credential::build_credential`].
 
-use crate::error::{Error, ErrorCode, Result};
-use serde_json::Value;
+use super::challenge::{self, Challenge, decode_request, malformed, parse_challenges};
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::sanitize::{for_display, sanitize_map};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
-pub fn decode(_values: &[String], _now_ms: i64, _request_url: Option<&str>) -> Result<Value> {
-    Err(Error::new(ErrorCode::Unknown, "not implemented yet"))
+/// Expiry closer than this (ms) gives an `expiring_soon` warning.
+pub const EXPIRY_WARNING_MS: i64 = 30_000;
+
+/// The largest amount accepted: `Number.MAX_SAFE_INTEGER`, so JavaScript reads it exactly.
+pub const MAX_AMOUNT: u64 = (1 << 53) - 1;
+
+const NO_STRIPE: &str =
+    "WWW-Authenticate header does not include a stripe charge or session challenge";
+const PREFIX: &str = "Invalid stripe challenge request: ";
+
+/// Something a person should know before paying; the challenge still decodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// `expired`, `expiring_soon`, `realm_mismatch` or `unsupported_header`.
+    pub code: &'static str,
+    pub message: String,
 }
 
-pub fn payload(_challenge: &Value, _spt: &str) -> Result<Value> {
-    Err(Error::new(ErrorCode::Unknown, "not implemented yet"))
+/// A decoded stripe charge/session challenge. The fields hold raw (unsanitized) values; the
+/// `Serialize` impl produces the sanitized `decodeStripeChallenge` shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StripeChallenge {
+    /// The challenge itself, raw, for [`super::credential::build_credential`].
+    pub challenge: Challenge,
+    /// Its position among all parsed `Payment` challenges.
+    pub index: usize,
+    pub request_json: Map<String, Value>,
+    /// Smallest currency unit (cents).
+    pub amount: u64,
+    /// Lower-cased ISO 4217 code.
+    pub currency: String,
+    pub network_id: String,
+    pub payment_method_types: Vec<String>,
+    pub external_id: Option<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl StripeChallenge {
+    /// Validates a stripe challenge's request (`index` is only reported back).
+    pub fn from_challenge(
+        challenge: Challenge,
+        index: usize,
+        now_ms: i64,
+        request_url: Option<&str>,
+    ) -> Result<StripeChallenge> {
+        let request = challenge.request_json()?;
+        let amount = amount(&request)?;
+        let currency = currency(&request)?;
+        let details = match request.get("methodDetails") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(_) => return Err(invalid("methodDetails: expected object")),
+        };
+        // `methodDetails.x ?? request.x`, as the reference client reads it.
+        let lookup = |key: &str| {
+            details
+                .and_then(|m| m.get(key))
+                .filter(|v| !v.is_null())
+                .or_else(|| request.get(key).filter(|v| !v.is_null()))
+        };
+        let network_id = match lookup("networkId") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(invalid("methodDetails.networkId: missing")),
+        };
+        let payment_method_types = match lookup("paymentMethodTypes") {
+            None => return Err(invalid("methodDetails.paymentMethodTypes: missing")),
+            Some(Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    invalid("methodDetails.paymentMethodTypes: expected an array of strings")
+                })?,
+            Some(_) => {
+                return Err(invalid(
+                    "methodDetails.paymentMethodTypes: expected a non-empty array of strings",
+                ));
+            }
+        };
+        if details
+            .and_then(|m| m.get("metadata"))
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.contains_key("externalId"))
+        {
+            return Err(invalid("methodDetails.metadata.externalId: reserved"));
+        }
+        let external_id = match request.get("externalId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "externalId: expected string, received {}",
+                    js_type(other)
+                )));
+            }
+        };
+        let warnings = warnings(&challenge, now_ms, request_url);
+        Ok(StripeChallenge {
+            challenge,
+            index,
+            request_json: request,
+            amount,
+            currency,
+            network_id,
+            payment_method_types,
+            external_id,
+            warnings,
+        })
+    }
+
+    /// Whether no warning forbids paying (expired, unsupported header).
+    pub fn payable(&self) -> bool {
+        !self
+            .warnings
+            .iter()
+            .any(|w| matches!(w.code, "expired" | "unsupported_header"))
+    }
+
+    /// The credential payload for this challenge and an SPT.
+    pub fn payload(&self, spt: &str) -> Result<StripePayload> {
+        StripePayload::new(&self.challenge.intent, spt, self.external_id.as_deref())
+    }
+
+    /// The sanitized `decodeStripeChallenge` JSON.
+    pub fn to_json(&self) -> Value {
+        let c = &self.challenge;
+        let mut m = Map::new();
+        let s = |v: &str| Value::String(for_display(v));
+        m.insert("id".into(), s(&c.id));
+        m.insert("realm".into(), s(&c.realm));
+        m.insert("method".into(), s(&c.method));
+        m.insert("intent".into(), s(&c.intent));
+        for (key, value) in [
+            ("description", &c.description),
+            ("digest", &c.digest),
+            ("expires", &c.expires),
+        ] {
+            if let Some(v) = value {
+                m.insert(key.into(), s(v));
+            }
+        }
+        m.insert("network_id".into(), s(&self.network_id));
+        m.insert(
+            "request_json".into(),
+            Value::Object(sanitize_map(&self.request_json)),
+        );
+        m.insert("amount".into(), self.amount.into());
+        m.insert("currency".into(), s(&self.currency));
+        m.insert(
+            "payment_method_types".into(),
+            self.payment_method_types.iter().map(|t| s(t)).collect(),
+        );
+        if let Some(e) = &self.external_id {
+            m.insert("external_id".into(), s(e));
+        }
+        m.insert(
+            "warnings".into(),
+            self.warnings
+                .iter()
+                .map(|w| json!({"code": w.code, "message": for_display(&w.message)}))
+                .collect(),
+        );
+        m.insert("challenge_index".into(), self.index.into());
+        Value::Object(m)
+    }
+}
+
+impl Serialize for StripeChallenge {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+fn invalid(what: impl AsRef<str>) -> Error {
+    malformed(format!("{PREFIX}{}", what.as_ref()))
+}
+
+fn js_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn required_string<'a>(request: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
+    match request.get(key) {
+        None => Err(invalid(format!("{key}: missing"))),
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(invalid(format!(
+            "{key}: expected string, received {}",
+            js_type(other)
+        ))),
+    }
+}
+
+fn amount(request: &Map<String, Value>) -> Result<u64> {
+    let raw = required_string(request, "amount")?;
+    let canonical = !raw.is_empty()
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && (raw == "0" || !raw.starts_with('0'));
+    if !canonical {
+        return Err(invalid(
+            "amount: expected an integer string in the smallest currency unit",
+        ));
+    }
+    match raw.parse::<u64>() {
+        Ok(n) if n <= MAX_AMOUNT => Ok(n),
+        _ => Err(invalid(format!("amount: exceeds {MAX_AMOUNT}"))),
+    }
+}
+
+fn currency(request: &Map<String, Value>) -> Result<String> {
+    let raw = required_string(request, "currency")?;
+    if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(invalid("currency: expected a 3-letter ISO 4217 code"))
+    }
+}
+
+fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if let (Some(at), Some(raw)) = (c.expires_at_ms(), c.expires.as_deref()) {
+        if at <= now_ms {
+            out.push(Warning {
+                code: "expired",
+                message: format!("The challenge expired at {raw}; paying it will be refused"),
+            });
+        } else if at - now_ms < EXPIRY_WARNING_MS {
+            out.push(Warning {
+                code: "expiring_soon",
+                message: format!(
+                    "The challenge expires at {raw}, in less than {} s",
+                    EXPIRY_WARNING_MS / 1000
+                ),
+            });
+        }
+    }
+    if let Some(url) = request_url {
+        match url_host(url) {
+            None => out.push(Warning {
+                code: "realm_mismatch",
+                message: "The realm could not be checked: the request URL has no host".into(),
+            }),
+            Some((host, port)) if !realm_matches(&c.realm, &host, port) => out.push(Warning {
+                code: "realm_mismatch",
+                message: format!(
+                    "The realm {} is not the request host {} or a parent domain of it",
+                    challenge::quoted(&c.realm),
+                    challenge::quoted(&host)
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+    if let Err(e) = c.credential_header() {
+        out.push(Warning {
+            code: "unsupported_header",
+            message: e.message,
+        });
+    }
+    out
+}
+
+/// Host (lower-cased, no trailing dot, IPv6 without brackets) and port of an absolute URL.
+fn url_host(url: &str) -> Option<(String, Option<&str>)> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some((host, port))
+}
+
+fn realm_matches(realm: &str, host: &str, port: Option<&str>) -> bool {
+    let realm = realm.trim_end_matches('.').to_ascii_lowercase();
+    if realm == host {
+        return true;
+    }
+    if let Some(p) = port
+        && realm == format!("{host}:{p}")
+    {
+        return true;
+    }
+    realm.contains('.')
+        && host.len() > realm.len()
+        && host.ends_with(&realm)
+        && host.as_bytes().get(host.len() - realm.len() - 1) == Some(&b'.')
+}
+
+/// Picks the stripe challenge from parse results (see the module docs for the order).
+pub fn select(
+    results: Vec<Result<Challenge>>,
+    now_ms: i64,
+    request_url: Option<&str>,
+) -> Result<StripeChallenge> {
+    if results.is_empty() {
+        return Err(challenge::no_payment_challenge());
+    }
+    let mut fallback: Option<StripeChallenge> = None;
+    let mut first_invalid: Option<Error> = None;
+    let mut first_malformed: Option<Error> = None;
+    let mut skipped = Vec::new();
+    let mut any_valid = false;
+    for (index, result) in results.into_iter().enumerate() {
+        let c = match result {
+            Ok(c) => c,
+            Err(e) => {
+                skipped.push(json!({"index": index, "code": e.code, "message": e.message}));
+                first_malformed.get_or_insert(e);
+                continue;
+            }
+        };
+        any_valid = true;
+        if c.method != "stripe" || !matches!(c.intent.as_str(), "charge" | "session") {
+            continue;
+        }
+        match StripeChallenge::from_challenge(c, index, now_ms, request_url) {
+            Ok(sc) if sc.payable() => return Ok(sc),
+            Ok(sc) => {
+                fallback.get_or_insert(sc);
+            }
+            Err(e) => {
+                skipped.push(json!({"index": index, "code": e.code, "message": e.message}));
+                first_invalid.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(sc) = fallback {
+        return Ok(sc);
+    }
+    if let Some(e) = first_invalid {
+        return Err(e);
+    }
+    match first_malformed {
+        Some(e) if !any_valid => Err(e),
+        _ => Err(Error::new(ErrorCode::MppNoStripeChallenge, NO_STRIPE)
+            .with_details(json!({ "skipped": skipped }))),
+    }
+}
+
+/// `decodeStripeChallenge`: parses the values and selects the stripe challenge.
+pub fn decode(
+    values: &[String],
+    now_ms: i64,
+    request_url: Option<&str>,
+) -> Result<StripeChallenge> {
+    select(parse_challenges(values), now_ms, request_url)
+}
+
+/// A stripe credential payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StripePayload {
+    /// `{spt, externalId?}`: the request's `externalId` echoed (mppx servers reject a
+    /// credential without it).
+    Charge {
+        spt: String,
+        external_id: Option<String>,
+    },
+    /// `{action: "open", grantedToken}` (link-cli's session credential).
+    Session { granted_token: String },
+}
+
+impl StripePayload {
+    /// The payload for `intent` (`charge` or `session`).
+    pub fn new(intent: &str, spt: &str, external_id: Option<&str>) -> Result<StripePayload> {
+        if spt.is_empty() {
+            return Err(Error::validation(vec![FieldError::new(
+                "spt",
+                "must not be empty",
+            )]));
+        }
+        match intent {
+            "charge" => Ok(StripePayload::Charge {
+                spt: spt.to_string(),
+                external_id: external_id.map(str::to_string),
+            }),
+            "session" => Ok(StripePayload::Session {
+                granted_token: spt.to_string(),
+            }),
+            other => Err(Error::new(
+                ErrorCode::MppUnsupportedChallenge,
+                format!(
+                    "Unsupported stripe intent {}: expected charge or session",
+                    challenge::quoted(other)
+                ),
+            )),
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self {
+            StripePayload::Charge {
+                spt,
+                external_id: None,
+            } => json!({ "spt": spt }),
+            StripePayload::Charge {
+                spt,
+                external_id: Some(e),
+            } => json!({ "spt": spt, "externalId": e }),
+            StripePayload::Session { granted_token } => {
+                json!({ "action": "open", "grantedToken": granted_token })
+            }
+        }
+    }
+}
+
+/// `buildStripePayload`: the payload for a challenge object (the `decodeChallenges` shape; the
+/// `decodeStripeChallenge` output works too) and an SPT. `externalId` is read from the raw
+/// `request` when present, else from `request_json`.
+pub fn payload(challenge: &Value, spt: &str) -> Result<Value> {
+    let Some(obj) = challenge.as_object() else {
+        return Err(malformed("challenge: expected object"));
+    };
+    if let Some(method) = obj.get("method")
+        && method.as_str() != Some("stripe")
+    {
+        return Err(Error::new(
+            ErrorCode::MppUnsupportedChallenge,
+            "buildStripePayload needs a stripe challenge",
+        ));
+    }
+    let Some(intent) = obj.get("intent").and_then(Value::as_str) else {
+        return Err(malformed("challenge.intent: expected string"));
+    };
+    let request = match obj.get("request") {
+        Some(Value::String(raw)) => Some(
+            super::json::parse_object(&decode_request(raw)?)
+                .map_err(|e| malformed(format!("Invalid request: {e}")))?,
+        ),
+        _ => obj.get("request_json").and_then(Value::as_object).cloned(),
+    };
+    let external_id = match request.as_ref().and_then(|r| r.get("externalId")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(other) => {
+            return Err(invalid(format!(
+                "externalId: expected string, received {}",
+                js_type(other)
+            )));
+        }
+    };
+    Ok(StripePayload::new(intent, spt, external_id)?.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_rules() {
+        assert!(realm_matches("example.com", "api.example.com", None));
+        assert!(realm_matches("api.example.com", "api.example.com", None));
+        assert!(realm_matches("API.example.com.", "api.example.com", None));
+        assert!(realm_matches("localhost:3000", "localhost", Some("3000")));
+        assert!(!realm_matches("com", "example.com", None));
+        assert!(!realm_matches("ample.com", "example.com", None));
+        assert!(!realm_matches("evil.com", "example.com", None));
+        assert_eq!(
+            url_host("https://user@API.Example.com.:8443/x?y"),
+            Some(("api.example.com".into(), Some("8443")))
+        );
+        assert_eq!(
+            url_host("http://[::1]:80/"),
+            Some(("::1".into(), Some("80")))
+        );
+        assert_eq!(url_host("not a url"), None);
+    }
 }

@@ -11,6 +11,7 @@
 //! ("Line item quantity: …", the reference client's wording).
 
 pub mod flag;
+pub mod mpp;
 pub mod options;
 pub mod spend_request;
 

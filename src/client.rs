@@ -1,0 +1,851 @@
+//! The one async driver: runs `api`, `auth`, `poll` and `mpp` against a [`Host`].
+//!
+//! Everything that decides lives in those sans-IO modules; this file only sequences them: send
+//! the request they built, feed the answer back, store what they say to store, sleep until the
+//! time they name. The npm package and the WASI component run this same driver with their own
+//! hosts.
+
+use crate::api::{self, Endpoints, Operation};
+use crate::auth::{
+    self, DeviceCodeRequest, LoginState, PendingDeviceAuth, TokenSet, TokenSource, TokenStep,
+};
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::host::{Host, HttpRequest, HttpResponse};
+use crate::mpp;
+use crate::poll::{self, Decision, Policy};
+use crate::spend_request::Secret;
+use crate::spend_request::{NextStep, SpendRequest, Status};
+use crate::validate;
+use crate::validate::options::Include;
+use serde_json::{Map, Value, json};
+
+/// Storage key of the session tokens (the reference client's config-file key).
+pub const AUTH_KEY: &str = "auth";
+/// Storage key of a device authorization in progress, so a second process can finish it.
+pub const PENDING_KEY: &str = "pendingDeviceAuth";
+
+/// How transport errors and 5xx answers of retry-safe requests are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Delay before the first retry; doubles each time, capped at 8 s.
+    pub base_delay_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_delay_ms: 250,
+        }
+    }
+}
+
+/// The client's configuration; the hosts fill it from options and the environment
+/// (`LINK_API_BASE_URL`, `LINK_AUTH_BASE_URL`, `LINK_ACCESS_TOKEN`, `LINK_REFRESH_TOKEN`,
+/// `LINK_NO_REFRESH`).
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub endpoints: Endpoints,
+    /// `LINK_ACCESS_TOKEN`: used as is, storage is not consulted for tokens.
+    pub access_token: Option<Secret>,
+    /// `LINK_REFRESH_TOKEN`: one refresh on a 401 in env-token mode.
+    pub refresh_token: Option<Secret>,
+    /// `LINK_NO_REFRESH`: never refresh; an expired token is `TOKEN_EXPIRED`.
+    pub no_refresh: bool,
+    /// The machine's name, for the connection label the person sees ("<client> on <host>").
+    pub hostname: String,
+    pub retry: RetryPolicy,
+}
+
+/// The driver. `H` supplies fetch, storage, clock, sleep and randomness.
+pub struct Client<H: Host> {
+    host: H,
+    config: Config,
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "number",
+    "cvc",
+    "access_token",
+    "refresh_token",
+    "device_code",
+    "token",
+    "spt",
+    "grantedToken",
+    "link_pay_token",
+    "authorization",
+];
+
+/// Redacts secret values (by key, recursively) for the verbose log.
+fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let secret = SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k))
+                        || (k == "shared_payment_token" || k == "id")
+                            && v.as_str().is_some_and(|s| s.starts_with("spt_"));
+                    let v = if secret && !v.is_null() {
+                        Value::String("<redacted>".into())
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A body for the log: JSON redacted by key, forms redacted by field, anything else by length.
+fn loggable_body(body: &str) -> String {
+    if let Ok(value) = serde_json::from_str::<Value>(body) {
+        return redact(&value).to_string();
+    }
+    if body.contains('=') && !body.contains(' ') {
+        return body
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if SECRET_KEYS.contains(&k) => format!("{k}=<redacted>"),
+                _ => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+    }
+    format!("<{} bytes>", body.len())
+}
+
+fn with_bearer(request: &HttpRequest, token: &Secret) -> HttpRequest {
+    let mut request = request.clone();
+    request
+        .headers
+        .push(("Authorization".into(), format!("Bearer {}", token.expose())));
+    request
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))
+}
+
+fn not_authenticated() -> Error {
+    Error::new(
+        ErrorCode::NotAuthenticated,
+        "Not authenticated. Run \"linkpay auth login\" first.",
+    )
+}
+
+/// What `login_start` found or began.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoginStart {
+    /// A stored session was refreshed: nothing to approve.
+    AlreadyAuthenticated,
+    /// A device authorization is pending: show `verification_url` and `phrase`.
+    Pending(PendingDeviceAuth),
+}
+
+impl<H: Host> Client<H> {
+    pub fn new(host: H, config: Config) -> Self {
+        Client { host, config }
+    }
+
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn now_s(&self) -> i64 {
+        self.host.now_ms().div_euclid(1000)
+    }
+
+    /// Sends one request, logging it redacted.
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        self.host
+            .log(&format!("> {} {}", request.method, request.url));
+        if let Some(body) = &request.body {
+            self.host.log(&format!("> {}", loggable_body(body)));
+        }
+        let result = self.host.fetch(request).await;
+        match &result {
+            Ok(response) => {
+                self.host.log(&format!("< {}", response.status));
+                if !response.body.is_empty() {
+                    self.host
+                        .log(&format!("< {}", loggable_body(&response.body)));
+                }
+            }
+            Err(e) => self.host.log(&format!("< {}: {}", e.code, e.message)),
+        }
+        result
+    }
+
+    /// Sends, retrying transport errors and 5xx answers with backoff when `operation` is
+    /// retry-safe.
+    async fn send_with_retry(
+        &self,
+        operation: Operation,
+        request: &HttpRequest,
+    ) -> Result<HttpResponse> {
+        let attempts = if operation.is_retry_safe() {
+            self.config.retry.attempts.max(1)
+        } else {
+            1
+        };
+        let mut delay = self.config.retry.base_delay_ms;
+        let mut attempt = 1;
+        loop {
+            let result = self.send(request).await;
+            let retry = match &result {
+                Err(e) => e.code == ErrorCode::TransportError,
+                Ok(response) => response.status >= 500,
+            };
+            if !retry || attempt >= attempts {
+                return result;
+            }
+            self.host.log(&format!(
+                "retrying in {delay} ms (attempt {} of {attempts})",
+                attempt + 1
+            ));
+            self.host.sleep(delay).await;
+            delay = delay.saturating_mul(2).min(8_000);
+            attempt += 1;
+        }
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    async fn load<T>(&self, key: &str, decode: impl Fn(&Value) -> Result<T>) -> Result<Option<T>> {
+        let Some(text) = self.host.storage_get(key).await? else {
+            return Ok(None);
+        };
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            Error::new(
+                ErrorCode::StorageError,
+                format!("Stored {key} is not JSON: {e}"),
+            )
+        })?;
+        if value.is_null() {
+            return Ok(None);
+        }
+        decode(&value).map(Some).map_err(|e| {
+            Error::new(
+                ErrorCode::StorageError,
+                format!("Stored {key} is corrupt: {}", e.message),
+            )
+        })
+    }
+
+    async fn store(&self, key: &str, value: &Value) -> Result<()> {
+        self.host.storage_set(key, &value.to_string()).await
+    }
+
+    async fn load_tokens(&self) -> Result<Option<TokenSet>> {
+        self.load(AUTH_KEY, TokenSet::decode).await
+    }
+
+    async fn store_tokens(&self, tokens: &TokenSet) -> Result<()> {
+        self.store(AUTH_KEY, &to_json(tokens)?).await
+    }
+
+    async fn load_pending(&self) -> Result<Option<PendingDeviceAuth>> {
+        self.load(PENDING_KEY, PendingDeviceAuth::decode).await
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    async fn token_source(&self) -> Result<TokenSource> {
+        if let Some(access_token) = &self.config.access_token {
+            return Ok(TokenSource::Env {
+                access_token: access_token.clone(),
+                refresh_token: self.config.refresh_token.clone(),
+            });
+        }
+        self.load_tokens()
+            .await?
+            .map(TokenSource::Stored)
+            .ok_or_else(not_authenticated)
+    }
+
+    async fn refresh(&self, refresh: &auth::Refresh) -> Result<TokenSet> {
+        let response = self
+            .send(&api::refresh(
+                &self.config.endpoints,
+                &refresh.refresh_token,
+            ))
+            .await?;
+        let tokens = auth::handle_refresh_response(
+            response.status,
+            &response.body,
+            self.host.now_ms(),
+            &refresh.refresh_token,
+        )?;
+        if refresh.persist {
+            self.store_tokens(&tokens).await?;
+        }
+        Ok(tokens)
+    }
+
+    /// Sends an authenticated API request: refreshes first when the token is about to expire,
+    /// and on a 401 refreshes once and retries once.
+    async fn authed(&self, operation: Operation, request: &HttpRequest) -> Result<HttpResponse> {
+        let source = self.token_source().await?;
+        let token = match source.before_request(self.host.now_ms(), self.config.no_refresh)? {
+            TokenStep::Use(token) => token,
+            TokenStep::Refresh(refresh) => self.refresh(&refresh).await?.access_token,
+        };
+        let response = self
+            .send_with_retry(operation, &with_bearer(request, &token))
+            .await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        match source.on_unauthorized(false, self.config.no_refresh)? {
+            Some(refresh) => {
+                let tokens = self.refresh(&refresh).await?;
+                self.send_with_retry(operation, &with_bearer(request, &tokens.access_token))
+                    .await
+            }
+            None => Ok(response),
+        }
+    }
+
+    // ---------------------------------------------------------------- auth
+
+    /// Starts a device login: a usable stored session is refreshed and kept (nothing to
+    /// approve); otherwise the old session is revoked (best effort), forgotten, and a new
+    /// device authorization is requested and stored as pending.
+    pub async fn login_start(&self, options: &Value) -> Result<LoginStart> {
+        let options = validate::options::validate_login(options)?;
+        if let Some(tokens) = self.load_tokens().await?
+            && let Some(refresh_token) = tokens.refresh_token.clone()
+        {
+            let refresh = auth::Refresh {
+                refresh_token: refresh_token.clone(),
+                persist: true,
+            };
+            if self.refresh(&refresh).await.is_ok() {
+                return Ok(LoginStart::AlreadyAuthenticated);
+            }
+            self.revoke_best_effort(&refresh_token).await;
+        }
+        self.host.storage_delete(AUTH_KEY).await?;
+        self.host.storage_delete(PENDING_KEY).await?;
+        let request = DeviceCodeRequest {
+            client_name: options.client_name.clone(),
+            hostname: self.config.hostname.clone(),
+            scope: options.scope.clone(),
+            source_actions: options
+                .source_actions
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect(),
+            authorization_details: options.authorization_details.clone(),
+        };
+        let response = self
+            .send(&api::device_code(&self.config.endpoints, &request))
+            .await?;
+        let pending = auth::handle_device_code_response(
+            response.status,
+            &response.body,
+            self.host.now_ms(),
+            false,
+        )?;
+        self.store(PENDING_KEY, &to_json(&pending)?).await?;
+        Ok(LoginStart::Pending(pending))
+    }
+
+    async fn revoke_best_effort(&self, refresh_token: &Secret) {
+        if let Ok(response) = self
+            .send(&api::revoke(&self.config.endpoints, refresh_token))
+            .await
+        {
+            let _ = auth::handle_revoke_response(response.status, &response.body);
+        }
+    }
+
+    /// The session as it stands, polling a pending device authorization once (storing the
+    /// tokens when it was approved). Denial and expiry clear the pending record and fail.
+    pub async fn auth_status(&self) -> Result<Value> {
+        if let Some(token) = &self.config.access_token {
+            return Ok(json!({
+                "authenticated": true,
+                "access_token": token.preview(),
+                "token_type": "Bearer",
+            }));
+        }
+        let tokens = self.load_tokens().await?;
+        let pending = self.load_pending().await?;
+        if let Some(pending) =
+            pending.filter(|p| tokens.is_none() || p.replaces_existing_session == Some(true))
+        {
+            return self.poll_device(pending).await;
+        }
+        Ok(match tokens {
+            Some(tokens) => Self::authenticated(&tokens),
+            None => json!({ "authenticated": false }),
+        })
+    }
+
+    fn authenticated(tokens: &TokenSet) -> Value {
+        let mut out = json!({
+            "authenticated": true,
+            "access_token": tokens.access_token.preview(),
+            "token_type": tokens.token_type.clone().unwrap_or_else(|| "Bearer".into()),
+        });
+        if let Some(map) = out.as_object_mut() {
+            if let Some(scope) = &tokens.scope {
+                map.insert(
+                    "scope".into(),
+                    Value::String(crate::sanitize::for_display(scope)),
+                );
+            }
+            if let Some(details) = &tokens.authorization_details {
+                map.insert(
+                    "authorization_details".into(),
+                    crate::sanitize::sanitize_json(&Value::Array(details.clone())),
+                );
+            }
+        }
+        out
+    }
+
+    async fn poll_device(&self, pending: PendingDeviceAuth) -> Result<Value> {
+        let response = self
+            .send(&api::device_token(
+                &self.config.endpoints,
+                &pending.device_code,
+            ))
+            .await?;
+        match pending.handle_token_response(response.status, &response.body, self.host.now_ms()) {
+            Ok(LoginState::Authenticated { tokens }) => {
+                let old = self.load_tokens().await.ok().flatten();
+                self.store_tokens(&tokens).await?;
+                self.host.storage_delete(PENDING_KEY).await?;
+                if pending.replaces_existing_session == Some(true)
+                    && let Some(old_refresh) = old.and_then(|t| t.refresh_token)
+                {
+                    self.revoke_best_effort(&old_refresh).await;
+                }
+                Ok(Self::authenticated(&tokens))
+            }
+            Ok(LoginState::Pending {
+                pending,
+                next_poll_at_ms,
+            }) => {
+                self.store(PENDING_KEY, &to_json(&pending)?).await?;
+                Ok(json!({
+                    "authenticated": false,
+                    "pending": true,
+                    "verification_url": crate::sanitize::for_display(&pending.verification_url),
+                    "phrase": crate::sanitize::for_display(&pending.phrase),
+                    "next_poll_at_ms": next_poll_at_ms,
+                }))
+            }
+            Err(e) => {
+                if matches!(
+                    e.code,
+                    ErrorCode::AuthorizationDenied
+                        | ErrorCode::DeviceCodeExpired
+                        | ErrorCode::AuthorizationDeclined
+                ) {
+                    self.host.storage_delete(PENDING_KEY).await?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Polls the pending device authorization until it is approved, honouring the server's
+    /// interval and `slow_down`; `on_progress` sees each changed status. `POLLING_TIMEOUT` when
+    /// `policy` runs out.
+    pub async fn login_wait(
+        &self,
+        policy: &Policy,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
+        let mut state = poll::State::new(self.host.now_ms());
+        state.subject = Some("device authorization".into());
+        let mut last: Option<Value> = None;
+        loop {
+            let status = self.auth_status().await?;
+            let done = status.get("authenticated") == Some(&Value::Bool(true));
+            if !done && status.get("pending") != Some(&Value::Bool(true)) {
+                return Err(Error::new(
+                    ErrorCode::NotAuthenticated,
+                    "No login in progress. Run \"linkpay auth login\" first.",
+                ));
+            }
+            state.status = Some(if done { "authenticated" } else { "pending" }.into());
+            state.not_before_ms = status.get("next_poll_at_ms").and_then(Value::as_i64);
+            match policy.decide(&state, self.host.now_ms(), done)? {
+                Decision::Stop { .. } => return Ok(status),
+                Decision::Wait {
+                    until_ms,
+                    state: next,
+                } => {
+                    let mut shown = status.clone();
+                    if let Some(map) = shown.as_object_mut() {
+                        map.remove("next_poll_at_ms");
+                    }
+                    if last.as_ref() != Some(&shown) {
+                        on_progress(&shown);
+                        last = Some(shown);
+                    }
+                    state = next;
+                    self.sleep_until(until_ms).await;
+                }
+            }
+        }
+    }
+
+    async fn sleep_until(&self, until_ms: i64) {
+        let wait = until_ms.saturating_sub(self.host.now_ms());
+        if let Ok(ms) = u64::try_from(wait)
+            && ms > 0
+        {
+            self.host.sleep(ms).await;
+        }
+    }
+
+    /// Revokes the session (best effort) and forgets it and any pending login.
+    pub async fn logout(&self) -> Result<Value> {
+        if let Ok(Some(tokens)) = self.load_tokens().await
+            && let Some(refresh_token) = &tokens.refresh_token
+        {
+            self.revoke_best_effort(refresh_token).await;
+        }
+        self.host.storage_delete(AUTH_KEY).await?;
+        self.host.storage_delete(PENDING_KEY).await?;
+        Ok(json!({ "authenticated": false }))
+    }
+
+    // ---------------------------------------------------------------- API
+
+    /// `GET /payment-details`: the wallet's payment methods.
+    pub async fn list_payment_methods(&self) -> Result<Value> {
+        let request = api::list_payment_methods(&self.config.endpoints);
+        let response = self.authed(Operation::ListPaymentMethods, &request).await?;
+        api::read_payment_methods(&response)
+    }
+
+    /// Validates (every rule, before any request), then creates a spend request with a fresh
+    /// `Idempotency-Key`, so the retries of this call can never create a second one.
+    pub async fn create_spend_request(&self, input: &Value) -> Result<Value> {
+        let request = validate::spend_request::validate_create(input, self.now_s())?;
+        let key = format!("linkpay_{}", hex(&self.host.random(16)));
+        let http = api::create_spend_request(&self.config.endpoints, &request, &key);
+        let response = self.authed(Operation::CreateSpendRequest, &http).await?;
+        api::read_spend_request(Operation::CreateSpendRequest, &response)
+    }
+
+    /// Updates a spend request (only the given fields are sent).
+    pub async fn update_spend_request(&self, id: &str, input: &Value) -> Result<Value> {
+        let update = validate::spend_request::validate_update(input)?;
+        let http = api::update_spend_request(&self.config.endpoints, id, &update)?;
+        let response = self.authed(Operation::UpdateSpendRequest, &http).await?;
+        api::read_spend_request(Operation::UpdateSpendRequest, &response)
+    }
+
+    /// Fetches a spend request once; `include` asks for the card or the SPT.
+    pub async fn retrieve_spend_request(&self, id: &str, include: &[Include]) -> Result<Value> {
+        let http = api::retrieve_spend_request(&self.config.endpoints, id, include)?;
+        let response = self.authed(Operation::RetrieveSpendRequest, &http).await?;
+        api::read_spend_request(Operation::RetrieveSpendRequest, &response).map_err(|e| {
+            if e.code == ErrorCode::NotFound {
+                Error {
+                    message: format!("Spend request {id} not found"),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Asks the person to approve (push notification); returns `{id, approval_link}`.
+    pub async fn request_approval(&self, id: &str) -> Result<Value> {
+        let http = api::request_approval(&self.config.endpoints, id)?;
+        let response = self.authed(Operation::RequestApproval, &http).await?;
+        api::read_request_approval(&response)
+    }
+
+    /// Cancels a spend request (created, pending approval or approved).
+    pub async fn cancel_spend_request(&self, id: &str) -> Result<Value> {
+        let http = api::cancel_spend_request(&self.config.endpoints, id)?;
+        let response = self.authed(Operation::CancelSpendRequest, &http).await?;
+        api::read_spend_request(Operation::CancelSpendRequest, &response)
+    }
+
+    /// Active spend requests, or all with `include_history`.
+    pub async fn list_spend_requests(&self, include_history: bool) -> Result<Value> {
+        let http = api::list_spend_requests(&self.config.endpoints, include_history);
+        let response = self.authed(Operation::ListSpendRequests, &http).await?;
+        api::read_spend_request_list(&response)
+    }
+
+    /// Retrieves, then keeps polling per `options` (`interval`, `max_attempts`, `timeout`,
+    /// `include`) until the request is terminal for polling (through `auto_resume`
+    /// `requires_action`). `on_progress` sees every changed intermediate snapshot.
+    /// `POLLING_TIMEOUT` when the limits run out.
+    pub async fn wait_for_spend_request(
+        &self,
+        id: &str,
+        options: &Value,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
+        let options = validate::options::validate_retrieve(options)?;
+        let policy = Policy {
+            interval: options.interval.0,
+            max_attempts: u32::try_from(options.max_attempts).unwrap_or(u32::MAX),
+            timeout: options.timeout.0,
+        };
+        let id = api::validate_id(id)?.to_string();
+        let mut state = poll::State::new(self.host.now_ms());
+        state.subject = Some(format!("spend request {id}"));
+        let mut last: Option<Value> = None;
+        loop {
+            let value = self.retrieve_spend_request(&id, &options.include).await?;
+            let step = NextStep::of(&SpendRequest::decode(&value).map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("Unexpected spend request: {}", e.message),
+                )
+            })?);
+            state.status = Some(step.status.as_str().to_string());
+            match policy.decide(&state, self.host.now_ms(), step.terminal)? {
+                Decision::Stop { .. } => return Ok(value),
+                Decision::Wait {
+                    until_ms,
+                    state: next,
+                } => {
+                    if last.as_ref() != Some(&value) {
+                        on_progress(&value);
+                        last = Some(value);
+                    }
+                    state = next;
+                    self.sleep_until(until_ms).await;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- MPP
+
+    /// `mpp pay`: probe the URL; on a 402, decode the stripe challenge, get an SPT (from
+    /// `spend_request_id`, or by creating an SPT spend request for the challenge's amount and
+    /// network and waiting for the person's approval), retry with the credential, and return
+    /// `{status, headers, body, receipt?, receipt_error?, spend_request_id?}` (sanitized).
+    pub async fn mpp_pay(
+        &self,
+        input: &Value,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
+        let pay = validate::mpp::validate_pay(input)?;
+        let probe_request = pay.merchant_request(None);
+        let probe = self.send(&probe_request).await?;
+        if probe.status != 402 {
+            return Ok(pay_result(&probe, None));
+        }
+        let values = probe.header_values("www-authenticate");
+        if values.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                "URL returned 402 but no WWW-Authenticate header",
+            ));
+        }
+        let stripe = mpp::stripe::decode(&values, self.host.now_ms(), Some(&pay.url))?;
+        let spend_request = match &pay.spend_request_id {
+            Some(id) => {
+                self.retrieve_spend_request(id, &[Include::SharedPaymentToken])
+                    .await?
+            }
+            None => self.spt_spend_request(&pay, &stripe, on_progress).await?,
+        };
+        let spt = approved_spt(&spend_request)?;
+        let payload = mpp::stripe::StripePayload::new(
+            &stripe.challenge.intent,
+            &spt,
+            stripe.external_id.as_deref(),
+        )?;
+        let credential = mpp::credential::build_credential(
+            &stripe.challenge,
+            &payload.to_json(),
+            None,
+            self.host.now_ms(),
+        )?;
+        let paid_request = pay.merchant_request(Some((credential.header, credential.value)));
+        let paid = self.send(&paid_request).await?;
+        let mut result = pay_result(&paid, spend_request.get("id").and_then(Value::as_str));
+        if paid.is_success()
+            && let (Some(receipt), Some(map)) =
+                (paid.header_value("payment-receipt"), result.as_object_mut())
+        {
+            match mpp::receipt::parse(receipt) {
+                Ok(r) => {
+                    map.insert("receipt".into(), crate::sanitize::sanitize_json(&r));
+                }
+                Err(e) => {
+                    map.insert("receipt_error".into(), Value::String(e.message));
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    async fn spt_spend_request(
+        &self,
+        pay: &validate::mpp::PayRequest,
+        stripe: &mpp::stripe::StripeChallenge,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
+        let Some(context) = &pay.context else {
+            return Err(Error::validation(vec![FieldError::new(
+                "context",
+                "is required for the full MPP flow (at least 100 characters): explain the purchase to the person approving it",
+            )]));
+        };
+        let payment_method_id = match &pay.payment_method_id {
+            Some(id) => id.clone(),
+            None => {
+                let methods = self.list_payment_methods().await?;
+                methods
+                    .as_array()
+                    .and_then(|m| m.first())
+                    .and_then(|m| m.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::NoPaymentMethod,
+                            "No payment method available in your Link wallet",
+                        )
+                    })?
+            }
+        };
+        let amount = pay.amount.unwrap_or(stripe.amount);
+        let mut input = Map::new();
+        input.insert("payment_method_id".into(), payment_method_id.into());
+        input.insert("credential_type".into(), "shared_payment_token".into());
+        input.insert("network_id".into(), stripe.network_id.clone().into());
+        input.insert("amount".into(), amount.into());
+        input.insert("currency".into(), stripe.currency.clone().into());
+        input.insert("context".into(), context.clone().into());
+        input.insert("request_approval".into(), true.into());
+        if pay.test {
+            input.insert("test".into(), true.into());
+        }
+        let created = self.create_spend_request(&Value::Object(input)).await?;
+        on_progress(&created);
+        let id = created
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidResponse,
+                    "Created spend request has no id",
+                )
+            })?
+            .to_string();
+        let waited = self
+            .wait_for_spend_request(
+                &id,
+                &json!({
+                    "interval": pay.interval,
+                    "timeout": pay.timeout,
+                    "include": ["shared_payment_token"],
+                }),
+                on_progress,
+            )
+            .await?;
+        // The token can trail the approval by a moment: look again a few times.
+        let mut current = waited;
+        for _ in 0..3 {
+            if current.get("status").and_then(Value::as_str) != Some(Status::Approved.as_str())
+                || current.pointer("/shared_payment_token/id").is_some()
+            {
+                break;
+            }
+            self.host.sleep(1000).await;
+            current = self
+                .retrieve_spend_request(&id, &[Include::SharedPaymentToken])
+                .await?;
+        }
+        Ok(current)
+    }
+}
+
+/// The SPT of an approved SPT spend request, or why there is none.
+fn approved_spt(spend_request: &Value) -> Result<String> {
+    let field = |k: &str| {
+        spend_request
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+    };
+    if field("credential_type") != "shared_payment_token" {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Spend request must have credential_type 'shared_payment_token' (current: '{}')",
+                field("credential_type")
+            ),
+        ));
+    }
+    if field("status") != "approved" {
+        return Err(Error::new(
+            ErrorCode::SpendRequestNotApproved,
+            format!(
+                "Spend request must be approved (current status: {})",
+                field("status")
+            ),
+        )
+        .with_details(json!({ "spend_request": spend_request })));
+    }
+    spend_request
+        .pointer("/shared_payment_token/id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidResponse,
+                "Approved spend request has no shared payment token",
+            )
+        })
+}
+
+/// The merchant's answer, sanitized: `{status, headers (lower-cased), body}`.
+fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value {
+    let mut headers = Map::new();
+    for (name, value) in &response.headers {
+        let name = name.to_ascii_lowercase();
+        let value = crate::sanitize::for_display(value);
+        match headers.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name, Value::String(value));
+            }
+        }
+    }
+    let mut out = json!({
+        "status": response.status,
+        "headers": headers,
+        "body": crate::sanitize::for_display(&response.body),
+    });
+    if let (Some(id), Some(map)) = (spend_request_id, out.as_object_mut()) {
+        map.insert("spend_request_id".into(), Value::String(id.to_string()));
+    }
+    out
+}

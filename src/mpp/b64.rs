@@ -1,0 +1,167 @@
+//! Base64 as MPP peers send it: either alphabet, padding optional.
+//!
+//! Decoding rules (mpp.md §1.2, §6 item 6):
+//! - The URL-safe (`-_`) and the standard (`+/`) alphabets are both accepted, also mixed within
+//!   one value (mpp 0.18.2 accepts mixing too).
+//! - Padding is optional; when present it must be the canonical `=` or `==` at the end, making
+//!   the length a multiple of 4. `e30=` is fine, `e30==`, `e3=0` and `YQ=` are not.
+//! - A length ≡ 1 (mod 4) is rejected, as is any other character (no whitespace skipping).
+//! - Non-canonical trailing bits are **rejected**: `YR` (which would decode to `a`) and `e31`
+//!   are errors, as in the Rust `base64` crate and mpp 0.18.2; ox 0.14.33 accepts them. An
+//!   encoder never produces them, so accepting them would only widen the set of strings that
+//!   decode to the same bytes.
+//!
+//! The decoder is a single table-driven pass with no normalising copy of the input.
+
+use base64::Engine as _;
+
+/// Why a value is not base64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum B64Error {
+    /// A character outside both alphabets, at this offset.
+    Char(usize),
+    /// Padding in the wrong place or of the wrong length.
+    Padding,
+    /// Length ≡ 1 (mod 4).
+    Length,
+    /// Non-zero bits after the last full byte.
+    TrailingBits,
+}
+
+impl B64Error {
+    pub(crate) fn describe(self) -> String {
+        match self {
+            B64Error::Char(at) => format!("invalid base64url character at offset {at}"),
+            B64Error::Padding => "invalid base64 padding".to_string(),
+            B64Error::Length => "invalid base64url length".to_string(),
+            B64Error::TrailingBits => "non-canonical base64url trailing bits".to_string(),
+        }
+    }
+}
+
+const INVALID: u8 = 0xFF;
+
+/// Sextet value of every byte; `+`/`-` are 62 and `/`/`_` are 63. (Built at compile time: an
+/// out-of-range index here would be a compile error, not a panic.)
+#[allow(clippy::indexing_slicing)]
+static TABLE: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
+#[inline]
+fn sextet(bytes: &[u8], at: usize) -> Result<u32, B64Error> {
+    match bytes
+        .get(at)
+        .and_then(|b| TABLE.get(usize::from(*b)))
+        .copied()
+    {
+        Some(v) if v != INVALID => Ok(u32::from(v)),
+        _ => Err(B64Error::Char(at)),
+    }
+}
+
+/// Decodes base64 (either alphabet, optional canonical padding) into a new vector.
+pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
+    let pad = input.iter().rev().take_while(|b| **b == b'=').count();
+    if pad > 2 || (pad > 0 && !input.len().is_multiple_of(4)) {
+        return Err(B64Error::Padding);
+    }
+    let body = input.get(..input.len() - pad).unwrap_or_default();
+    let rem = body.len() % 4;
+    if rem == 1 {
+        return Err(B64Error::Length);
+    }
+    let full = body.len() - rem;
+    let mut out = Vec::with_capacity(full / 4 * 3 + 2);
+    let mut i = 0;
+    while i < full {
+        let n = (sextet(body, i)? << 18)
+            | (sextet(body, i + 1)? << 12)
+            | (sextet(body, i + 2)? << 6)
+            | sextet(body, i + 3)?;
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        i += 4;
+    }
+    match rem {
+        2 => {
+            let n = (sextet(body, i)? << 6) | sextet(body, i + 1)?;
+            if n & 0x0F != 0 {
+                return Err(B64Error::TrailingBits);
+            }
+            out.push((n >> 4) as u8);
+        }
+        3 => {
+            let n = (sextet(body, i)? << 12) | (sextet(body, i + 1)? << 6) | sextet(body, i + 2)?;
+            if n & 0x03 != 0 {
+                return Err(B64Error::TrailingBits);
+            }
+            out.extend_from_slice(&[(n >> 10) as u8, (n >> 2) as u8]);
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// base64url without padding, as every MPP token is sent.
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Result<Vec<u8>, B64Error> {
+        decode(s.as_bytes())
+    }
+
+    #[test]
+    fn conformance_base64url() {
+        for (enc, dec) in [
+            ("", ""),
+            ("SGVsbG8sIFdvcmxkIQ", "Hello, World!"),
+            ("YQ", "a"),
+            ("YWI", "ab"),
+            ("YWJj", "abc"),
+            ("Pj4-Pz8_", ">>>???"),
+            ("eyJrZXkiOiJ2YWx1ZSJ9", "{\"key\":\"value\"}"),
+        ] {
+            assert_eq!(d(enc).unwrap(), dec.as_bytes(), "{enc}");
+            assert_eq!(encode(dec.as_bytes()), enc);
+        }
+        assert!(d("not-valid!!!").is_err());
+        assert_eq!(d("_w").unwrap(), [0xFF]);
+    }
+
+    #[test]
+    fn padding_and_alphabets() {
+        assert_eq!(d("e30=").unwrap(), b"{}");
+        assert_eq!(d("YQ==").unwrap(), b"a");
+        assert_eq!(d("Pj4+Pz8/").unwrap(), b">>>???");
+        assert_eq!(d("Pj4+Pz8_").unwrap(), b">>>???");
+        for bad in [
+            "e30==", "e3=0", "YQ=", "YWJj=", "=", "a", "abcde", "YR", "e31", "e3 0",
+        ] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+        assert_eq!(d("a"), Err(B64Error::Length));
+        assert_eq!(d("YR"), Err(B64Error::TrailingBits));
+        assert_eq!(d("ab!d"), Err(B64Error::Char(2)));
+    }
+}

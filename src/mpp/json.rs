@@ -1,0 +1,393 @@
+//! A validating JSON scanner: RFC 8259 syntax, bounded depth, no allocation.
+//!
+//! Challenges are parsed far more often than their `request` is read (a client picks one of
+//! several; the bench parses thousands), so parsing only *validates* the decoded request and
+//! keeps its text; [`crate::mpp::challenge::Challenge::request_json`] builds the
+//! `serde_json` value on demand. The scanner accepts exactly what `serde_json` accepts, with
+//! these additions:
+//!
+//! - nesting is bounded by [`MAX_DEPTH`] (serde_json's own limit is 128);
+//! - the top level must be an object when [`validate_object`] is used.
+//!
+//! Like serde_json it rejects lone UTF-16 surrogate escapes, raw control characters in strings,
+//! leading zeros, and numbers that overflow an `f64`. (One known gap: serde_json's default float
+//! parser may round a literal within one ulp of `f64::MAX` up to infinity where Rust's rounds it
+//! down; such a request then validates but fails in `request_json`, never panics.)
+
+/// The deepest nesting accepted in a `request` (objects and arrays count alike; `{}` is 1).
+pub const MAX_DEPTH: u32 = 32;
+
+/// Why the text is not an acceptable JSON object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonError {
+    /// A syntax error at this byte offset.
+    Syntax(usize, &'static str),
+    /// Nesting deeper than allowed, at this offset.
+    Depth(usize),
+    /// Valid JSON, but not an object.
+    NotObject,
+}
+
+impl JsonError {
+    pub(crate) fn describe(self) -> String {
+        match self {
+            JsonError::Syntax(at, what) => format!("invalid JSON at offset {at}: {what}"),
+            JsonError::Depth(at) => {
+                format!("JSON nested deeper than {MAX_DEPTH} levels at offset {at}")
+            }
+            JsonError::NotObject => "expected a JSON object".to_string(),
+        }
+    }
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scanner<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn err<T>(&self, what: &'static str) -> Result<T, JsonError> {
+        Err(JsonError::Syntax(self.i, what))
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<(), JsonError> {
+        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u16, JsonError> {
+        let mut v: u16 = 0;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                _ => return self.err("invalid \\u escape"),
+            };
+            v = (v << 4) | u16::from(d);
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    /// A string; `self.i` is at the opening quote.
+    fn string(&mut self) -> Result<(), JsonError> {
+        self.i += 1;
+        loop {
+            let rest = self.b.get(self.i..).unwrap_or_default();
+            let Some(n) = rest
+                .iter()
+                .position(|c| matches!(c, b'"' | b'\\' | 0..=0x1F))
+            else {
+                self.i = self.b.len();
+                return self.err("unterminated string");
+            };
+            self.i += n;
+            match self.peek() {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 1,
+                        Some(b'u') => {
+                            self.i += 1;
+                            let unit = self.hex4()?;
+                            if (0xDC00..=0xDFFF).contains(&unit) {
+                                return self.err("lone surrogate in \\u escape");
+                            }
+                            if (0xD800..=0xDBFF).contains(&unit) {
+                                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                                    return self.err("lone surrogate in \\u escape");
+                                }
+                                self.i += 2;
+                                let low = self.hex4()?;
+                                if !(0xDC00..=0xDFFF).contains(&low) {
+                                    return self.err("lone surrogate in \\u escape");
+                                }
+                            }
+                        }
+                        _ => return self.err("invalid escape"),
+                    }
+                }
+                _ => return self.err("control character in string"),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let n = self
+            .b
+            .get(self.i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        self.i += n;
+        n
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let start = self.i;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return self.err("invalid number"),
+        }
+        let int_len = self.i - start;
+        let mut simple = true;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+            simple = false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+            simple = false;
+        }
+        // Up to 19 characters (sign included) an integer always fits u64/i64; anything larger
+        // or fractional becomes an f64 in serde_json,
+        // which must be finite.
+        if simple && int_len <= 19 {
+            return Ok(());
+        }
+        let text = self
+            .b
+            .get(start..self.i)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .unwrap_or("x");
+        if simple {
+            let fits = if negative {
+                text.parse::<i64>().is_ok()
+            } else {
+                text.parse::<u64>().is_ok()
+            };
+            if fits {
+                return Ok(());
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(()),
+            _ => {
+                self.i = start;
+                self.err("number out of range")
+            }
+        }
+    }
+
+    /// An object key and its colon; `self.i` is at the key's quote (after whitespace).
+    fn key(&mut self) -> Result<(), JsonError> {
+        if self.peek() != Some(b'"') {
+            return self.err("expected string key");
+        }
+        self.string()?;
+        self.ws();
+        if self.peek() != Some(b':') {
+            return self.err("expected ':'");
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// One complete value (and trailing whitespace to the end).
+    fn document(&mut self, max_depth: u32) -> Result<(), JsonError> {
+        // Bit `n` of `kinds` tells whether the container at depth n+1 is an object.
+        let mut kinds: u64 = 0;
+        let mut depth: u32 = 0;
+        let max_depth = max_depth.min(63);
+        'value: loop {
+            self.ws();
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth >= max_depth {
+                        return Err(JsonError::Depth(self.i));
+                    }
+                    self.i += 1;
+                    depth += 1;
+                    kinds = (kinds << 1) | u64::from(open == b'{');
+                    self.ws();
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.i += 1;
+                        depth -= 1;
+                        kinds >>= 1;
+                    } else {
+                        if open == b'{' {
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string()?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                None => return self.err("unexpected end"),
+                Some(_) => return self.err("expected value"),
+            }
+            // After a value: close containers, or go on after a comma.
+            loop {
+                self.ws();
+                if depth == 0 {
+                    return if self.i == self.b.len() {
+                        Ok(())
+                    } else {
+                        self.err("trailing characters")
+                    };
+                }
+                let in_object = kinds & 1 == 1;
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        if in_object {
+                            self.ws();
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if in_object => {}
+                    Some(b']') if !in_object => {}
+                    _ => return self.err("expected ',' or end of container"),
+                }
+                self.i += 1;
+                depth -= 1;
+                kinds >>= 1;
+            }
+        }
+    }
+}
+
+/// Validates that `text` is one JSON value nested at most `max_depth` deep.
+pub(crate) fn validate(text: &str, max_depth: u32) -> Result<(), JsonError> {
+    Scanner {
+        b: text.as_bytes(),
+        i: 0,
+    }
+    .document(max_depth)
+}
+
+/// Validates that `text` is a JSON object nested at most [`MAX_DEPTH`] deep.
+pub(crate) fn validate_object(text: &str) -> Result<(), JsonError> {
+    validate(text, MAX_DEPTH)?;
+    if text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        Ok(())
+    } else {
+        Err(JsonError::NotObject)
+    }
+}
+
+/// Parses text that [`validate_object`] accepted into a map.
+pub(crate) fn parse_object(
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agrees(text: &str) {
+        let ours = validate(text, 128).is_ok();
+        let serde = serde_json::from_str::<serde_json::Value>(text).is_ok();
+        assert_eq!(ours, serde, "{text:?}");
+    }
+
+    #[test]
+    fn agrees_with_serde_json() {
+        for t in [
+            "{}",
+            "[]",
+            "1",
+            "-0",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "1e+5",
+            "1E-5",
+            "-",
+            "\"a\"",
+            "\"\\u00e9\"",
+            "\"\\ud83c\\udf9f\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\x\"",
+            "\"a\tb\"",
+            "{\"a\":1,}",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "true",
+            "tru",
+            "nul",
+            " {} ",
+            "{} x",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+            "{\"a\":[{\"b\":null}]}",
+            "",
+            " ",
+            "[",
+            "]",
+        ] {
+            agrees(t);
+        }
+        agrees(&"9".repeat(400));
+    }
+
+    #[test]
+    fn depth_and_object() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(validate(&deep(32), 32).is_ok());
+        assert_eq!(validate(&deep(33), 32), Err(JsonError::Depth(32)));
+        assert_eq!(validate_object("[]"), Err(JsonError::NotObject));
+        assert_eq!(validate_object(" {\"a\":\"b\"} "), Ok(()));
+        assert!(validate_object("not json").is_err());
+        assert!(validate(&"[".repeat(100_000), 1_000_000).is_err());
+    }
+}

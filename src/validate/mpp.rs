@@ -1,0 +1,275 @@
+//! `mpp pay` input: the merchant request (URL, method, headers, data) and how to get the SPT.
+
+use super::{
+    field, finish, http_url, index_path, int_in, non_blank, trimmed_id, unknown_key_message,
+};
+use crate::error::{FieldErrors, Result};
+use crate::host::HttpRequest;
+use serde_json::{Map, Value};
+
+/// Keys of the `mpp pay` input.
+pub const PAY_KEYS: [&str; 11] = [
+    "url",
+    "method",
+    "headers",
+    "data",
+    "spend_request_id",
+    "context",
+    "amount",
+    "payment_method_id",
+    "test",
+    "interval",
+    "timeout",
+];
+
+/// A validated `mpp pay` request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayRequest {
+    pub url: String,
+    /// `GET`, or `POST` when `data` is given (unless `method` says otherwise).
+    pub method: String,
+    /// `Name: Value` pairs in the order given.
+    pub headers: Vec<(String, String)>,
+    pub data: Option<String>,
+    /// Pay with this approved SPT spend request instead of creating one.
+    pub spend_request_id: Option<String>,
+    /// Why the agent pays, for the person approving (≥ 100 characters); required to create.
+    pub context: Option<String>,
+    /// Cents; defaults to the challenge's amount.
+    pub amount: Option<u64>,
+    pub payment_method_id: Option<String>,
+    pub test: bool,
+    /// Seconds between approval polls (default 2).
+    pub interval: f64,
+    /// Seconds to wait for approval (default 600).
+    pub timeout: f64,
+}
+
+impl PayRequest {
+    /// The request to the merchant, with the credential header when paying. `Content-Type:
+    /// application/json` is added for `data` unless a header sets it; a credential sent in
+    /// `Authorization` replaces a user `Authorization`.
+    pub fn merchant_request(&self, credential: Option<(&str, String)>) -> HttpRequest {
+        let mut request = HttpRequest::new(&self.method, self.url.clone());
+        for (name, value) in &self.headers {
+            let replaced = credential
+                .as_ref()
+                .is_some_and(|(header, _)| header.eq_ignore_ascii_case(name));
+            if !replaced {
+                request.headers.push((name.clone(), value.clone()));
+            }
+        }
+        if let Some(data) = &self.data {
+            if request.header_value("content-type").is_none() {
+                request
+                    .headers
+                    .push(("Content-Type".into(), "application/json".into()));
+            }
+            request.body = Some(data.clone());
+        }
+        if let Some((header, value)) = credential {
+            request.headers.push((header.to_string(), value));
+        }
+        request
+    }
+}
+
+/// A header given as `"Name: Value"`; lines without `:` are rejected (the reference skips them
+/// silently, which hides typos). Names must be HTTP tokens and values free of CR/LF.
+fn header_pair(text: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err("must be \"Name: Value\"".into());
+    };
+    let name = name.trim();
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err("header name must be an HTTP token".into());
+    }
+    if value.contains(['\r', '\n']) {
+        return Err("header value must not contain CR or LF".into());
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// Validates the `mpp pay` input, reporting every problem at once.
+pub fn validate_pay(input: &Value) -> Result<PayRequest> {
+    let mut errs = FieldErrors::new();
+    let Some(obj) = input.as_object() else {
+        errs.push("input", "must be an object");
+        return finish(None, errs, "input");
+    };
+    for key in obj.keys() {
+        if !PAY_KEYS.contains(&key.as_str()) {
+            errs.push(key.clone(), unknown_key_message("", key, &PAY_KEYS));
+        }
+    }
+    let take = |key: &str, check: &dyn Fn(&Value) -> Result<(), String>, errs: &mut FieldErrors| {
+        if let Some(v) = field(obj, key)
+            && let Err(m) = check(v)
+        {
+            errs.push(key, m);
+        }
+    };
+    let url = match field(obj, "url") {
+        None => {
+            errs.push("url", "is required");
+            None
+        }
+        Some(v) => match http_url(v) {
+            Ok(u) => Some(u),
+            Err(m) => {
+                errs.push("url", m);
+                None
+            }
+        },
+    };
+    take(
+        "method",
+        &|v| {
+            let m = non_blank(v)?;
+            if m.bytes().all(|b| b.is_ascii_alphabetic()) {
+                Ok(())
+            } else {
+                Err("must be an HTTP method such as GET or POST".into())
+            }
+        },
+        &mut errs,
+    );
+    take(
+        "data",
+        &|v| {
+            v.as_str()
+                .map(|_| ())
+                .ok_or_else(|| "must be a string".into())
+        },
+        &mut errs,
+    );
+    take(
+        "spend_request_id",
+        &|v| trimmed_id(v).map(|_| ()),
+        &mut errs,
+    );
+    take(
+        "payment_method_id",
+        &|v| trimmed_id(v).map(|_| ()),
+        &mut errs,
+    );
+    take(
+        "context",
+        &|v| {
+            let s = v.as_str().ok_or("must be a string")?;
+            if s.trim().chars().count() < 100 {
+                Err("must be at least 100 characters: explain the purchase to the person approving it".into())
+            } else {
+                Ok(())
+            }
+        },
+        &mut errs,
+    );
+    take("amount", &|v| int_in(v, 1, 50_000).map(|_| ()), &mut errs);
+    take(
+        "test",
+        &|v| {
+            v.as_bool()
+                .map(|_| ())
+                .ok_or_else(|| "must be a boolean".into())
+        },
+        &mut errs,
+    );
+    let number = |v: &Value, min_exclusive: bool| -> Result<(), String> {
+        match super::coerce_number(v) {
+            Some(n) if n.is_finite() && (n > 0.0 || (!min_exclusive && n >= 0.0)) => Ok(()),
+            _ if min_exclusive => Err("must be a number greater than 0".into()),
+            _ => Err("must be a number at least 0".into()),
+        }
+    };
+    take("interval", &|v| number(v, false), &mut errs);
+    take("timeout", &|v| number(v, true), &mut errs);
+    let mut headers = Vec::new();
+    match field(obj, "headers") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str().map(header_pair) {
+                    Some(Ok(pair)) => headers.push(pair),
+                    Some(Err(m)) => errs.push(index_path("headers", i), m),
+                    None => errs.push(index_path("headers", i), "must be a \"Name: Value\" string"),
+                }
+            }
+        }
+        Some(Value::Object(map)) => {
+            for (name, value) in map {
+                match value.as_str().map(|v| header_pair(&format!("{name}: {v}"))) {
+                    Some(Ok(pair)) => headers.push(pair),
+                    Some(Err(m)) => errs.push(format!("headers.{name}"), m),
+                    None => errs.push(format!("headers.{name}"), "must be a string"),
+                }
+            }
+        }
+        Some(_) => errs.push(
+            "headers",
+            "must be an array of \"Name: Value\" strings or an object",
+        ),
+    }
+    let text = |k: &str| {
+        field(obj, k)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_string())
+    };
+    let data = field(obj, "data")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let method = text("method")
+        .map(|m| m.to_ascii_uppercase())
+        .unwrap_or_else(|| if data.is_some() { "POST" } else { "GET" }.to_string());
+    let num = |k: &str, default: f64| {
+        field(obj, k)
+            .and_then(super::coerce_number)
+            .unwrap_or(default)
+    };
+    let request = url.map(|url| PayRequest {
+        url,
+        method,
+        headers,
+        data,
+        spend_request_id: text("spend_request_id"),
+        context: field(obj, "context")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        amount: field(obj, "amount")
+            .and_then(super::coerce_int)
+            .and_then(|n| u64::try_from(n).ok()),
+        payment_method_id: text("payment_method_id"),
+        test: field(obj, "test").and_then(Value::as_bool).unwrap_or(false),
+        interval: num("interval", 2.0),
+        timeout: num("timeout", 600.0),
+    });
+    finish(request, errs, "input")
+}
+
+/// The JSON form of a validated pay request (for the shared vectors).
+pub fn describe(request: &PayRequest) -> Value {
+    let headers: Vec<Value> = request
+        .headers
+        .iter()
+        .map(|(n, v)| Value::String(format!("{n}: {v}")))
+        .collect();
+    let mut out = Map::new();
+    out.insert("url".into(), request.url.clone().into());
+    out.insert("method".into(), request.method.clone().into());
+    out.insert("headers".into(), Value::Array(headers));
+    if let Some(d) = &request.data {
+        out.insert("data".into(), d.clone().into());
+    }
+    if let Some(id) = &request.spend_request_id {
+        out.insert("spend_request_id".into(), id.clone().into());
+    }
+    if let Some(a) = request.amount {
+        out.insert("amount".into(), a.into());
+    }
+    if let Some(p) = &request.payment_method_id {
+        out.insert("payment_method_id".into(), p.clone().into());
+    }
+    out.insert("test".into(), request.test.into());
+    Value::Object(out)
+}
