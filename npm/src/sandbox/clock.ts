@@ -42,7 +42,15 @@ export class SandboxClock {
   }
 }
 
+let lastSecond = NaN;
+let lastIso = "";
+
 /** RFC 3339 UTC without fractional seconds: `2026-05-01T12:00:00Z`. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastIso = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastIso;
 }

@@ -177,22 +177,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const logLimit = options.requestLogLimit ?? 10_000;
   const extraOrigins = new Set(options.corsOrigins ?? []);
 
+  const fail = (res: ServerResponse, e: unknown): void => {
+    onError(`internal error: ${(e as Error)?.message ?? String(e)}`);
+    if (!res.headersSent) send(res, { status: 500, body: { error: { code: "api_error", message: "Internal sandbox error" } } }, undefined);
+    else res.destroy();
+  };
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      onError(`internal error: ${(e as Error)?.message ?? String(e)}`);
-      if (!res.headersSent) send(res, { status: 500, body: { error: { code: "api_error", message: "Internal sandbox error" } } }, undefined);
-      else res.destroy();
-    });
+    // Requests without a body (most GETs) are handled at once, without waiting for 'end'.
+    const length = req.headers["content-length"];
+    if (req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0")) {
+      req.resume();
+      try {
+        handle(req, res, "");
+      } catch (e) {
+        fail(res, e);
+      }
+      return;
+    }
+    readBody(req).then(
+      (text) => handle(req, res, text),
+      (e: unknown) => fail(res, e),
+    ).catch((e: unknown) => fail(res, e));
   });
   server.keepAliveTimeout = 30_000;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function handle(req: IncomingMessage, res: ServerResponse, text: string | null): void {
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
     const q = target.indexOf("?");
     const path = q < 0 ? target : target.slice(0, q);
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
-    const text = await readBody(req);
     const cors = corsHeaders(req.headers.origin, extraOrigins);
     let entry: LoggedRequest | undefined;
     if (!path.startsWith("/sandbox/") && path !== "/sandbox") {
@@ -480,16 +494,15 @@ function queryObject(query: URLSearchParams): Record<string, string | string[]> 
 }
 
 function redact(headers: IncomingMessage["headers"]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
+  const out = { ...headers } as Record<string, string | string[]>;
+  for (const k of REDACTED_HEADERS) {
+    const v = out[k];
     if (v === undefined) continue;
-    if (REDACTED_HEADERS.has(k)) {
-      const one = (s: string): string => {
-        const space = s.indexOf(" ");
-        return space > 0 ? `${s.slice(0, space)} <redacted>` : "<redacted>";
-      };
-      out[k] = Array.isArray(v) ? v.map(one) : one(v);
-    } else out[k] = v;
+    const one = (s: string): string => {
+      const space = s.indexOf(" ");
+      return space > 0 ? `${s.slice(0, space)} <redacted>` : "<redacted>";
+    };
+    out[k] = Array.isArray(v) ? v.map(one) : one(v);
   }
   return out;
 }

@@ -174,7 +174,7 @@ export function create(ctx: Context, user: UserRecord, body: Json, opts: CreateO
   const { limits } = ctx.config;
   const now = ctx.clock.now();
   const index = ctx.state.spendIndex(user.id);
-  const fingerprint = `${opts.delegated ? "delegated" : "create"} ${JSON.stringify(body)}`;
+  const fingerprint = opts.idempotencyKey === undefined ? "" : `${opts.delegated ? "delegated" : "create"} ${JSON.stringify(body)}`;
 
   // Idempotency: the same key returns the same request; never a second one.
   if (opts.idempotencyKey !== undefined) {
