@@ -6,6 +6,10 @@
  * `VALIDATION_ERROR`).
  */
 import * as core from "#wasm";
+import { hostname as osHostname } from "node:os";
+import { LinkClientBase, type LinkClientOptions } from "./client.js";
+import { FileStorage, defaultConfigPath } from "./host/file.js";
+import { MemoryStorage } from "./host/memory.js";
 
 /** A JSON object as the Link API and MPP use them. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -128,6 +132,42 @@ export const errorCodes: readonly string[] = core.errorCodes();
 
 /** The package version (equal to the Rust core's). */
 export const version: string = core.version();
+
+// ------------------------------------------------------------------ the client (Node defaults)
+
+
+export type { LinkClientOptions, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone } from "./client.js";
+export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
+export { FileStorage, MemoryStorage, defaultConfigPath };
+
+/** Node defaults: `LINK_*` environment variables, and the credential file (`LINK_AUTH_FILE`). */
+function nodeEnv(): Partial<LinkClientOptions> {
+  const env = process.env;
+  const text = (v: string | undefined) => (v && v.trim() !== "" ? v : undefined);
+  return {
+    apiBaseUrl: text(env.LINK_API_BASE_URL),
+    authBaseUrl: text(env.LINK_AUTH_BASE_URL),
+    accessToken: text(env.LINK_ACCESS_TOKEN),
+    refreshToken: text(env.LINK_REFRESH_TOKEN),
+    // As the reference: any non-empty value turns refreshing off.
+    noRefresh: text(env.LINK_NO_REFRESH) !== undefined ? true : undefined,
+  };
+}
+
+/**
+ * The Link wallet for agents. In Node it defaults to the environment (`LINK_API_BASE_URL`,
+ * `LINK_AUTH_BASE_URL`, `LINK_ACCESS_TOKEN`, `LINK_REFRESH_TOKEN`, `LINK_NO_REFRESH`) and keeps
+ * the session in a 0600 file (`LINK_AUTH_FILE`, else `~/.config/linkpay/config.json`).
+ */
+export class LinkClient extends LinkClientBase {
+  constructor(options: LinkClientOptions = {}) {
+    super(core.WasmClient, options, {
+      env: nodeEnv,
+      storage: () => new FileStorage(process.env.LINK_AUTH_FILE?.trim() ? process.env.LINK_AUTH_FILE : defaultConfigPath()),
+      hostname: () => osHostname(),
+    });
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sandbox/server side (append-only): what the local sandbox needs to answer like the Link API.

@@ -271,3 +271,354 @@ pub fn mpp_problem(problem: &str, detail: &str, challenge_id: Option<String>) ->
 pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
     done(codec::mpp_encode_receipt(&from_js(&receipt)?))
 }
+
+// ------------------------------------------------------------------ the client (driver + JS host)
+
+use crate::client::{Client, Config, LoginStart};
+use crate::host::{Host, HttpRequest, HttpResponse};
+use crate::spend_request::Secret;
+use std::rc::Rc;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host object the TypeScript layer passes in: fetch and storage as async functions,
+    /// clock, sleep, randomness and a logger.
+    pub type JsHost;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &JsHost, request: JsValue) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = storageGet)]
+    fn storage_get(this: &JsHost, key: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = storageSet)]
+    fn storage_set(this: &JsHost, key: &str, value: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = storageDelete)]
+    fn storage_delete(this: &JsHost, key: &str) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(method)]
+    fn now(this: &JsHost) -> f64;
+    #[wasm_bindgen(method)]
+    fn sleep(this: &JsHost, ms: f64) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn random(this: &JsHost, len: u32) -> Vec<u8>;
+    #[wasm_bindgen(method)]
+    fn log(this: &JsHost, line: &str);
+}
+
+/// A JS failure as a core error: keeps a `.code` the host set (e.g. `STORAGE_ERROR`), else
+/// `fallback`.
+fn host_error(value: JsValue, fallback: crate::ErrorCode) -> Error {
+    let code = Reflect::get(&value, &JsValue::from_str("code"))
+        .ok()
+        .and_then(|c| c.as_string())
+        .and_then(|c| crate::ErrorCode::from_wire(&c))
+        .unwrap_or(fallback);
+    let message = Reflect::get(&value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "host call failed".to_string());
+    Error::new(code, message)
+}
+
+async fn settle(
+    promise: Result<js_sys::Promise, JsValue>,
+    fallback: crate::ErrorCode,
+) -> crate::Result<JsValue> {
+    let promise = promise.map_err(|e| host_error(e, fallback))?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| host_error(e, fallback))
+}
+
+struct JsHostAdapter(JsHost);
+
+impl Host for JsHostAdapter {
+    async fn fetch(&self, request: &HttpRequest) -> crate::Result<HttpResponse> {
+        let headers: Vec<Value> = request
+            .headers
+            .iter()
+            .map(|(n, v)| Value::Array(vec![n.clone().into(), v.clone().into()]))
+            .collect();
+        let mut req = serde_json::Map::new();
+        req.insert("method".into(), request.method.clone().into());
+        req.insert("url".into(), request.url.clone().into());
+        req.insert("headers".into(), Value::Array(headers));
+        if let Some(body) = &request.body {
+            req.insert("body".into(), body.clone().into());
+        }
+        let answer = settle(
+            self.0.fetch(to_js(&Value::Object(req))),
+            crate::ErrorCode::TransportError,
+        )
+        .await?;
+        let answer =
+            from_js(&answer).map_err(|e| host_error(e, crate::ErrorCode::TransportError))?;
+        let status = answer
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| {
+                Error::new(
+                    crate::ErrorCode::TransportError,
+                    "host fetch returned no status",
+                )
+            })?;
+        let headers = answer
+            .get("headers")
+            .and_then(Value::as_array)
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get(0)?.as_str()?.to_string(),
+                            p.get(1)?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = answer
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn storage_get(&self, key: &str) -> crate::Result<Option<String>> {
+        let value = settle(self.0.storage_get(key), crate::ErrorCode::StorageError).await?;
+        Ok(value.as_string())
+    }
+
+    async fn storage_set(&self, key: &str, value: &str) -> crate::Result<()> {
+        settle(
+            self.0.storage_set(key, value),
+            crate::ErrorCode::StorageError,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn storage_delete(&self, key: &str) -> crate::Result<()> {
+        settle(self.0.storage_delete(key), crate::ErrorCode::StorageError)
+            .await
+            .map(|_| ())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.0.now() as i64
+    }
+
+    async fn sleep(&self, ms: u64) {
+        let _ = JsFuture::from(self.0.sleep(ms as f64)).await;
+    }
+
+    fn random(&self, len: usize) -> Vec<u8> {
+        self.0.random(u32::try_from(len).unwrap_or(u32::MAX))
+    }
+
+    fn log(&self, line: &str) {
+        self.0.log(line);
+    }
+}
+
+/// The driver for JS: every method returns a Promise; the TypeScript `LinkClient` wraps it.
+#[wasm_bindgen(js_name = WasmClient)]
+pub struct WasmClient {
+    inner: Rc<Client<JsHostAdapter>>,
+}
+
+fn text_option(config: &Value, key: &str) -> Option<String> {
+    config
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+}
+
+/// Calls `f` with the client and turns its result into a Promise.
+fn run<F, Fut>(client: &Rc<Client<JsHostAdapter>>, f: F) -> js_sys::Promise
+where
+    F: FnOnce(Rc<Client<JsHostAdapter>>) -> Fut + 'static,
+    Fut: std::future::Future<Output = crate::Result<Value>> + 'static,
+{
+    let client = client.clone();
+    future_to_promise(async move { done(f(client).await) })
+}
+
+/// A progress callback from JS (ignored when absent or not a function).
+fn progress(callback: JsValue) -> impl FnMut(&Value) {
+    let callback = callback.dyn_into::<js_sys::Function>().ok();
+    move |value: &Value| {
+        if let Some(cb) = &callback {
+            let _ = cb.call1(&JsValue::NULL, &to_js(value));
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = WasmClient)]
+impl WasmClient {
+    /// `config`: `{apiBaseUrl?, authBaseUrl?, accessToken?, refreshToken?, noRefresh?, hostname?}`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: JsHost, config: JsValue) -> Result<WasmClient, JsValue> {
+        let config = from_js(&config)?;
+        let endpoints = crate::api::Endpoints::new(
+            text_option(&config, "apiBaseUrl").as_deref(),
+            text_option(&config, "authBaseUrl").as_deref(),
+        );
+        let config = Config {
+            endpoints,
+            access_token: text_option(&config, "accessToken").map(Secret::new),
+            refresh_token: text_option(&config, "refreshToken").map(Secret::new),
+            no_refresh: config
+                .get("noRefresh")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            hostname: text_option(&config, "hostname").unwrap_or_else(|| "unknown".into()),
+            retry: Default::default(),
+        };
+        Ok(WasmClient {
+            inner: Rc::new(Client::new(JsHostAdapter(host), config)),
+        })
+    }
+
+    #[wasm_bindgen(js_name = loginStart)]
+    pub fn login_start(&self, options: JsValue) -> js_sys::Promise {
+        let options = from_js(&options);
+        run(&self.inner, |c| async move {
+            let options = options
+                .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "options are not JSON"))?;
+            Ok(match c.login_start(&options).await? {
+                LoginStart::AlreadyAuthenticated => serde_json::json!({
+                    "authenticated": true,
+                    "message": "You are already logged in. To switch accounts, run `linkpay auth logout` first.",
+                }),
+                LoginStart::Pending(p) => serde_json::json!({
+                    "authenticated": false,
+                    "verification_url": crate::sanitize::for_display(&p.verification_url),
+                    "phrase": crate::sanitize::for_display(&p.phrase),
+                    "poll_interval_seconds": p.interval,
+                    "expires_at": p.expires_at,
+                }),
+            })
+        })
+    }
+
+    #[wasm_bindgen(js_name = authStatus)]
+    pub fn auth_status(&self) -> js_sys::Promise {
+        run(&self.inner, |c| async move { c.auth_status().await })
+    }
+
+    /// Polls the pending login; `policy` is `{interval, max_attempts, timeout}` (seconds).
+    #[wasm_bindgen(js_name = loginWait)]
+    pub fn login_wait(&self, policy: JsValue, on_progress: JsValue) -> js_sys::Promise {
+        let policy = from_js(&policy);
+        let mut on_progress = progress(on_progress);
+        run(&self.inner, |c| async move {
+            let policy = policy
+                .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "policy is not JSON"))?;
+            let mut policy_value = crate::poll::Policy::login();
+            if !policy.is_null() {
+                policy_value = crate::poll::Policy::decode(&policy)?;
+            }
+            c.login_wait(&policy_value, &mut on_progress).await
+        })
+    }
+
+    pub fn logout(&self) -> js_sys::Promise {
+        run(&self.inner, |c| async move { c.logout().await })
+    }
+
+    #[wasm_bindgen(js_name = listPaymentMethods)]
+    pub fn list_payment_methods(&self) -> js_sys::Promise {
+        run(
+            &self.inner,
+            |c| async move { c.list_payment_methods().await },
+        )
+    }
+
+    #[wasm_bindgen(js_name = createSpendRequest)]
+    pub fn create_spend_request(&self, input: JsValue) -> js_sys::Promise {
+        let input = from_js(&input).unwrap_or(Value::Null);
+        run(&self.inner, |c| async move {
+            c.create_spend_request(&input).await
+        })
+    }
+
+    #[wasm_bindgen(js_name = updateSpendRequest)]
+    pub fn update_spend_request(&self, id: String, input: JsValue) -> js_sys::Promise {
+        let input = from_js(&input).unwrap_or(Value::Null);
+        run(&self.inner, |c| async move {
+            c.update_spend_request(&id, &input).await
+        })
+    }
+
+    /// `include`: an array of `card`, `shared_payment_token`, `link_pay_token`.
+    #[wasm_bindgen(js_name = retrieveSpendRequest)]
+    pub fn retrieve_spend_request(&self, id: String, include: JsValue) -> js_sys::Promise {
+        let options = serde_json::json!({ "include": from_js(&include).unwrap_or(Value::Null) });
+        run(&self.inner, |c| async move {
+            let include = crate::validate::options::validate_retrieve(&options)?.include;
+            c.retrieve_spend_request(&id, &include).await
+        })
+    }
+
+    #[wasm_bindgen(js_name = requestApproval)]
+    pub fn request_approval(&self, id: String) -> js_sys::Promise {
+        run(
+            &self.inner,
+            |c| async move { c.request_approval(&id).await },
+        )
+    }
+
+    #[wasm_bindgen(js_name = cancelSpendRequest)]
+    pub fn cancel_spend_request(&self, id: String) -> js_sys::Promise {
+        run(
+            &self.inner,
+            |c| async move { c.cancel_spend_request(&id).await },
+        )
+    }
+
+    #[wasm_bindgen(js_name = listSpendRequests)]
+    pub fn list_spend_requests(&self, include_history: bool) -> js_sys::Promise {
+        run(&self.inner, move |c| async move {
+            c.list_spend_requests(include_history).await
+        })
+    }
+
+    /// `options`: `{interval, max_attempts, timeout, include}`.
+    #[wasm_bindgen(js_name = waitForSpendRequest)]
+    pub fn wait_for_spend_request(
+        &self,
+        id: String,
+        options: JsValue,
+        on_progress: JsValue,
+    ) -> js_sys::Promise {
+        let options = from_js(&options).unwrap_or(Value::Null);
+        let options = if options.is_null() {
+            serde_json::json!({})
+        } else {
+            options
+        };
+        let mut on_progress = progress(on_progress);
+        run(&self.inner, |c| async move {
+            c.wait_for_spend_request(&id, &options, &mut on_progress)
+                .await
+        })
+    }
+
+    /// `input`: `{url, method?, headers?, data?, spend_request_id? | context, amount?,
+    /// payment_method_id?, test?, interval?, timeout?}`.
+    #[wasm_bindgen(js_name = mppPay)]
+    pub fn mpp_pay(&self, input: JsValue, on_progress: JsValue) -> js_sys::Promise {
+        let input = from_js(&input).unwrap_or(Value::Null);
+        let mut on_progress = progress(on_progress);
+        run(&self.inner, |c| async move {
+            c.mpp_pay(&input, &mut on_progress).await
+        })
+    }
+}

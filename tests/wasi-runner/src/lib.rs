@@ -2,8 +2,8 @@
 //! imports and exposes the `codec` world's typed exports (bindings type-checked against
 //! `wit/linkpay.wit` by `bindgen!`).
 
-use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use wasmtime::Result;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -51,8 +51,7 @@ pub struct CodecInstance {
 impl CodecInstance {
     pub fn load(path: &Path) -> Result<Self> {
         let engine = Engine::new(&Config::new())?;
-        let component = Component::from_file(&engine, path)
-            .with_context(|| format!("loading component {}", path.display()))?;
+        let component = Component::from_file(&engine, path)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let state = HostState {
@@ -68,6 +67,7 @@ impl CodecInstance {
 /// The wire spelling of a WIT error code (the same table as linkpay's `ErrorCode::as_str`).
 pub fn wire_code(code: WitErrorCode) -> String {
     let debug = format!("{code:?}");
+    let debug = debug.rsplit("::").next().unwrap_or_default();
     // Debug prints the UpperCamel case name; the wire spelling is SCREAMING_SNAKE, except the
     // reference client's lowercase `spend_request_rate_limited`.
     let mut out = String::new();

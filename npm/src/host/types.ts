@@ -1,0 +1,19 @@
+/** Where linkpay keeps the session: string values under a few keys (`auth`, `pendingDeviceAuth`). */
+export interface LinkStorage {
+  get(key: string): Promise<string | null | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Shown as `credentials_path` by `auth status` (a file path, "memory", "chrome.storage"…). */
+  readonly location?: string;
+}
+
+/** `fetch` as in the WHATWG spec; the caller may pass its own (a proxy, an extension's). */
+export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Receives verbose log lines; linkpay redacts tokens, card numbers and CVCs before calling it. */
+export type Logger = (line: string) => void;
+
+/** An `Error` with linkpay's stable `.code`. */
+export function codedError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { name: "LinkpayError", code, ...extra });
+}
