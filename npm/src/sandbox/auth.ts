@@ -164,8 +164,24 @@ function newSession(ctx: Context, user: UserRecord, clientId: string, scope: str
   return session;
 }
 
+let issued = 0;
+
+/** Forgets access tokens and device codes a day after they expired (every 1,024 tokens minted). */
+function prune(ctx: Context): void {
+  if (++issued % 1024 !== 0) return;
+  const now = ctx.clock.now();
+  for (const [token, access] of ctx.state.accessTokens) if (access.expires_ms + 86_400_000 <= now) ctx.state.accessTokens.delete(token);
+  for (const [code, auth] of ctx.state.deviceAuths) {
+    if (auth.expires_ms + 86_400_000 <= now) {
+      ctx.state.deviceAuths.delete(code);
+      if (ctx.state.userCodes.get(auth.user_code) === code) ctx.state.userCodes.delete(auth.user_code);
+    }
+  }
+}
+
 /** Mints an access token for a session and answers like the token endpoint. */
 function tokenResponse(ctx: Context, session: SessionRecord, ttlS = ctx.config.accessTokenTtlS): JsonObject {
+  prune(ctx);
   const access: AccessTokenRecord = {
     token: randomSecret("lsat_"),
     session_id: session.id,
