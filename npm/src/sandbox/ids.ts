@@ -41,10 +41,14 @@ export function randomPhrase(): string {
   return [0, 1, 2].map(() => WORDS[randomInt(WORDS.length)]).join("-");
 }
 
-/** `count` random decimal digits. */
+/** `count` uniformly random decimal digits (bytes ≥ 250 are skipped, so there is no bias). */
 export function randomDigits(count: number): string {
   let out = "";
-  for (let i = 0; i < count; i++) out += String(randomInt(10));
+  while (out.length < count) {
+    for (const b of take(count - out.length + 2)) {
+      if (b < 250 && out.length < count) out += String(b % 10);
+    }
+  }
   return out;
 }
 
