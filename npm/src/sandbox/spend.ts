@@ -493,6 +493,11 @@ export function view(ctx: Context, sr: SpendRequestRecord, include: ReadonlySet<
     out.card_last4 = sr.card.number.slice(-4);
   }
   out.status_details = sr.status_details ?? null;
+  const nextAction = (sr.status_details?.requires_action as JsonObject | undefined)?.next_action as JsonObject | undefined;
+  if (nextAction?.type === "three_d_secure") {
+    // The bank page lives on this sandbox, wherever it listens now (the port may change across a restart).
+    out.status_details = { requires_action: { ...(sr.status_details?.requires_action as JsonObject), next_action: { ...nextAction, action_url: `${ctx.config.baseUrl}/3ds/${sr.id}` } } };
+  }
   if (sr.payment_status_details !== undefined) out.payment_status_details = sr.payment_status_details;
   if (sr.link_transaction_id !== undefined) {
     out.link_transaction_id = sr.link_transaction_id;
