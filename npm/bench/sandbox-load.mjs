@@ -3,7 +3,7 @@
 //
 //   node bench/sandbox-load.mjs [--cycles 20000] [--clients 50] [--mode both|control|auto]
 //
-// The sandbox runs in a worker thread (its own event loop and core); 50 keep-alive clients run
+// The sandbox runs in a child process (as `linkpay sandbox` would); 50 keep-alive clients run
 // create → approve → retrieve(include=card) cycles against it, spread over many sandbox users
 // (10 cycles each: the 10-approved limit) so the per-user limits do not stop the bench.
 //
@@ -12,42 +12,17 @@
 //   auto:    the sandbox runs with --auto-approve — two requests per cycle (the approval happens
 //            inside the sandbox when the retrieve looks at the request).
 //
+// The clients speak raw HTTP/1.1 over keep-alive sockets so that the sandbox, not Node's HTTP
+// client, is what is measured; the sandbox process's own CPU time per cycle is reported too (it
+// does not depend on what else the machine is doing). SANDBOX_BENCH_PROFILE=dir writes a CPU
+// profile of the sandbox process.
+//
 // Then a hammer phase fires concurrent requests at single users to show the limits hold exactly.
 // Every count is asserted after the run; the exit code is non-zero if any is off.
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { fork } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { parseArgs } from "node:util";
-
-if (!isMainThread && workerData?.noop === true) {
-  // The loopback ceiling: a Node http server that only answers a small JSON body.
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      const body = '{"id":"lsrq_noop","status":"approved"}';
-      res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
-      res.end(body);
-    });
-  });
-  server.listen(0, "127.0.0.1", () => parentPort.postMessage({ url: `http://127.0.0.1:${server.address().port}` }));
-  parentPort.on("message", (m) => {
-    if (m === "close") {
-      server.closeAllConnections();
-      server.close(() => parentPort.postMessage({ closed: true }));
-    }
-  });
-} else if (!isMainThread) {
-  const { startSandbox } = await import("../dist/sandbox/index.js");
-  const sb = await startSandbox({ port: 0, ...workerData });
-  parentPort.postMessage({ url: sb.url });
-  parentPort.on("message", async (m) => {
-    if (m === "close") {
-      await sb.close();
-      parentPort.postMessage({ closed: true });
-    }
-  });
-} else {
-  await main();
-}
 
 async function main() {
   const { values } = parseArgs({ options: { cycles: { type: "string", default: "20000" }, clients: { type: "string", default: "50" }, mode: { type: "string", default: "both" } } });
@@ -74,42 +49,110 @@ async function main() {
   }
 }
 
+/**
+ * A minimal HTTP/1.1 keep-alive connection: one request at a time, responses framed by
+ * Content-Length (the sandbox always sends it). Much cheaper than `http.request`, so the bench
+ * measures the server rather than Node's HTTP client.
+ */
+class Connection {
+  #socket;
+  #buffer = Buffer.alloc(0);
+  #pending;
+  #ready;
+
+  constructor(port) {
+    this.#socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#socket.once("connect", resolve);
+      this.#socket.once("error", reject);
+    });
+    this.#socket.on("data", (chunk) => {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+      this.#drain();
+    });
+    this.#socket.on("error", (e) => this.#pending?.reject(e));
+  }
+
+  #drain() {
+    if (this.#pending === undefined) return;
+    const end = this.#buffer.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    const head = this.#buffer.toString("latin1", 0, end);
+    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    const length = m ? Number(m[1]) : 0;
+    if (this.#buffer.length < end + 4 + length) return;
+    const body = this.#buffer.toString("utf8", end + 4, end + 4 + length);
+    this.#buffer = this.#buffer.subarray(end + 4 + length);
+    const { resolve } = this.#pending;
+    this.#pending = undefined;
+    resolve({ status: Number(head.slice(9, 12)), json: body ? JSON.parse(body) : undefined });
+  }
+
+  async request(method, path, { token, body, headers = {} } = {}) {
+    await this.#ready;
+    const payload = body === undefined ? "" : JSON.stringify(body);
+    let head = `${method} ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n`;
+    if (token) head += `authorization: Bearer ${token}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    if (payload !== "") head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n`;
+    return new Promise((resolve, reject) => {
+      this.#pending = { resolve, reject };
+      this.#socket.write(`${head}\r\n${payload}`);
+    });
+  }
+
+  close() {
+    this.#socket.destroy();
+  }
+}
+
+/** Starts the server in a child process; `cpu()` reads its CPU time, `close()` stops it. */
+async function spawnServer(options) {
+  const execArgv = process.env.SANDBOX_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SANDBOX_BENCH_PROFILE}`] : [];
+  const child = fork(new URL(import.meta.url), ["--child", JSON.stringify(options)], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const ask = (message) =>
+    new Promise((resolve) => {
+      child.once("message", resolve);
+      child.send(message);
+    });
+  const { url } = await new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return {
+    url,
+    cpu: () => ask("cpu"),
+    close: async () => {
+      await ask("close");
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
+    },
+  };
+}
+
 /** Requests/s a no-op server reaches with this client on this machine now (for scale). */
 async function noopCeiling(CLIENTS, N = 20_000) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { noop: true } });
-  const { url } = await new Promise((resolve) => worker.once("message", resolve));
-  const base = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const once = () =>
-    new Promise((resolve, reject) => {
-      const req = http.request({ host: base.hostname, port: base.port, method: "GET", path: "/", agent }, (res) => {
-        res.resume();
-        res.on("end", resolve);
-      });
-      req.on("error", reject);
-      req.end();
-    });
+  const server = await spawnServer({ noop: true });
+  const url = server.url;
+  const conns = Array.from({ length: CLIENTS }, () => new Connection(Number(new URL(url).port)));
   let n = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (n++ < N) await once();
+  await Promise.all(conns.map(async (c) => {
+    while (n++ < N) await c.request("GET", "/");
   }));
   const rate = Math.round(N / ((performance.now() - t0) / 1000));
-  worker.postMessage("close");
-  await new Promise((resolve) => worker.once("message", resolve));
-  await worker.terminate();
-  agent.destroy();
+  for (const c of conns) c.close();
+  await server.close();
   return rate;
 }
 
 async function run(mode, CYCLES, CLIENTS, failures, withHammer) {
   const PER_USER = 10; // the concurrent-approved limit
-  const worker = new Worker(new URL(import.meta.url), { workerData: { autoApprove: mode === "auto" } });
-  const { url } = await new Promise((resolve) => worker.once("message", resolve));
-  const base = new URL(url);
+  const server = await spawnServer({ autoApprove: mode === "auto" });
+  const base = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const conns = Array.from({ length: CLIENTS }, () => new Connection(Number(base.port)));
 
-  /** One HTTP exchange; resolves `{status, json}`. */
+  /** One HTTP exchange through Node's client (setup, checks, hammer); resolves `{status, json}`. */
   function call(method, path, { token, body, headers = {} } = {}) {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -161,7 +204,8 @@ async function run(mode, CYCLES, CLIENTS, failures, withHammer) {
   let cycles = 0;
   const latencies = [];
 
-  async function client() {
+  async function client(conn) {
+    const call = (method, path, opts) => conn.request(method, path, opts);
     for (;;) {
       const u = users[nextUser++];
       if (u === undefined) return;
@@ -186,9 +230,12 @@ async function run(mode, CYCLES, CLIENTS, failures, withHammer) {
     }
   }
 
+  const cpuBefore = await server.cpu();
   const started = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, client));
+  await Promise.all(conns.map(client));
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = await server.cpu();
+  const serverCpuUs = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
 
   // Every cycle left exactly one approved request behind: nothing lost, nothing doubled.
   let counted = 0;
@@ -213,9 +260,13 @@ async function run(mode, CYCLES, CLIENTS, failures, withHammer) {
     cycles_per_second: Math.round(rate),
     requests_per_second: Math.round(rate * (mode === "control" ? 3 : 2)),
     cycle_latency_ms: { p50: Number(pct(50)), p99: Number(pct(99)), max: Number(latencies[latencies.length - 1].toFixed(2)) },
+    // Load-independent: the sandbox process's CPU time per cycle, and what one core could do.
+    server_cpu_us_per_cycle: Math.round(serverCpuUs / CYCLES),
+    cycles_per_server_core_second: Math.round(1e6 / (serverCpuUs / CYCLES)),
   };
   console.log(`sandbox load (${mode}): ${CYCLES} create→approve→retrieve cycles, ${CLIENTS} clients, ${users.length} users`);
   console.log(`  ${throughput.cycles_per_second} cycles/s (${throughput.requests_per_second} requests/s) in ${throughput.seconds} s; cycle p50 ${throughput.cycle_latency_ms.p50} ms, p99 ${throughput.cycle_latency_ms.p99} ms`);
+  console.log(`  sandbox CPU: ${throughput.server_cpu_us_per_cycle} µs per cycle (${throughput.cycles_per_server_core_second} cycles per CPU-second of the sandbox process)`);
   if (!withHammer) {
     await stop();
     return { throughput };
@@ -272,9 +323,47 @@ async function run(mode, CYCLES, CLIENTS, failures, withHammer) {
   return { throughput, hammer };
 
   async function stop() {
-    worker.postMessage("close");
-    await new Promise((resolve) => worker.once("message", resolve));
-    await worker.terminate();
+    for (const c of conns) c.close();
     agent.destroy();
+    await server.close();
   }
+}
+
+// Dispatch last: the classes and functions above must be initialized first.
+if (process.argv[2] === "--child") {
+  const options = JSON.parse(process.argv[3]);
+  let close;
+  let url;
+  if (options.noop === true) {
+    // The loopback ceiling: a Node http server that only answers a small JSON body.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const body = '{"id":"lsrq_noop","status":"approved"}';
+        res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+        res.end(body);
+      });
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${server.address().port}`;
+    close = () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    });
+  } else {
+    const { startSandbox } = await import("../dist/sandbox/index.js");
+    const sb = await startSandbox({ port: 0, ...options });
+    url = sb.url;
+    close = () => sb.close();
+  }
+  process.on("message", async (m) => {
+    if (m === "cpu") process.send(process.cpuUsage());
+    if (m === "close") {
+      await close();
+      process.send({ closed: true }, () => process.exit(0));
+    }
+  });
+  process.send({ url });
+} else {
+  await main();
 }
