@@ -526,6 +526,36 @@ describe("api: spend requests", () => {
       assert.equal((await call(sb, "GET", `/spend_requests/${other.id}`, { token })).json.status, "approved");
     }));
 
+  test("every other transition: fail (approved or requires_action), and nothing leaves a final status", () =>
+    withSandbox({}, async (sb) => {
+      const token = tokenOf(sb);
+      const a = (await create(sb, token, cardBody())).json;
+      sb.approve(a.id);
+      let res = await call(sb, "POST", `/sandbox/spend_requests/${a.id}/fail`);
+      assert.equal(res.json.status, "failed");
+      assert.equal(res.json.payment_status_details.outcome, "failure");
+      assert.equal((await call(sb, "GET", `/spend_requests/${a.id}?include=card`, { token })).json.card, undefined);
+      const b = (await create(sb, token, cardBody({ payment_details: "csmrpd_sandbox_3ds" }))).json;
+      sb.approve(b.id);
+      assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${b.id}/fail`)).json.status, "failed");
+      sb.advanceClock(5000);
+      assert.equal((await call(sb, "GET", `/spend_requests/${b.id}`, { token })).json.status, "failed", "3-D Secure does not resume a failed request");
+      // Final statuses: every event is refused with the core's message.
+      for (const [path, message] of [
+        [`/spend_requests/${a.id}/cancel`, "Cannot cancel a spend request in failed status"],
+        [`/spend_requests/${a.id}/request_approval`, "Cannot request approval for a spend request in failed status"],
+      ]) {
+        const err = assertApiError(await call(sb, "POST", path, { token }), 409, "spend_request_unexpected_state");
+        assert.equal(err.message, message);
+      }
+      for (const action of ["approve", "deny", "resume", "fail"]) {
+        assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${a.id}/${action}`)).status, 409, action);
+      }
+      const c = (await create(sb, token, cardBody())).json;
+      assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${c.id}/fail`)).status, 409, "pending_approval cannot fail");
+      assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${c.id}/resume`)).status, 409);
+    }));
+
   test("create_delegated: created approved, with credentials", () =>
     withSandbox({}, async (sb) => {
       const token = tokenOf(sb);

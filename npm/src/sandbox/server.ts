@@ -379,6 +379,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (action === "approve") spend.approveAsPerson(ctx, sr);
       else if (action === "deny") spend.deny(ctx, sr);
       else if (action === "resume") spend.resume(ctx, sr);
+      else if (action === "fail") spend.markFailed(ctx, sr);
       else throw apiError(404, "not_found", `Unrecognized request URL (${method}: ${r.path})`);
       return json(200, spend.view(ctx, sr));
     }

@@ -463,6 +463,14 @@ export function markUsed(ctx: Context, sr: SpendRequestRecord, amount: number, c
   sr.link_transaction_id = randomId("ltxn_");
 }
 
+/** The payment with the credential failed (a control for client tests): → failed. */
+export function markFailed(ctx: Context, sr: SpendRequestRecord, at = ctx.clock.now()): void {
+  transition(ctx, sr, "fail", at);
+  sr.resume_ms = undefined;
+  sr.status_details = null;
+  sr.payment_status_details = { outcome: "failure", code: "card_declined", decline_code: "generic_decline", amount: Number(sr.request.amount ?? 0), currency: String(sr.request.currency ?? "usd"), created: Math.floor(at / 1000) };
+}
+
 // ----- what the API shows ----------------------------------------------------------------------
 
 export function approvalUrl(ctx: Context, sr: SpendRequestRecord): string {
