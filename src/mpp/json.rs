@@ -380,6 +380,24 @@ mod tests {
         agrees(&"9".repeat(400));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1024, ..Default::default() })]
+        /// The scanner accepts exactly what serde_json accepts (below our depth limit).
+        #[test]
+        fn agrees_with_serde_json_on_noise(
+            text in "([{}\\[\\],:\" ]|true|fals|null|-|0|1|9|\\.|e|E|\\+|\\\\|u|d8|dc|00|x|\u{1}|\t|\u{e9}){0,40}"
+        ) {
+            agrees(&text);
+        }
+
+        #[test]
+        fn agrees_with_serde_json_on_values(v in proptest::arbitrary::any::<String>()) {
+            let encoded = serde_json::to_string(&v).unwrap_or_default();
+            agrees(&encoded);
+            agrees(&format!("{{{encoded}:[{encoded},1.5e3,-0,null]}}"));
+        }
+    }
+
     #[test]
     fn depth_and_object() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
