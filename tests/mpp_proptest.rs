@@ -102,7 +102,7 @@ proptest! {
     #[test]
     fn credential_round_trip(c in challenge(), payload in json_object(), source in proptest::option::of(any::<String>())) {
         let built = build_credential(&c, &Value::Object(payload.clone()), source.as_deref(), 0).unwrap();
-        prop_assert_eq!(built.header, if c.header.is_some() { "Payment-Authorization" } else { "Authorization" });
+        prop_assert_eq!(built.header, if c.header().is_some() { "Payment-Authorization" } else { "Authorization" });
         let back = parse_credential(&built.value).unwrap();
         prop_assert_eq!(&back.challenge, &c);
         prop_assert_eq!(&back.payload, &payload);
@@ -180,7 +180,7 @@ proptest! {
         let a = Challenge::from_parts("i", "r", "m", "i", &url, None, None, None, None, None).unwrap();
         let b = Challenge::from_parts("i", "r", "m", "i", &variant, None, None, None, None, None).unwrap();
         prop_assert_eq!(a.request_text(), b.request_text());
-        prop_assert_eq!(b.request, variant);
+        prop_assert_eq!(b.request(), variant);
     }
 
     #[test]

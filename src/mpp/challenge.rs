@@ -59,23 +59,23 @@ pub const MAX_REQUEST_LEN: usize = 16 * 1024;
 /// The largest `WWW-Authenticate` field value parsed, in bytes.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
-/// One `Payment` challenge. The public strings are the wire values (unescaped), untrusted:
-/// sanitize them before display.
+/// One `Payment` challenge: its wire values (after quoted-string unescaping), exactly as
+/// received, for the credential echo; and its decoded `request`. The strings are untrusted:
+/// sanitize them before display. A `Challenge` is always valid: it is only made by the parser,
+/// [`Challenge::from_json`] or [`Challenge::from_parts`], which apply the same rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
-    pub id: String,
-    pub realm: String,
-    pub method: String,
-    pub intent: String,
-    /// The `request` parameter exactly as received (base64, not re-encoded).
-    pub request: String,
-    pub description: Option<String>,
-    pub digest: Option<String>,
-    pub expires: Option<String>,
-    pub opaque: Option<String>,
-    pub header: Option<String>,
-    /// Parameters this crate does not know, names lower-cased, in wire order.
-    pub params: Vec<(String, String)>,
+    pub(crate) id: String,
+    pub(crate) realm: String,
+    pub(crate) method: String,
+    pub(crate) intent: String,
+    pub(crate) request: String,
+    pub(crate) description: Option<String>,
+    pub(crate) digest: Option<String>,
+    pub(crate) expires: Option<String>,
+    pub(crate) opaque: Option<String>,
+    pub(crate) header: Option<String>,
+    pub(crate) params: Vec<(String, String)>,
     /// The decoded `request`: validated JSON object text.
     request_text: String,
     expires_ms: Option<i64>,
@@ -98,6 +98,43 @@ impl CredentialHeader {
 }
 
 impl Challenge {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+    pub fn intent(&self) -> &str {
+        &self.intent
+    }
+    /// The `request` parameter exactly as received (base64, not re-encoded).
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    pub fn digest(&self) -> Option<&str> {
+        self.digest.as_deref()
+    }
+    pub fn expires(&self) -> Option<&str> {
+        self.expires.as_deref()
+    }
+    pub fn opaque(&self) -> Option<&str> {
+        self.opaque.as_deref()
+    }
+    pub fn header(&self) -> Option<&str> {
+        self.header.as_deref()
+    }
+    /// Parameters this crate does not know, names lower-cased, in wire order (not echoed in
+    /// credentials).
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
     /// The decoded `request` as JSON text (valid, an object).
     pub fn request_text(&self) -> &str {
         &self.request_text
