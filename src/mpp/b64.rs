@@ -13,8 +13,6 @@
 //!
 //! The decoder is a single table-driven pass with no normalising copy of the input.
 
-use base64::Engine as _;
-
 /// Why a value is not base64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum B64Error {
@@ -120,7 +118,34 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
 
 /// base64url without padding, as every MPP token is sent.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let sextet = |n: u32, shift: u32| {
+        char::from(
+            URL.get(((n >> shift) & 63) as usize)
+                .copied()
+                .unwrap_or(b'A'),
+        )
+    };
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut chunks = bytes.chunks_exact(3);
+    for chunk in &mut chunks {
+        if let [a, b, c] = *chunk {
+            let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+            out.extend([sextet(n, 18), sextet(n, 12), sextet(n, 6), sextet(n, 0)]);
+        }
+    }
+    match *chunks.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend([sextet(n, 18), sextet(n, 12)]);
+        }
+        [a, b] => {
+            let n = u32::from(a) << 16 | u32::from(b) << 8;
+            out.extend([sextet(n, 18), sextet(n, 12), sextet(n, 6)]);
+        }
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -144,6 +169,9 @@ mod tests {
         ] {
             assert_eq!(d(enc).unwrap(), dec.as_bytes(), "{enc}");
             assert_eq!(encode(dec.as_bytes()), enc);
+            use base64::Engine as _;
+            let crate_enc = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(dec.as_bytes());
+            assert_eq!(crate_enc, enc);
         }
         assert!(d("not-valid!!!").is_err());
         assert_eq!(d("_w").unwrap(), [0xFF]);

@@ -274,13 +274,27 @@ pub(crate) fn malformed(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::MppMalformedChallenge, message)
 }
 
-/// An untrusted value for an error message: sanitized, at most 64 characters, quoted.
+/// An untrusted value for an error message: sanitized, at most 64 characters, in quotes (`"`
+/// and `\\` escaped, a newline shown as `\\n`).
 pub(crate) fn quoted(s: &str) -> String {
     let clean = sanitize::for_display(s);
-    match clean.char_indices().nth(64) {
-        Some((cut, _)) => format!("{:?}…", clean.get(..cut).unwrap_or_default()),
-        None => format!("{clean:?}"),
+    let mut out = String::with_capacity(clean.len().min(64) + 4);
+    out.push('"');
+    for (i, c) in clean.chars().enumerate() {
+        if i == 64 {
+            out.push_str("\"…");
+            return out;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
     }
+    out.push('"');
+    out
 }
 
 /// The parameters of one challenge while it is being read; values borrow the header where no
