@@ -86,30 +86,48 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
         return Err(B64Error::Length);
     }
     let full = body.len() - rem;
-    let mut out = Vec::with_capacity(full / 4 * 3 + 2);
-    let mut i = 0;
-    while i < full {
-        let n = (sextet(body, i)? << 18)
-            | (sextet(body, i + 1)? << 12)
-            | (sextet(body, i + 2)? << 6)
-            | sextet(body, i + 3)?;
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-        i += 4;
+    let mut out = vec![0u8; full / 4 * 3 + rem.saturating_sub(1)];
+    let (whole, tail) = out.split_at_mut_checked(full / 4 * 3).unwrap_or_default();
+    for (k, (src, dst)) in body
+        .chunks_exact(4)
+        .zip(whole.chunks_exact_mut(3))
+        .enumerate()
+    {
+        let v = |b: u8| TABLE.get(usize::from(b)).copied().unwrap_or(INVALID);
+        let (Some(&a), Some(&b), Some(&c), Some(&d)) =
+            (src.first(), src.get(1), src.get(2), src.get(3))
+        else {
+            continue;
+        };
+        let (a, b, c, d) = (v(a), v(b), v(c), v(d));
+        if (a | b | c | d) & 0x80 != 0 {
+            // Report the first bad character.
+            let bad = [a, b, c, d].iter().position(|x| *x == INVALID).unwrap_or(0);
+            return Err(B64Error::Char(k * 4 + bad));
+        }
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        dst.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
     }
+    let i = full;
     match rem {
         2 => {
             let n = (sextet(body, i)? << 6) | sextet(body, i + 1)?;
             if n & 0x0F != 0 {
                 return Err(B64Error::TrailingBits);
             }
-            out.push((n >> 4) as u8);
+            if let Some(x) = tail.first_mut() {
+                *x = (n >> 4) as u8;
+            }
         }
         3 => {
             let n = (sextet(body, i)? << 12) | (sextet(body, i + 1)? << 6) | sextet(body, i + 2)?;
             if n & 0x03 != 0 {
                 return Err(B64Error::TrailingBits);
             }
-            out.extend_from_slice(&[(n >> 10) as u8, (n >> 2) as u8]);
+            if let [x, y] = tail {
+                *x = (n >> 10) as u8;
+                *y = (n >> 2) as u8;
+            }
         }
         _ => {}
     }

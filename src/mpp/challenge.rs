@@ -317,17 +317,18 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
         let is = |known: &str| name.eq_ignore_ascii_case(known);
-        Some(match name.len() {
-            2 if is("id") => &mut self.id,
-            5 if is("realm") => &mut self.realm,
-            6 if is("method") => &mut self.method,
-            6 if is("intent") => &mut self.intent,
-            7 if is("request") => &mut self.request,
-            11 if is("description") => &mut self.description,
-            6 if is("digest") => &mut self.digest,
-            7 if is("expires") => &mut self.expires,
-            6 if is("opaque") => &mut self.opaque,
-            6 if is("header") => &mut self.header,
+        let first = name.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+        Some(match (name.len(), first) {
+            (2, b'i') if is("id") => &mut self.id,
+            (5, b'r') if is("realm") => &mut self.realm,
+            (6, b'm') if is("method") => &mut self.method,
+            (6, b'i') if is("intent") => &mut self.intent,
+            (7, b'r') if is("request") => &mut self.request,
+            (11, b'd') if is("description") => &mut self.description,
+            (6, b'd') if is("digest") => &mut self.digest,
+            (7, b'e') if is("expires") => &mut self.expires,
+            (6, b'o') if is("opaque") => &mut self.opaque,
+            (6, b'h') if is("header") => &mut self.header,
             _ => return None,
         })
     }
@@ -450,9 +451,39 @@ pub(crate) fn decode_request(raw: &str) -> Result<String> {
 // ---------------------------------------------------------------------------------------------
 // Tokenizer
 
+/// RFC 9110 `tchar`, as a table (built at compile time).
+#[allow(clippy::indexing_slicing)]
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 #[inline]
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR.get(usize::from(b)).copied().unwrap_or(false)
 }
 
 /// Whitespace between elements: any ASCII whitespace (as mpp 0.18.2; fetch never delivers CR
