@@ -44,12 +44,9 @@ fn v10_mppx_credential_decodes_to_what_we_build() {
 fn v10_stripe_spec_example() {
     let wire = "Payment eyJjaGFsbGVuZ2UiOnsiaWQiOiJjaF8xYTJiM2M0ZDVlIiwicmVhbG0iOiJhcGkuZXhhbXBsZS5jb20iLCJtZXRob2QiOiJzdHJpcGUiLCJpbnRlbnQiOiJjaGFyZ2UiLCJyZXF1ZXN0IjoiZXlKaGJXOTFiblFpT2lJMU1EQXdJaXdpWTNWeWNtVnVZM2tpT2lKMWMyUWlMQ0prWlhOamNtbHdkR2x2YmlJNklrRkpJR2RsYm1WeVlYUnBiMjRpZlEiLCJleHBpcmVzIjoiMjAyNS0wMS0xNVQxMjowNTowMFoifSwicGF5bG9hZCI6eyJzcHQiOiJzcHRfMU40WnYzMmVadktZbG8yQ1BoVlBrSmxXIn19";
     let cred = parse_credential(wire).unwrap();
-    assert_eq!(cred.challenge.id, "ch_1a2b3c4d5e");
-    assert_eq!(cred.challenge.method, "stripe");
-    assert_eq!(
-        cred.challenge.expires.as_deref(),
-        Some("2025-01-15T12:05:00Z")
-    );
+    assert_eq!(cred.challenge.id(), "ch_1a2b3c4d5e");
+    assert_eq!(cred.challenge.method(), "stripe");
+    assert_eq!(cred.challenge.expires(), Some("2025-01-15T12:05:00Z"));
     assert_eq!(
         Value::Object(cred.challenge.request_json().unwrap()),
         json!({"amount": "5000", "currency": "usd", "description": "AI generation"})
@@ -72,7 +69,7 @@ fn v10_legacy_object_opaque_is_normalized() {
     };
     let cred = parse_credential(&token(json!({"pi": "pi_3abc123XYZ"}))).unwrap();
     assert_eq!(
-        cred.challenge.opaque.as_deref(),
+        cred.challenge.opaque(),
         Some("eyJwaSI6InBpXzNhYmMxMjNYWVoifQ")
     );
     let err = parse_credential(&token(json!({"pi": 123}))).unwrap_err();
@@ -106,7 +103,7 @@ fn conformance_authorization_parse() {
     ];
     for (wire, id) in ok {
         let cred = parse_credential(wire).unwrap();
-        assert_eq!(cred.challenge.id, id);
+        assert_eq!(cred.challenge.id(), id);
         // Our encoder reproduces the conformance wire byte for byte.
         let c = &cred.challenge;
         let rebuilt = build_credential(c, &Value::Object(cred.payload.clone()), None, 0).unwrap();
@@ -134,7 +131,7 @@ fn multi_scheme_authorization() {
     let built = build_credential(c.as_ref().unwrap(), &json!({}), Some("did:x"), 0).unwrap();
     let header = format!("Bearer abc, {}", built.value);
     let cred = parse_credential(&header).unwrap();
-    assert_eq!(cred.challenge.id, "a");
+    assert_eq!(cred.challenge.id(), "a");
     assert_eq!(cred.source.as_deref(), Some("did:x"));
     assert_eq!(
         parse_credential(&built.value.replacen("Payment", "pAyMeNt", 1))
@@ -150,9 +147,9 @@ fn echo_is_byte_exact_with_escapes_and_latin1() {
     let c = linkpay::mpp::parse_challenges_bytes(&[header])
         .remove(0)
         .unwrap();
-    assert_eq!(c.id, "ch_\"q\"");
-    assert_eq!(c.realm, "café.example");
-    assert_eq!(c.description.as_deref(), Some("1 × —"));
+    assert_eq!(c.id(), "ch_\"q\"");
+    assert_eq!(c.realm(), "café.example");
+    assert_eq!(c.description(), Some("1 × —"));
     let built = build_credential(&c, &json!({"spt": "spt_1"}), None, 0).unwrap();
     let back = parse_credential(&built.value).unwrap();
     assert_eq!(back.challenge, c);

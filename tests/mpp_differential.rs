@@ -39,17 +39,18 @@ struct Fields {
 type Outcome = Result<Fields, String>;
 
 fn ours(c: linkpay::Result<Challenge>) -> Outcome {
+    let own = |v: Option<&str>| v.map(str::to_string);
     c.map(|c| Fields {
-        id: c.id,
-        realm: c.realm,
-        method: c.method,
-        intent: c.intent,
-        request: c.request,
-        description: c.description,
-        digest: c.digest,
-        expires: c.expires,
-        opaque: c.opaque,
-        header: c.header,
+        id: c.id().to_string(),
+        realm: c.realm().to_string(),
+        method: c.method().to_string(),
+        intent: c.intent().to_string(),
+        request: c.request().to_string(),
+        description: own(c.description()),
+        digest: own(c.digest()),
+        expires: own(c.expires()),
+        opaque: own(c.opaque()),
+        header: own(c.header()),
     })
     .map_err(|e| e.message)
 }

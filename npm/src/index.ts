@@ -168,3 +168,63 @@ export class LinkClient extends LinkClientBase {
     });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox/server side (append-only): what the local sandbox needs to answer like the Link API.
+// ---------------------------------------------------------------------------------------------
+
+/** The OAuth client id the Link auth server accepts (the reference client's public id). */
+export const authClientId: string = core.authClientId();
+
+/** Validates the wire body of `POST /spend_requests/{id}` (`payment_details` names the payment
+ * method); returns the normalised wire body. Same rules and messages as `validateUpdateSpendRequest`. */
+export function validateUpdateSpendRequestBody(body: JsonObject): JsonObject {
+  return core.validateUpdateSpendRequestBody(body) as JsonObject;
+}
+
+/** What the merchant fills in to issue an MPP challenge. */
+export interface MppChallengeSpec {
+  realm: string;
+  method: string;
+  intent: string;
+  /** Sent as base64url JCS. */
+  request: JsonObject;
+  description?: string;
+  digest?: string;
+  /** RFC 3339. */
+  expires?: string;
+  /** A string map, sent as base64url JCS. */
+  opaque?: { [key: string]: string };
+  /** `"Payment-Authorization"` to ask for that header. */
+  header?: string;
+}
+
+/** Issues an MPP challenge whose id is the HMAC of its fields under `secret` (≥ 32 bytes):
+ * the challenge (as `decodeChallenges` shows it) and its `WWW-Authenticate` value. */
+export function mppIssueChallenge(secret: string, spec: MppChallengeSpec): { challenge: JsonObject; www_authenticate: string } {
+  return core.mppIssueChallenge(secret, spec) as { challenge: JsonObject; www_authenticate: string };
+}
+
+/** A verified MPP credential; `stripe` is the decoded stripe request. */
+export interface MppVerifiedCredential {
+  challenge: JsonObject;
+  payload: JsonObject;
+  source?: string;
+  stripe?: { amount: number; currency: string; network_id: string; payment_method_types: string[]; external_id?: string };
+}
+
+/** Verifies a credential received in `headerName` at `nowMs`: HMAC id, expiry, header. Errors
+ * carry `details.problem` (the RFC 9457 type URI) and `details.status`. */
+export function mppVerifyCredential(secret: string, headerName: string, headerValue: string, nowMs: number = Date.now()): MppVerifiedCredential {
+  return core.mppVerifyCredential(secret, headerName, headerValue, nowMs) as MppVerifiedCredential;
+}
+
+/** RFC 9457 problem details (`problem` is a slug such as `verification-failed`, or a type URI). */
+export function mppProblem(problem: string, detail: string, challengeId?: string): JsonObject {
+  return core.mppProblem(problem, detail, challengeId) as JsonObject;
+}
+
+/** Encodes a `Payment-Receipt` value from `{method, reference, timestamp, externalId?, …}`. */
+export function mppEncodeReceipt(receipt: JsonObject): string {
+  return core.mppEncodeReceipt(receipt) as string;
+}

@@ -221,6 +221,57 @@ pub fn error_codes() -> Vec<String> {
         .collect()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sandbox/server side (append-only): used by the local sandbox (`npm/src/sandbox`).
+// ---------------------------------------------------------------------------------------------
+
+/// The OAuth client id the Link auth server accepts.
+#[wasm_bindgen(js_name = authClientId)]
+pub fn auth_client_id() -> String {
+    codec::auth_client_id().to_string()
+}
+
+/// Validates the wire body of a spend-request update (`payment_details`, not
+/// `payment_method_id`); returns the normalised wire body.
+#[wasm_bindgen(js_name = validateUpdateSpendRequestBody)]
+pub fn validate_update_spend_request_body(body: JsValue) -> JsResult {
+    done(codec::validate_update_spend_request_body(&from_js(&body)?))
+}
+
+/// Issues an MPP challenge with an HMAC-bound id: `{challenge, www_authenticate}`.
+#[wasm_bindgen(js_name = mppIssueChallenge)]
+pub fn mpp_issue_challenge(secret: &str, spec: JsValue) -> JsResult {
+    done(codec::mpp_issue_challenge(secret, &from_js(&spec)?))
+}
+
+/// Verifies a received MPP credential: `{challenge, payload, source?, stripe?}`.
+#[wasm_bindgen(js_name = mppVerifyCredential)]
+pub fn mpp_verify_credential(
+    secret: &str,
+    header_name: &str,
+    header_value: &str,
+    now_ms: f64,
+) -> JsResult {
+    done(codec::mpp_verify_credential(
+        secret,
+        header_name,
+        header_value,
+        int(now_ms),
+    ))
+}
+
+/// RFC 9457 problem details of the Payment scheme.
+#[wasm_bindgen(js_name = mppProblem)]
+pub fn mpp_problem(problem: &str, detail: &str, challenge_id: Option<String>) -> JsResult {
+    done(codec::mpp_problem(problem, detail, challenge_id.as_deref()))
+}
+
+/// Encodes a `Payment-Receipt` value.
+#[wasm_bindgen(js_name = mppEncodeReceipt)]
+pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
+    done(codec::mpp_encode_receipt(&from_js(&receipt)?))
+}
+
 // ------------------------------------------------------------------ the client (driver + JS host)
 
 use crate::client::{Client, Config, LoginStart};

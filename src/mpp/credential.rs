@@ -164,8 +164,17 @@ pub fn parse_credential(value: &str) -> Result<Credential> {
     let text = String::from_utf8(bytes).map_err(|_| bad("Invalid base64url or JSON: not UTF-8"))?;
     json::validate_object(&text)
         .map_err(|e| bad(format!("Invalid base64url or JSON: {}", e.describe())))?;
-    let mut obj = json::parse_object(&text).map_err(|e| bad(format!("Invalid JSON: {e}")))?;
-    let Some(Value::Object(mut echo)) = obj.remove("challenge") else {
+    let obj = json::parse_object(&text).map_err(|e| bad(format!("Invalid JSON: {e}")))?;
+    let (mut echo, mut payload, mut source) = (None, None, None);
+    for (key, value) in obj {
+        match key.as_str() {
+            "challenge" => echo = Some(value),
+            "payload" => payload = Some(value),
+            "source" => source = Some(value),
+            _ => {}
+        }
+    }
+    let Some(Value::Object(mut echo)) = echo else {
         return Err(bad("Missing challenge object"));
     };
     if let Some(Value::Object(legacy)) = echo.get("opaque") {
@@ -182,12 +191,12 @@ pub fn parse_credential(value: &str) -> Result<Credential> {
             "Unsupported credential header: must be Payment-Authorization",
         ));
     }
-    let payload = match obj.remove("payload") {
+    let payload = match payload {
         Some(Value::Object(p)) => p,
         Some(_) => return Err(bad("Invalid payload: expected object")),
         None => return Err(bad("Missing payload")),
     };
-    let source = match obj.remove("source") {
+    let source = match source {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(_) => return Err(bad("Invalid source: expected string")),

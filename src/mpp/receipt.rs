@@ -59,11 +59,21 @@ fn bad(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::MppMalformedReceipt, message)
 }
 
-fn string_field(obj: &mut Map<String, Value>, key: &str, required: bool) -> Result<Option<String>> {
-    match obj.remove(key) {
+/// The receipt fields the protocol defines; every other field is kept as an extension.
+const KNOWN: [&str; 6] = [
+    "status",
+    "method",
+    "reference",
+    "timestamp",
+    "externalId",
+    "subscriptionId",
+];
+
+fn string_field(obj: &Map<String, Value>, key: &str, required: bool) -> Result<Option<String>> {
+    match obj.get(key) {
         None | Some(Value::Null) if !required => Ok(None),
         None | Some(Value::Null) => Err(bad(format!("Invalid receipt: {key}: missing"))),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(bad(format!("Invalid receipt: {key}: expected string"))),
     }
 }
@@ -81,26 +91,29 @@ pub fn parse_receipt(value: &str) -> Result<Receipt> {
         .map_err(|e| bad(format!("Invalid receipt: {}", e.describe())))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("Invalid receipt: not UTF-8"))?;
     json::validate_object(&text).map_err(|e| bad(format!("Invalid receipt: {}", e.describe())))?;
-    let mut obj = json::parse_object(&text).map_err(|e| bad(format!("Invalid receipt: {e}")))?;
-    match obj.remove("status") {
-        Some(Value::String(s)) if s == "success" => {}
-        _ => return Err(bad("Invalid receipt: status must be \"success\"")),
+    let obj = json::parse_object(&text).map_err(|e| bad(format!("Invalid receipt: {e}")))?;
+    if obj.get("status").and_then(Value::as_str) != Some("success") {
+        return Err(bad("Invalid receipt: status must be \"success\""));
     }
-    let method = string_field(&mut obj, "method", true)?.unwrap_or_default();
-    let reference = string_field(&mut obj, "reference", true)?.unwrap_or_default();
-    let timestamp = string_field(&mut obj, "timestamp", true)?.unwrap_or_default();
+    let method = string_field(&obj, "method", true)?.unwrap_or_default();
+    let reference = string_field(&obj, "reference", true)?.unwrap_or_default();
+    let timestamp = string_field(&obj, "timestamp", true)?.unwrap_or_default();
     if timestamp::parse_rfc3339_ms(&timestamp).is_none() {
         return Err(bad("Invalid receipt: timestamp: expected RFC 3339"));
     }
-    let external_id = string_field(&mut obj, "externalId", false)?;
-    let subscription_id = string_field(&mut obj, "subscriptionId", false)?;
+    let external_id = string_field(&obj, "externalId", false)?;
+    let subscription_id = string_field(&obj, "subscriptionId", false)?;
+    let extra = obj
+        .into_iter()
+        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+        .collect();
     Ok(Receipt {
         method,
         reference,
         timestamp,
         external_id,
         subscription_id,
-        extra: obj,
+        extra,
     })
 }
 

@@ -45,7 +45,8 @@ fn write_jcs(value: &Value, out: &mut String) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            // Keys are unique, so an unstable sort gives the one canonical order.
+            entries.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push('{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -71,46 +72,69 @@ fn write_jcs_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 => push_u16_escape(out, u32::from(c) as u16),
             c => out.push(c),
         }
     }
     out.push('"');
 }
 
-/// ECMAScript `Number.prototype.toString` of a JSON number (JCS §3.2.2.3).
+/// `\\uXXXX` with lower-case hex.
+fn push_u16_escape(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        let digit = HEX.get(usize::from((unit >> shift) & 0xF)).copied();
+        out.push(char::from(digit.unwrap_or(b'0')));
+    }
+}
+
+/// ECMAScript `Number.prototype.toString` of a JSON number (JCS §3.2.2.3): the number as an
+/// IEEE double, shortest round-trip digits, ES's choice of plain or exponent form.
+///
+/// The shortest digits come from serde_json's own float printer (ryu, via `Number`'s
+/// `Display`), so the core float formatter stays out of the wasm.
 fn es_number(n: &serde_json::Number) -> String {
-    let Some(x) = n.as_f64() else {
-        return n.to_string();
+    let text = match (n.as_u64(), n.as_i64()) {
+        // Integers up to 2^53 are exact doubles and print as themselves.
+        (Some(u), _) if u <= 1 << 53 => return u.to_string(),
+        (_, Some(i)) if i.unsigned_abs() <= 1 << 53 => return i.to_string(),
+        _ => match n.as_f64().and_then(serde_json::Number::from_f64) {
+            Some(f) => f.to_string(),
+            None => return "0".to_string(),
+        },
     };
-    if x == 0.0 || !x.is_finite() {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.as_str()),
+    };
+    let (mantissa, exp) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let point = mantissa.find('.').unwrap_or(mantissa.len()) as i64;
+    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let lead = all.bytes().take_while(|d| *d == b'0').count();
+    let digits = all.get(lead..).unwrap_or_default().trim_end_matches('0');
+    if digits.is_empty() {
         return "0".to_string();
     }
-    // Shortest round-trip digits and exponent: x = 0.d1d2…dk × 10^e10.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // value = 0.digits × 10^n
     let k = digits.len() as i64;
-    let n_exp = exp.parse::<i64>().unwrap_or(0) + 1;
-    let sign = if x < 0.0 { "-" } else { "" };
-    let body = if k <= n_exp && n_exp <= 21 {
-        format!("{digits}{}", "0".repeat((n_exp - k) as usize))
-    } else if 0 < n_exp && n_exp <= 21 {
-        let (a, b) = digits.split_at(n_exp as usize);
+    let n = point - lead as i64 + exp;
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        let (a, b) = digits.split_at_checked(n as usize).unwrap_or((digits, ""));
         format!("{a}.{b}")
-    } else if -6 < n_exp && n_exp <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n_exp) as usize))
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
-        let e = n_exp - 1;
-        let esign = if e < 0 { '-' } else { '+' };
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        if rest.is_empty() {
-            format!("{first}e{esign}{}", e.abs())
-        } else {
-            format!("{first}.{rest}e{esign}{}", e.abs())
-        }
+        let e = n - 1;
+        let sign = if e < 0 { '-' } else { '+' };
+        let (first, rest) = digits.split_at_checked(1).unwrap_or((digits, ""));
+        let dot = if rest.is_empty() { "" } else { "." };
+        format!("{first}{dot}{rest}e{sign}{}", e.unsigned_abs())
     };
-    format!("{sign}{body}")
+    if negative { format!("-{body}") } else { body }
 }
 
 /// base64url-nopad of the JCS text of an object: how `request` and `opaque` are sent.
@@ -248,7 +272,7 @@ fn push_quoted(s: &str, out: &mut String) -> Result<()> {
             c => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    push_u16_escape(out, *unit);
                 }
             }
         }
@@ -459,6 +483,13 @@ mod tests {
             ("5e-324", "5e-324"),
             ("0.1", "0.1"),
             ("333333333.33333329", "333333333.3333333"),
+            ("9007199254740993", "9007199254740992"),
+            ("-9007199254740993", "-9007199254740992"),
+            ("-1.5e-7", "-1.5e-7"),
+            ("100", "100"),
+            ("1e16", "10000000000000000"),
+            ("2.5e-6", "0.0000025"),
+            ("123e-20", "1.23e-18"),
         ] {
             assert_eq!(num(input), want, "{input}");
         }

@@ -49,7 +49,7 @@ impl Sha256 {
         self.length = self.length.wrapping_add(data.len() as u64);
         while !data.is_empty() {
             let take = (64 - self.filled).min(data.len());
-            let (head, tail) = data.split_at(take);
+            let (head, tail) = data.split_at_checked(take).unwrap_or((data, &[]));
             if let Some(dst) = self.block.get_mut(self.filled..self.filled + take) {
                 dst.copy_from_slice(head);
             }
