@@ -122,38 +122,10 @@ fn js_entry_order(object: &serde_json::Map<String, Value>) -> Vec<(&String, &Val
         .iter()
         .filter_map(|(k, v)| index(k).map(|n| (n, (k, v))))
         .collect();
-    heap_sort(&mut indexed);
+    crate::json::sort_by(&mut indexed, |a, b| a.0 < b.0);
     let mut entries: Vec<(&String, &Value)> = indexed.into_iter().map(|(_, e)| e).collect();
     entries.extend(object.iter().filter(|(k, _)| index(k).is_none()));
     entries
-}
-
-/// Sorts by key. Index keys are distinct, so an unstable sort agrees with a stable one; a
-/// heapsort is a few dozen bytes of wasm where `sort_by_key` links 4 KB.
-fn heap_sort<T>(items: &mut [(u32, T)]) {
-    fn sift_down<T>(items: &mut [(u32, T)], mut root: usize, end: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= end {
-                return;
-            }
-            if child + 1 < end && items[child + 1].0 > items[child].0 {
-                child += 1;
-            }
-            if items[root].0 >= items[child].0 {
-                return;
-            }
-            items.swap(root, child);
-            root = child;
-        }
-    }
-    for root in (0..items.len() / 2).rev() {
-        sift_down(items, root, items.len());
-    }
-    for end in (1..items.len()).rev() {
-        items.swap(0, end);
-        sift_down(items, 0, end);
-    }
 }
 
 /// JavaScript's `String(v)` for JSON primitives (and compact JSON for anything else).
@@ -728,23 +700,6 @@ impl TokenSource {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn heap_sort_sorts() {
-        let mut x: u32 = 7;
-        for len in 0..40 {
-            let mut items: Vec<(u32, usize)> = (0..len)
-                .map(|i| {
-                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    (x >> 8, i)
-                })
-                .collect();
-            let mut want = items.clone();
-            want.sort_by_key(|(k, _)| *k);
-            heap_sort(&mut items);
-            assert_eq!(items, want);
-        }
-    }
 
     fn body(form: &Form) -> String {
         encode_form(form)

@@ -167,9 +167,12 @@ pub fn validate_update_spend_request_body(body: &Value) -> Result<Value> {
     };
     for f in &mut field_errors {
         if f.path == INPUT_KEY || f.path.starts_with("payment_method_id.") {
-            f.path = f.path.replacen(INPUT_KEY, WIRE_KEY, 1);
+            f.path = format!(
+                "{WIRE_KEY}{}",
+                f.path.get(INPUT_KEY.len()..).unwrap_or_default()
+            );
         }
-        f.message = f.message.replace(INPUT_KEY, WIRE_KEY);
+        f.message = validate::replace(&f.message, INPUT_KEY, WIRE_KEY);
     }
     if stray_input_key {
         let wire_keys: Vec<&str> = validate::spend_request::UPDATE_KEYS
@@ -282,7 +285,7 @@ pub fn mpp_issue_challenge(secret: &str, spec: &Value) -> Result<Value> {
     };
     let challenge = mpp::server::issue_challenge(secret.as_bytes(), &spec)?;
     let header = mpp::server::format_challenge(&challenge)?;
-    Ok(serde_json::json!({ "challenge": challenge.to_json()?, "www_authenticate": header }))
+    Ok(object!({ "challenge": challenge.to_json()?, "www_authenticate": header }))
 }
 
 /// Verifies a credential the sandbox merchant received in `header_name` (`Authorization` or
@@ -309,7 +312,7 @@ pub fn mpp_verify_credential(
             .and_then(|u| Problem::ALL.into_iter().find(|p| p.type_uri() == u))
             .unwrap_or(fallback);
         let status = problem.status();
-        e.with_details(serde_json::json!({ "problem": problem.type_uri(), "status": status }))
+        e.with_details(object!({ "problem": problem.type_uri(), "status": status }))
     };
     let credential =
         mpp::server::verify_credential(secret.as_bytes(), header_name, header_value, now_ms)

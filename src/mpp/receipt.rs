@@ -131,8 +131,7 @@ pub fn encode_receipt(receipt: &Receipt) -> Result<String> {
             "expected RFC 3339",
         )]));
     }
-    let text = serde_json::to_string(&receipt.to_json())
-        .map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))?;
+    let text = crate::json_text(&receipt.to_json());
     Ok(b64::encode(text.as_bytes()))
 }
 
@@ -147,14 +146,13 @@ pub fn encode(receipt: &Value) -> Result<String> {
     };
     let mut obj = obj.clone();
     obj.entry("status").or_insert_with(|| "success".into());
-    let text = serde_json::to_string(&Value::Object(obj))
-        .map_err(|e| Error::new(ErrorCode::Unknown, e.to_string()))?;
+    let text = crate::json_text(&Value::Object(obj));
     let encoded = b64::encode(text.as_bytes());
     // Only encode what the decoder accepts.
     parse_receipt(&encoded).map_err(|e| {
         Error::new(
             ErrorCode::ValidationError,
-            e.message.replace("Invalid receipt: ", ""),
+            crate::validate::replace(&e.message, "Invalid receipt: ", ""),
         )
     })?;
     Ok(encoded)

@@ -14,7 +14,7 @@ use super::b64;
 use super::challenge::{Challenge, CredentialHeader};
 use super::sha256::{ct_eq, hmac_sha256};
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// The shortest HMAC secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -46,7 +46,9 @@ fn write_jcs(value: &Value, out: &mut String) {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             // Keys are unique, so an unstable sort gives the one canonical order.
-            entries.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            crate::json::sort_by(&mut entries, |a, b| {
+                a.0.encode_utf16().lt(b.0.encode_utf16())
+            });
             out.push('{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -405,7 +407,7 @@ impl Problem {
 
     /// `{type, title, status, detail, challengeId?}` (`application/problem+json`).
     pub fn details(self, detail: &str, challenge_id: Option<&str>) -> Value {
-        let mut v = json!({
+        let mut v = object!({
             "type": self.type_uri(),
             "title": self.title(),
             "status": self.status(),
@@ -436,7 +438,7 @@ pub fn verify_credential(
             ErrorCode::MppMalformedCredential,
             "Challenge id does not match its parameters",
         )
-        .with_details(json!({ "problem": Problem::InvalidChallenge.type_uri() })));
+        .with_details(object!({ "problem": Problem::InvalidChallenge.type_uri() })));
     }
     if c.is_expired(now_ms) {
         return Err(Error::new(

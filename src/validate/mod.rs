@@ -190,8 +190,30 @@ pub(crate) fn one_of(v: &Value, allowed: &[&'static str]) -> Result<&'static str
 
 /// `s.split_once("://")`, without linking core's substring searcher for it.
 pub(crate) fn split_scheme(s: &str) -> Option<(&str, &str)> {
-    let at = s.as_bytes().windows(3).position(|w| w == b"://")?;
+    let at = find(s, "://")?;
     Some((s.get(..at)?, s.get(at + 3..)?))
+}
+
+/// `s.find(needle)` for a non-empty needle, by direct comparison: core's two-way searcher
+/// costs the wasm ~3 KB, and needles and haystacks here are short.
+pub(crate) fn find(s: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    s.as_bytes()
+        .windows(needle.len().max(1))
+        .position(|w| w == needle)
+}
+
+/// `s.replace(from, to)` for a non-empty `from`, without core's substring searcher.
+pub(crate) fn replace(s: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = find(rest, from).filter(|_| !from.is_empty()) {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(to);
+        rest = rest.get(at + from.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Hand-written absolute-URL check (the `url` crate would bloat the wasm): scheme `http` or
@@ -369,6 +391,34 @@ mod tests {
         assert_eq!(coerce_number(&json!("-1")), Some(-1.0));
         for bad in ["", ".5", "5.", "1e3", "inf", "NaN", "1.2.3", " 1"] {
             assert_eq!(coerce_number(&json!(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn find_and_replace_match_std() {
+        for (s, from, to) in [
+            (
+                "payment_method_id: must be a string",
+                "payment_method_id",
+                "payment_details",
+            ),
+            (
+                "a payment_method_id, payment_method_id",
+                "payment_method_id",
+                "payment_details",
+            ),
+            (
+                "Invalid receipt: x: Invalid receipt: y",
+                "Invalid receipt: ",
+                "",
+            ),
+            ("", "x", "y"),
+            ("xx", "xxx", "y"),
+            ("aaaa", "aa", "b"),
+            ("é://ü://", "://", "|"),
+        ] {
+            assert_eq!(find(s, from), s.find(from), "{s:?} {from:?}");
+            assert_eq!(replace(s, from, to), s.replace(from, to), "{s:?} {from:?}");
         }
     }
 
