@@ -222,10 +222,12 @@ pub fn error_codes() -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sandbox/server side (append-only): used by the local sandbox (`npm/src/sandbox`).
+// Sandbox/server side (append-only): used by the local sandbox (`npm/src/sandbox`). Node-only:
+// each export is `#[cfg(feature = "sandbox")]`, so the browser module (`pkg/web`) stays small.
 // ---------------------------------------------------------------------------------------------
 
 /// The OAuth client id the Link auth server accepts.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = authClientId)]
 pub fn auth_client_id() -> String {
     codec::auth_client_id().to_string()
@@ -233,18 +235,21 @@ pub fn auth_client_id() -> String {
 
 /// Validates the wire body of a spend-request update (`payment_details`, not
 /// `payment_method_id`); returns the normalised wire body.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = validateUpdateSpendRequestBody)]
 pub fn validate_update_spend_request_body(body: JsValue) -> JsResult {
     done(codec::validate_update_spend_request_body(&from_js(&body)?))
 }
 
 /// Issues an MPP challenge with an HMAC-bound id: `{challenge, www_authenticate}`.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = mppIssueChallenge)]
 pub fn mpp_issue_challenge(secret: &str, spec: JsValue) -> JsResult {
     done(codec::mpp_issue_challenge(secret, &from_js(&spec)?))
 }
 
 /// Verifies a received MPP credential: `{challenge, payload, source?, stripe?}`.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = mppVerifyCredential)]
 pub fn mpp_verify_credential(
     secret: &str,
@@ -261,12 +266,14 @@ pub fn mpp_verify_credential(
 }
 
 /// RFC 9457 problem details of the Payment scheme.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = mppProblem)]
 pub fn mpp_problem(problem: &str, detail: &str, challenge_id: Option<String>) -> JsResult {
     done(codec::mpp_problem(problem, detail, challenge_id.as_deref()))
 }
 
 /// Encodes a `Payment-Receipt` value.
+#[cfg(feature = "sandbox")]
 #[wasm_bindgen(js_name = mppEncodeReceipt)]
 pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
     done(codec::mpp_encode_receipt(&from_js(&receipt)?))
