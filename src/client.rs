@@ -59,6 +59,25 @@ pub struct Config {
     pub retry: RetryPolicy,
 }
 
+/// The seven authenticated Link API operations, as data (see [`Client::call`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiCall {
+    /// `GET /payment-details`.
+    ListPaymentMethods,
+    /// `POST /spend_requests` (or `create_delegated`) with this input, validated first.
+    CreateSpendRequest(Value),
+    /// `POST /spend_requests/{id}` with this input, validated first.
+    UpdateSpendRequest(String, Value),
+    /// `GET /spend_requests/{id}` with these expansions.
+    RetrieveSpendRequest(String, Vec<Include>),
+    /// `POST /spend_requests/{id}/request_approval`.
+    RequestApproval(String),
+    /// `POST /spend_requests/{id}/cancel`.
+    CancelSpendRequest(String),
+    /// `GET /spend_requests`, with history when `true`.
+    ListSpendRequests(bool),
+}
+
 /// The driver. `H` supplies fetch, storage, clock, sleep and randomness.
 pub struct Client<H: Host> {
     host: H,
@@ -537,66 +556,109 @@ impl<H: Host> Client<H> {
 
     // ---------------------------------------------------------------- API
 
+    /// One authenticated Link API call (see [`ApiCall`]): request built (and input validated)
+    /// first, then sent with [`Self::authed`], then the answer read. The seven operations share
+    /// this one future, which keeps the wasm artifacts from carrying seven near-copies.
+    pub async fn call(&self, call: &ApiCall) -> Result<Value> {
+        let (operation, http) = self.prepare(call)?;
+        let response = self.authed(operation, &http).await?;
+        match call {
+            ApiCall::ListPaymentMethods => api::read_payment_methods(&response),
+            ApiCall::RequestApproval(_) => api::read_request_approval(&response),
+            ApiCall::ListSpendRequests(_) => api::read_spend_request_list(&response),
+            ApiCall::RetrieveSpendRequest(id, _) => api::read_spend_request(operation, &response)
+                .map_err(|e| {
+                    if e.code == ErrorCode::NotFound {
+                        Error {
+                            message: format!("Spend request {id} not found"),
+                            ..e
+                        }
+                    } else {
+                        e
+                    }
+                }),
+            _ => api::read_spend_request(operation, &response),
+        }
+    }
+
+    fn prepare(&self, call: &ApiCall) -> Result<(Operation, HttpRequest)> {
+        let endpoints = &self.config.endpoints;
+        Ok(match call {
+            ApiCall::ListPaymentMethods => (
+                Operation::ListPaymentMethods,
+                api::list_payment_methods(endpoints),
+            ),
+            ApiCall::CreateSpendRequest(input) => {
+                let request = validate::spend_request::validate_create(input, self.now_s())?;
+                let key = format!("linkpay_{}", hex(&self.host.random(16)));
+                (
+                    Operation::CreateSpendRequest,
+                    api::create_spend_request(endpoints, &request, &key),
+                )
+            }
+            ApiCall::UpdateSpendRequest(id, input) => {
+                let update = validate::spend_request::validate_update(input)?;
+                (
+                    Operation::UpdateSpendRequest,
+                    api::update_spend_request(endpoints, id, &update)?,
+                )
+            }
+            ApiCall::RetrieveSpendRequest(id, include) => (
+                Operation::RetrieveSpendRequest,
+                api::retrieve_spend_request(endpoints, id, include)?,
+            ),
+            ApiCall::RequestApproval(id) => (
+                Operation::RequestApproval,
+                api::request_approval(endpoints, id)?,
+            ),
+            ApiCall::CancelSpendRequest(id) => (
+                Operation::CancelSpendRequest,
+                api::cancel_spend_request(endpoints, id)?,
+            ),
+            ApiCall::ListSpendRequests(include_history) => (
+                Operation::ListSpendRequests,
+                api::list_spend_requests(endpoints, *include_history),
+            ),
+        })
+    }
+
     /// `GET /payment-details`: the wallet's payment methods.
     pub async fn list_payment_methods(&self) -> Result<Value> {
-        let request = api::list_payment_methods(&self.config.endpoints);
-        let response = self.authed(Operation::ListPaymentMethods, &request).await?;
-        api::read_payment_methods(&response)
+        self.call(&ApiCall::ListPaymentMethods).await
     }
 
     /// Validates (every rule, before any request), then creates a spend request with a fresh
     /// `Idempotency-Key`, so the retries of this call can never create a second one.
     pub async fn create_spend_request(&self, input: &Value) -> Result<Value> {
-        let request = validate::spend_request::validate_create(input, self.now_s())?;
-        let key = format!("linkpay_{}", hex(&self.host.random(16)));
-        let http = api::create_spend_request(&self.config.endpoints, &request, &key);
-        let response = self.authed(Operation::CreateSpendRequest, &http).await?;
-        api::read_spend_request(Operation::CreateSpendRequest, &response)
+        self.call(&ApiCall::CreateSpendRequest(input.clone())).await
     }
 
     /// Updates a spend request (only the given fields are sent).
     pub async fn update_spend_request(&self, id: &str, input: &Value) -> Result<Value> {
-        let update = validate::spend_request::validate_update(input)?;
-        let http = api::update_spend_request(&self.config.endpoints, id, &update)?;
-        let response = self.authed(Operation::UpdateSpendRequest, &http).await?;
-        api::read_spend_request(Operation::UpdateSpendRequest, &response)
+        self.call(&ApiCall::UpdateSpendRequest(id.into(), input.clone()))
+            .await
     }
 
     /// Fetches a spend request once; `include` asks for the card or the SPT.
     pub async fn retrieve_spend_request(&self, id: &str, include: &[Include]) -> Result<Value> {
-        let http = api::retrieve_spend_request(&self.config.endpoints, id, include)?;
-        let response = self.authed(Operation::RetrieveSpendRequest, &http).await?;
-        api::read_spend_request(Operation::RetrieveSpendRequest, &response).map_err(|e| {
-            if e.code == ErrorCode::NotFound {
-                Error {
-                    message: format!("Spend request {id} not found"),
-                    ..e
-                }
-            } else {
-                e
-            }
-        })
+        self.call(&ApiCall::RetrieveSpendRequest(id.into(), include.to_vec()))
+            .await
     }
 
     /// Asks the person to approve (push notification); returns `{id, approval_link}`.
     pub async fn request_approval(&self, id: &str) -> Result<Value> {
-        let http = api::request_approval(&self.config.endpoints, id)?;
-        let response = self.authed(Operation::RequestApproval, &http).await?;
-        api::read_request_approval(&response)
+        self.call(&ApiCall::RequestApproval(id.into())).await
     }
 
     /// Cancels a spend request (created, pending approval or approved).
     pub async fn cancel_spend_request(&self, id: &str) -> Result<Value> {
-        let http = api::cancel_spend_request(&self.config.endpoints, id)?;
-        let response = self.authed(Operation::CancelSpendRequest, &http).await?;
-        api::read_spend_request(Operation::CancelSpendRequest, &response)
+        self.call(&ApiCall::CancelSpendRequest(id.into())).await
     }
 
     /// Active spend requests, or all with `include_history`.
     pub async fn list_spend_requests(&self, include_history: bool) -> Result<Value> {
-        let http = api::list_spend_requests(&self.config.endpoints, include_history);
-        let response = self.authed(Operation::ListSpendRequests, &http).await?;
-        api::read_spend_request_list(&response)
+        self.call(&ApiCall::ListSpendRequests(include_history))
+            .await
     }
 
     /// Retrieves, then keeps polling per `options` (`interval`, `max_attempts`, `timeout`,
@@ -620,7 +682,12 @@ impl<H: Host> Client<H> {
         state.subject = Some(format!("spend request {id}"));
         let mut last: Option<Value> = None;
         loop {
-            let value = self.retrieve_spend_request(&id, &options.include).await?;
+            let value = self
+                .call(&ApiCall::RetrieveSpendRequest(
+                    id.clone(),
+                    options.include.clone(),
+                ))
+                .await?;
             let step = crate::spend_request::next_action(&value).map_err(|e| {
                 Error::new(
                     ErrorCode::InvalidResponse,
@@ -672,8 +739,11 @@ impl<H: Host> Client<H> {
         let stripe = mpp::stripe::decode(&values, self.host.now_ms(), Some(&pay.url))?;
         let spend_request = match &pay.spend_request_id {
             Some(id) => {
-                self.retrieve_spend_request(id, &[Include::SharedPaymentToken])
-                    .await?
+                self.call(&ApiCall::RetrieveSpendRequest(
+                    id.clone(),
+                    vec![Include::SharedPaymentToken],
+                ))
+                .await?
             }
             None => self.spt_spend_request(&pay, &stripe, on_progress).await?,
         };
@@ -723,7 +793,7 @@ impl<H: Host> Client<H> {
         let payment_method_id = match &pay.payment_method_id {
             Some(id) => id.clone(),
             None => {
-                let methods = self.list_payment_methods().await?;
+                let methods = self.call(&ApiCall::ListPaymentMethods).await?;
                 methods
                     .as_array()
                     .and_then(|m| m.first())
@@ -753,7 +823,7 @@ impl<H: Host> Client<H> {
         {
             crate::json::insert(map, "test", Value::Bool(true));
         }
-        let created = self.create_spend_request(&input).await?;
+        let created = self.call(&ApiCall::CreateSpendRequest(input)).await?;
         on_progress(&created);
         let id = created
             .get("id")
@@ -786,7 +856,10 @@ impl<H: Host> Client<H> {
             }
             self.host.sleep(1000).await;
             current = self
-                .retrieve_spend_request(&id, &[Include::SharedPaymentToken])
+                .call(&ApiCall::RetrieveSpendRequest(
+                    id.clone(),
+                    vec![Include::SharedPaymentToken],
+                ))
                 .await?;
         }
         Ok(current)

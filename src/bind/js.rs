@@ -281,7 +281,7 @@ pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
 
 // ------------------------------------------------------------------ the client (driver + JS host)
 
-use crate::client::{Client, Config, LoginStart};
+use crate::client::{ApiCall, Client, Config, LoginStart};
 use crate::host::{Host, HttpRequest, HttpResponse};
 use crate::spend_request::Secret;
 use std::rc::Rc;
@@ -465,6 +465,15 @@ fn spawn(
     future_to_promise(async move { done(future.await) })
 }
 
+impl WasmClient {
+    /// One Link API call as a Promise; every API method shares this one future. An `Err`
+    /// (input that failed before the call) rejects the Promise, as a failed call does.
+    fn call(&self, call: crate::Result<ApiCall>) -> js_sys::Promise {
+        let client = self.inner.clone();
+        spawn(Box::pin(async move { client.call(&call?).await }))
+    }
+}
+
 /// A progress callback from JS (ignored when absent or not a function).
 fn progress(callback: JsValue) -> impl FnMut(&Value) {
     let callback = callback.dyn_into::<js_sys::Function>().ok();
@@ -550,59 +559,42 @@ impl WasmClient {
 
     #[wasm_bindgen(js_name = listPaymentMethods)]
     pub fn list_payment_methods(&self) -> js_sys::Promise {
-        run(
-            &self.inner,
-            |c| async move { c.list_payment_methods().await },
-        )
+        self.call(Ok(ApiCall::ListPaymentMethods))
     }
 
     #[wasm_bindgen(js_name = createSpendRequest)]
     pub fn create_spend_request(&self, input: JsValue) -> js_sys::Promise {
         let input = from_js(&input).unwrap_or(Value::Null);
-        run(&self.inner, |c| async move {
-            c.create_spend_request(&input).await
-        })
+        self.call(Ok(ApiCall::CreateSpendRequest(input)))
     }
 
     #[wasm_bindgen(js_name = updateSpendRequest)]
     pub fn update_spend_request(&self, id: String, input: JsValue) -> js_sys::Promise {
         let input = from_js(&input).unwrap_or(Value::Null);
-        run(&self.inner, |c| async move {
-            c.update_spend_request(&id, &input).await
-        })
+        self.call(Ok(ApiCall::UpdateSpendRequest(id, input)))
     }
 
     /// `include`: an array of `card`, `shared_payment_token`, `link_pay_token`.
     #[wasm_bindgen(js_name = retrieveSpendRequest)]
     pub fn retrieve_spend_request(&self, id: String, include: JsValue) -> js_sys::Promise {
         let options = object!({ "include": from_js(&include).unwrap_or(Value::Null) });
-        run(&self.inner, |c| async move {
-            let include = crate::validate::options::validate_retrieve(&options)?.include;
-            c.retrieve_spend_request(&id, &include).await
-        })
+        let include = crate::validate::options::validate_retrieve(&options).map(|o| o.include);
+        self.call(include.map(|include| ApiCall::RetrieveSpendRequest(id, include)))
     }
 
     #[wasm_bindgen(js_name = requestApproval)]
     pub fn request_approval(&self, id: String) -> js_sys::Promise {
-        run(
-            &self.inner,
-            |c| async move { c.request_approval(&id).await },
-        )
+        self.call(Ok(ApiCall::RequestApproval(id)))
     }
 
     #[wasm_bindgen(js_name = cancelSpendRequest)]
     pub fn cancel_spend_request(&self, id: String) -> js_sys::Promise {
-        run(
-            &self.inner,
-            |c| async move { c.cancel_spend_request(&id).await },
-        )
+        self.call(Ok(ApiCall::CancelSpendRequest(id)))
     }
 
     #[wasm_bindgen(js_name = listSpendRequests)]
     pub fn list_spend_requests(&self, include_history: bool) -> js_sys::Promise {
-        run(&self.inner, move |c| async move {
-            c.list_spend_requests(include_history).await
-        })
+        self.call(Ok(ApiCall::ListSpendRequests(include_history)))
     }
 
     /// `options`: `{interval, max_attempts, timeout, include}`.
