@@ -81,8 +81,9 @@ fn write_value(value: &Value, out: &mut String) {
 }
 
 /// A JSON string with serde_json's escapes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and
-/// `\u00xx` (lower-case hex) for the other control characters; everything else as is.
-fn write_string(s: &str, out: &mut String) {
+/// `\u00xx` (lower-case hex) for the other control characters; everything else as is. These are
+/// also JCS's (RFC 8785) string escapes, so the MPP serializer uses it too.
+pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

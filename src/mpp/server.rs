@@ -32,7 +32,7 @@ fn write_jcs(value: &Value, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&es_number(n)),
-        Value::String(s) => write_jcs_string(s, out),
+        Value::String(s) => crate::json::write_string(s, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -54,31 +54,13 @@ fn write_jcs(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_jcs_string(k, out);
+                crate::json::write_string(k, out);
                 out.push(':');
                 write_jcs(v, out);
             }
             out.push('}');
         }
     }
-}
-
-fn write_jcs_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => push_u16_escape(out, u32::from(c) as u16),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// `\\uXXXX` with lower-case hex.
