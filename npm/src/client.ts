@@ -7,6 +7,8 @@
 import type { FetchFunction, LinkStorage, Logger } from "./host/types.js";
 import { sendWith, type WireRequest } from "./host/fetch.js";
 import { MemoryStorage } from "./host/memory.js";
+import { decodeStripeChallenge } from "./core.js";
+import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, SpendRequest, StripeChallenge } from "./types.js";
 
 /** The wasm driver class (from the wasm-bindgen build that matches the platform). */
 export interface WasmDriver {
@@ -61,9 +63,32 @@ export interface PollOptions {
 }
 
 export interface WaitForOptions extends PollOptions {
-  include?: ("card" | "shared_payment_token" | "link_pay_token")[];
+  include?: CredentialType[];
   /** Sees every changed intermediate snapshot. */
-  onProgress?: (spendRequest: JsonObject) => void;
+  onProgress?: (spendRequest: SpendRequest) => void;
+}
+
+/** `spendRequests.create`: camelCase or snake_case keys; the core validates every rule. */
+export interface CreateSpendRequestInput {
+  /** Cents, at most 50000 ($500). */
+  amount: number;
+  /** ≥ 100 characters: what the person reads on the approval screen. */
+  context: string;
+  credential_type?: CredentialType;
+  currency?: string;
+  merchant_name?: string;
+  merchant_url?: string;
+  network_id?: string;
+  payment_method_id?: string;
+  /** `LineItem` objects, or `"name:…,quantity:…,unit_amount:…"` strings. */
+  line_items?: (string | JsonObject)[];
+  totals?: (string | JsonObject)[];
+  metadata?: JsonObject | string[];
+  /** Default true: ask the person at once. */
+  request_approval?: boolean;
+  test?: boolean;
+  expires_at?: number;
+  [key: string]: unknown;
 }
 
 export interface PayOptions {
@@ -81,7 +106,8 @@ export interface PayOptions {
   /** Approval polling. */
   interval?: number;
   timeout?: number;
-  onProgress?: (value: JsonObject) => void;
+  /** Sees the SPT spend request while it waits (show its `approval_url`). */
+  onProgress?: (spendRequest: SpendRequest) => void;
 }
 
 export interface LoginPending {
@@ -91,7 +117,19 @@ export interface LoginPending {
   poll_interval_seconds: number;
   expires_at: number;
   /** Resolves once the person approves (rejects on denial, expiry or timeout). */
-  wait(options?: PollOptions & { onProgress?: (status: JsonObject) => void }): Promise<JsonObject>;
+  wait(options?: LoginWaitOptions): Promise<AuthStatus>;
+}
+
+export interface LoginWaitOptions extends PollOptions {
+  onProgress?: (status: AuthStatus) => void;
+}
+
+export interface LoginOptions {
+  /** Shown to the person: "<clientName> on <hostname>". */
+  clientName?: string;
+  scope?: string;
+  sourceActions?: string[];
+  authorizationDetails?: unknown[];
 }
 
 export interface LoginDone {
@@ -115,6 +153,9 @@ function randomBytes(len: number): Uint8Array {
   return bytes;
 }
 
+/** Loads the wasm driver class (at once in Node; the browser fetches the module first). */
+export type DriverLoader = () => WasmDriverClass | Promise<WasmDriverClass>;
+
 /** Platform defaults the entry point (Node or browser) provides. */
 export interface PlatformDefaults {
   storage(): LinkStorage;
@@ -124,30 +165,38 @@ export interface PlatformDefaults {
 
 export class LinkClientBase {
   readonly storage: LinkStorage;
-  private readonly driver: WasmDriver;
 
   /** Device login (OAuth 2.0 device authorization), session status, logout. */
   readonly auth: {
-    login(options?: { clientName?: string; scope?: string; sourceActions?: string[]; authorizationDetails?: unknown[] }): Promise<LoginPending | LoginDone>;
-    status(): Promise<JsonObject>;
-    wait(options?: PollOptions & { onProgress?: (status: JsonObject) => void }): Promise<JsonObject>;
-    logout(): Promise<JsonObject>;
+    /** Starts a device login: `verification_url` and `phrase` at once, then `wait()`. */
+    login(options?: LoginOptions): Promise<LoginPending | LoginDone>;
+    /** The session; polls a pending device login once. */
+    status(): Promise<AuthStatus>;
+    /** Polls a pending device login (perhaps started by another process) until it ends. */
+    wait(options?: LoginWaitOptions): Promise<AuthStatus>;
+    /** Revokes the session, then forgets it. */
+    logout(): Promise<{ authenticated: false }>;
   };
-  readonly paymentMethods: { list(): Promise<JsonObject[]> };
+  readonly paymentMethods: { list(): Promise<PaymentMethod[]> };
   readonly spendRequests: {
-    create(input: Record<string, unknown>): Promise<JsonObject>;
-    update(id: string, input: Record<string, unknown>): Promise<JsonObject>;
-    retrieve(id: string, options?: { include?: WaitForOptions["include"] }): Promise<JsonObject>;
-    requestApproval(id: string): Promise<JsonObject>;
-    cancel(id: string): Promise<JsonObject>;
-    list(options?: { includeHistory?: boolean }): Promise<JsonObject[]>;
-    waitFor(id: string, options?: WaitForOptions): Promise<JsonObject>;
+    create(input: CreateSpendRequestInput): Promise<SpendRequest>;
+    update(id: string, input: Partial<CreateSpendRequestInput>): Promise<SpendRequest>;
+    retrieve(id: string, options?: { include?: CredentialType[] }): Promise<SpendRequest>;
+    requestApproval(id: string): Promise<ApprovalLink>;
+    cancel(id: string): Promise<SpendRequest>;
+    list(options?: { includeHistory?: boolean }): Promise<SpendRequest[]>;
+    /** Polls until a terminal status (through `auto_resume`); `POLLING_TIMEOUT` otherwise. */
+    waitFor(id: string, options?: WaitForOptions): Promise<SpendRequest>;
   };
   readonly mpp: {
-    pay(url: string, options?: PayOptions): Promise<JsonObject>;
+    /** Decodes the stripe challenge of a 402's `WWW-Authenticate` value(s); safe to display.
+     * `url` (the request's) enables the realm warning. */
+    decode(header: string | string[], options?: { url?: string }): Promise<StripeChallenge>;
+    /** Probe, decode, SPT spend request, approval, paid retry: the merchant's final answer. */
+    pay(url: string, options?: PayOptions): Promise<MppPayResult>;
   };
 
-  constructor(Driver: WasmDriverClass, options: LinkClientOptions, platform: PlatformDefaults) {
+  constructor(load: DriverLoader, options: LinkClientOptions, platform: PlatformDefaults) {
     const env = platform.env();
     const merged: LinkClientOptions = { ...env, ...options };
     const fetchFn: FetchFunction | undefined = merged.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : undefined);
@@ -165,48 +214,60 @@ export class LinkClientBase {
       random: randomBytes,
       log: (line: string) => logger?.(line),
     };
-    this.driver = new Driver(host, {
+    const config = {
       apiBaseUrl: merged.apiBaseUrl,
       authBaseUrl: merged.authBaseUrl,
       accessToken: merged.accessToken,
       refreshToken: merged.refreshToken,
       noRefresh: merged.noRefresh ?? false,
       hostname: merged.hostname ?? platform.hostname(),
-    });
-    const d = this.driver;
+    };
+    // The driver is made on first use, so a browser entry can fetch the wasm module lazily.
+    let made: Promise<WasmDriver> | undefined;
+    const driver = (): Promise<WasmDriver> => {
+      made ??= Promise.resolve(load()).then((Driver) => new Driver(host, config));
+      made.catch(() => (made = undefined));
+      return made;
+    };
     const clientName = merged.clientName;
-    const withLocation = (status: unknown): JsonObject => ({ ...(status as JsonObject), credentials_path: storage.location ?? null });
+    const withLocation = (status: unknown): AuthStatus => ({ ...(status as AuthStatus), credentials_path: storage.location ?? null });
     const policy = (o: PollOptions = {}) => snake({ interval: o.interval, maxAttempts: o.maxAttempts, timeout: o.timeout });
-    const wait = async (o: PollOptions & { onProgress?: (status: JsonObject) => void } = {}) =>
-      withLocation(await d.loginWait({ ...{ interval: 5, timeout: 300 }, ...policy(o) }, (v) => o.onProgress?.(withLocation(v))));
+    const wait = async (o: LoginWaitOptions = {}) =>
+      withLocation(await (await driver()).loginWait({ ...{ interval: 5, timeout: 300 }, ...policy(o) }, (v) => o.onProgress?.(withLocation(v))));
 
     this.auth = {
       login: async (o = {}) => {
-        const started = (await d.loginStart(snake({ clientName, ...o }))) as JsonObject;
+        const started = (await (await driver()).loginStart(snake({ clientName, ...o }))) as JsonObject;
         if (started.authenticated === true) return started as unknown as LoginDone;
         return { ...(started as unknown as Omit<LoginPending, "wait">), wait };
       },
-      status: async () => withLocation(await d.authStatus()),
+      status: async () => withLocation(await (await driver()).authStatus()),
       wait,
-      logout: async () => (await d.logout()) as JsonObject,
+      logout: async () => (await (await driver()).logout()) as { authenticated: false },
     };
-    this.paymentMethods = { list: async () => (await d.listPaymentMethods()) as JsonObject[] };
+    this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
     this.spendRequests = {
-      create: async (input) => (await d.createSpendRequest(snake(input))) as JsonObject,
-      update: async (id, input) => (await d.updateSpendRequest(id, snake(input))) as JsonObject,
-      retrieve: async (id, o = {}) => (await d.retrieveSpendRequest(id, o.include ?? [])) as JsonObject,
-      requestApproval: async (id) => (await d.requestApproval(id)) as JsonObject,
-      cancel: async (id) => (await d.cancelSpendRequest(id)) as JsonObject,
-      list: async (o = {}) => (await d.listSpendRequests(o.includeHistory ?? false)) as JsonObject[],
+      create: async (input) => (await (await driver()).createSpendRequest(snake(input))) as SpendRequest,
+      update: async (id, input) => (await (await driver()).updateSpendRequest(id, snake(input))) as SpendRequest,
+      retrieve: async (id, o = {}) => (await (await driver()).retrieveSpendRequest(id, o.include ?? [])) as SpendRequest,
+      requestApproval: async (id) => (await (await driver()).requestApproval(id)) as ApprovalLink,
+      cancel: async (id) => (await (await driver()).cancelSpendRequest(id)) as SpendRequest,
+      list: async (o = {}) => (await (await driver()).listSpendRequests(o.includeHistory ?? false)) as SpendRequest[],
       waitFor: async (id, o = {}) => {
         const { onProgress, ...rest } = o;
-        return (await d.waitForSpendRequest(id, { interval: 2, ...snake({ ...rest }) }, (v) => onProgress?.(v as JsonObject))) as JsonObject;
+        const d = await driver();
+        return (await d.waitForSpendRequest(id, { interval: 2, ...snake({ ...rest }) }, (v) => onProgress?.(v as SpendRequest))) as SpendRequest;
       },
     };
     this.mpp = {
+      decode: async (header, o = {}) => {
+        await driver(); // the wasm module is loaded (browser entry)
+        return decodeStripeChallenge(header, Date.now(), o.url);
+      },
       pay: async (url, o = {}) => {
         const { onProgress, ...rest } = o;
-        return (await d.mppPay({ url, ...snake(rest) }, (v) => onProgress?.(v as JsonObject))) as JsonObject;
+        const d = await driver();
+        return (await d.mppPay({ url, ...snake(rest) }, (v) => onProgress?.(v as SpendRequest))) as MppPayResult;
       },
     };
   }

@@ -8,124 +8,14 @@
 import * as core from "#wasm";
 import { hostname as osHostname } from "node:os";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
+import { bindCore } from "./core.js";
 import { FileStorage, defaultConfigPath } from "./host/file.js";
 import { MemoryStorage } from "./host/memory.js";
+import type { JsonObject } from "./types.js";
 
-/** A JSON object as the Link API and MPP use them. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-/** One broken rule: where (`line_items[0].quantity`) and why. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** What every linkpay function throws. */
-export interface LinkpayError extends Error {
-  name: "LinkpayError";
-  /** Stable code, e.g. `VALIDATION_ERROR`, `NOT_AUTHENTICATED`, `MPP_MALFORMED_CHALLENGE`. */
-  code: string;
-  fieldErrors?: FieldError[];
-  details?: Json;
-}
-
-/** True when `e` is an error thrown by linkpay (it carries a stable `.code`). */
-export function isLinkpayError(e: unknown): e is LinkpayError {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === "string";
-}
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-/** Validates and normalises a spend-request create input; throws `VALIDATION_ERROR` listing every problem. */
-export function validateCreateSpendRequest(input: JsonObject, now: number = nowSeconds()): JsonObject {
-  return core.validateCreateSpendRequest(input, now) as JsonObject;
-}
-
-/** The same rules on the wire body the Link API receives (`payment_details`). */
-export function validateCreateSpendRequestBody(body: JsonObject, now: number = nowSeconds()): JsonObject {
-  return core.validateCreateSpendRequestBody(body, now) as JsonObject;
-}
-
-/** Validates a spend-request update input. */
-export function validateUpdateSpendRequest(input: JsonObject): JsonObject {
-  return core.validateUpdateSpendRequest(input) as JsonObject;
-}
-
-/** Parses one `key:value,key:value` flag of kind `line_item`, `total` or `metadata`. */
-export function parseKeyValueFlag(kind: "line_item" | "total" | "metadata", value: string): JsonObject {
-  return core.parseKeyValueFlag(kind, value) as JsonObject;
-}
-
-/** Validates retrieve/poll options (`interval`, `max_attempts`, `timeout`, `include`). */
-export function validateRetrieveOptions(input: JsonObject): JsonObject {
-  return core.validateRetrieveOptions(input) as JsonObject;
-}
-
-/** Validates login options (`client_name`, `scope`, `source_actions`, `authorization_details`). */
-export function validateLoginOptions(input: JsonObject): JsonObject {
-  return core.validateLoginOptions(input) as JsonObject;
-}
-
-/** Applies a lifecycle event to a spend-request status; throws `ILLEGAL_TRANSITION`. */
-export function spendRequestTransition(status: string, event: string): string {
-  return core.spendRequestTransition(status, event) as string;
-}
-
-/** What a poller should do with a spend request it just fetched. */
-export function nextSpendRequestAction(spendRequest: JsonObject): JsonObject {
-  return core.nextSpendRequestAction(spendRequest) as JsonObject;
-}
-
-/** Normalises a spend request from the API (a string `shared_payment_token` becomes `{id}`). */
-export function normalizeSpendRequest(spendRequest: JsonObject): JsonObject {
-  return core.normalizeSpendRequest(spendRequest) as JsonObject;
-}
-
-/** Steps the device-authorization flow with the answer to a `/device/token` poll. */
-export function authHandleTokenResponse(pending: JsonObject, status: number, body: string, nowMs: number = Date.now()): JsonObject {
-  return core.authHandleTokenResponse(pending, status, body, nowMs) as JsonObject;
-}
-
-/** Whether stored tokens must be refreshed before use. */
-export function tokenNeedsRefresh(tokens: JsonObject, nowMs: number = Date.now()): boolean {
-  return core.tokenNeedsRefresh(tokens, nowMs) as boolean;
-}
-
-/** Decides what a poll loop does after an attempt. */
-export function pollDecide(policy: JsonObject, state: JsonObject, nowMs: number, terminal: boolean): JsonObject {
-  return core.pollDecide(policy, state, nowMs, terminal) as JsonObject;
-}
-
-/** Parses every `Payment` challenge of one or more `WWW-Authenticate` values; one result per challenge. */
-export function decodeChallenges(header: string | string[]): JsonObject[] {
-  return core.decodeChallenges(header) as JsonObject[];
-}
-
-/** Picks and decodes the stripe charge/session challenge; the result is safe to display. */
-export function decodeStripeChallenge(header: string | string[], nowMs: number = Date.now(), requestUrl?: string): JsonObject {
-  return core.decodeStripeChallenge(header, nowMs, requestUrl) as JsonObject;
-}
-
-/** Builds the credential header for a challenge (as returned by `decodeChallenges`) and a payload. */
-export function buildCredential(challenge: JsonObject, payload: JsonObject, source?: string, nowMs: number = Date.now()): { header: string; value: string } {
-  return core.buildCredential(challenge, payload, source, nowMs) as { header: string; value: string };
-}
-
-/** The stripe payload for a challenge and a shared payment token. */
-export function buildStripePayload(challenge: JsonObject, spt: string): JsonObject {
-  return core.buildStripePayload(challenge, spt) as JsonObject;
-}
-
-/** Parses a `Payment-Receipt` header value. */
-export function parseReceipt(value: string): JsonObject {
-  return core.parseReceipt(value) as JsonObject;
-}
-
-/** Strips ANSI sequences, control, bidi and zero-width characters from untrusted text. */
-export function sanitizeForDisplay(text: string): string {
-  return core.sanitizeForDisplay(text);
-}
+// The pure functions (validation, state machines, MPP decoding), bound to the Node build.
+bindCore(core);
+export * from "./core.js";
 
 /** Every stable error code. */
 export const errorCodes: readonly string[] = core.errorCodes();
@@ -136,7 +26,7 @@ export const version: string = core.version();
 // ------------------------------------------------------------------ the client (Node defaults)
 
 
-export type { LinkClientOptions, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone } from "./client.js";
+export type { LinkClientOptions, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
 export { FileStorage, MemoryStorage, defaultConfigPath };
 
@@ -161,7 +51,7 @@ function nodeEnv(): Partial<LinkClientOptions> {
  */
 export class LinkClient extends LinkClientBase {
   constructor(options: LinkClientOptions = {}) {
-    super(core.WasmClient, options, {
+    super(() => core.WasmClient, options, {
       env: nodeEnv,
       storage: () => new FileStorage(process.env.LINK_AUTH_FILE?.trim() ? process.env.LINK_AUTH_FILE : defaultConfigPath()),
       hostname: () => osHostname(),

@@ -1,0 +1,147 @@
+/**
+ * The pure core functions (validation, state machines, the MPP decoder), shared by the Node
+ * and browser entries. Each entry binds the wasm-bindgen build it loaded (`bindCore`): Node's
+ * at import, the browser's once `init()` has fetched the module.
+ */
+import type { WasmDriverClass } from "./client.js";
+import { codedError } from "./host/types.js";
+import type { ChallengeResult, JsonObject, LinkpayError, Receipt, SpendRequest, StripeChallenge } from "./types.js";
+
+export type * from "./types.js";
+
+/** The functions of a wasm-bindgen build of the crate (`pkg/nodejs` or `pkg/web`) used here. */
+export interface WasmCore {
+  WasmClient: WasmDriverClass;
+  validateCreateSpendRequest(input: unknown, now: number): unknown;
+  validateCreateSpendRequestBody(body: unknown, now: number): unknown;
+  validateUpdateSpendRequest(input: unknown): unknown;
+  parseKeyValueFlag(kind: string, value: string): unknown;
+  validateRetrieveOptions(input: unknown): unknown;
+  validateLoginOptions(input: unknown): unknown;
+  spendRequestTransition(status: string, event: string): unknown;
+  nextSpendRequestAction(spendRequest: unknown): unknown;
+  normalizeSpendRequest(spendRequest: unknown): unknown;
+  authHandleTokenResponse(pending: unknown, status: number, body: string, nowMs: number): unknown;
+  tokenNeedsRefresh(tokens: unknown, nowMs: number): unknown;
+  pollDecide(policy: unknown, state: unknown, nowMs: number, terminal: boolean): unknown;
+  decodeChallenges(header: unknown): unknown;
+  decodeStripeChallenge(header: unknown, nowMs: number, requestUrl?: string): unknown;
+  buildCredential(challenge: unknown, payload: unknown, source: string | undefined, nowMs: number): unknown;
+  buildStripePayload(challenge: unknown, spt: string): unknown;
+  parseReceipt(value: string): unknown;
+  sanitizeForDisplay(text: string): string;
+  errorCodes(): string[];
+  version(): string;
+}
+
+let bound: WasmCore | undefined;
+
+/** Makes `core` the module every function here calls (each entry does this once). */
+export function bindCore(core: WasmCore): void {
+  bound = core;
+}
+
+function wasm(): WasmCore {
+  if (bound === undefined) {
+    throw codedError("INVALID_INPUT", "linkpay's WebAssembly module is not loaded yet: `await init()` first (LinkClient loads it by itself).");
+  }
+  return bound;
+}
+
+/** True when `e` is an error thrown by linkpay (it carries a stable `.code`). */
+export function isLinkpayError(e: unknown): e is LinkpayError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === "string";
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** Validates and normalises a spend-request create input; throws `VALIDATION_ERROR` listing every problem. */
+export function validateCreateSpendRequest(input: JsonObject, now: number = nowSeconds()): JsonObject {
+  return wasm().validateCreateSpendRequest(input, now) as JsonObject;
+}
+
+/** The same rules on the wire body the Link API receives (`payment_details`). */
+export function validateCreateSpendRequestBody(body: JsonObject, now: number = nowSeconds()): JsonObject {
+  return wasm().validateCreateSpendRequestBody(body, now) as JsonObject;
+}
+
+/** Validates a spend-request update input. */
+export function validateUpdateSpendRequest(input: JsonObject): JsonObject {
+  return wasm().validateUpdateSpendRequest(input) as JsonObject;
+}
+
+/** Parses one `key:value,key:value` flag of kind `line_item`, `total` or `metadata`. */
+export function parseKeyValueFlag(kind: "line_item" | "total" | "metadata", value: string): JsonObject {
+  return wasm().parseKeyValueFlag(kind, value) as JsonObject;
+}
+
+/** Validates retrieve/poll options (`interval`, `max_attempts`, `timeout`, `include`). */
+export function validateRetrieveOptions(input: JsonObject): JsonObject {
+  return wasm().validateRetrieveOptions(input) as JsonObject;
+}
+
+/** Validates login options (`client_name`, `scope`, `source_actions`, `authorization_details`). */
+export function validateLoginOptions(input: JsonObject): JsonObject {
+  return wasm().validateLoginOptions(input) as JsonObject;
+}
+
+/** Applies a lifecycle event to a spend-request status; throws `ILLEGAL_TRANSITION`. */
+export function spendRequestTransition(status: string, event: string): string {
+  return wasm().spendRequestTransition(status, event) as string;
+}
+
+/** What a poller should do with a spend request it just fetched. */
+export function nextSpendRequestAction(spendRequest: JsonObject): JsonObject {
+  return wasm().nextSpendRequestAction(spendRequest) as JsonObject;
+}
+
+/** Normalises a spend request from the API (a string `shared_payment_token` becomes `{id}`). */
+export function normalizeSpendRequest(spendRequest: JsonObject): SpendRequest {
+  return wasm().normalizeSpendRequest(spendRequest) as SpendRequest;
+}
+
+/** Steps the device-authorization flow with the answer to a `/device/token` poll. */
+export function authHandleTokenResponse(pending: JsonObject, status: number, body: string, nowMs: number = Date.now()): JsonObject {
+  return wasm().authHandleTokenResponse(pending, status, body, nowMs) as JsonObject;
+}
+
+/** Whether stored tokens must be refreshed before use. */
+export function tokenNeedsRefresh(tokens: JsonObject, nowMs: number = Date.now()): boolean {
+  return wasm().tokenNeedsRefresh(tokens, nowMs) as boolean;
+}
+
+/** Decides what a poll loop does after an attempt. */
+export function pollDecide(policy: JsonObject, state: JsonObject, nowMs: number, terminal: boolean): JsonObject {
+  return wasm().pollDecide(policy, state, nowMs, terminal) as JsonObject;
+}
+
+/** Parses every `Payment` challenge of one or more `WWW-Authenticate` values; one result per challenge. */
+export function decodeChallenges(header: string | string[]): ChallengeResult[] {
+  return wasm().decodeChallenges(header) as ChallengeResult[];
+}
+
+/** Picks and decodes the stripe charge/session challenge; the result is safe to display. */
+export function decodeStripeChallenge(header: string | string[], nowMs: number = Date.now(), requestUrl?: string): StripeChallenge {
+  return wasm().decodeStripeChallenge(header, nowMs, requestUrl) as StripeChallenge;
+}
+
+/** Builds the credential header for a challenge (as returned by `decodeChallenges`) and a payload. */
+export function buildCredential(challenge: JsonObject, payload: JsonObject, source?: string, nowMs: number = Date.now()): { header: string; value: string } {
+  return wasm().buildCredential(challenge, payload, source, nowMs) as { header: string; value: string };
+}
+
+/** The stripe payload for a challenge and a shared payment token. */
+export function buildStripePayload(challenge: JsonObject, spt: string): JsonObject {
+  return wasm().buildStripePayload(challenge, spt) as JsonObject;
+}
+
+/** Parses a `Payment-Receipt` header value. */
+export function parseReceipt(value: string): Receipt {
+  return wasm().parseReceipt(value) as Receipt;
+}
+
+/** Strips ANSI sequences, control, bidi and zero-width characters from untrusted text. */
+export function sanitizeForDisplay(text: string): string {
+  return wasm().sanitizeForDisplay(text);
+}
+
