@@ -142,6 +142,12 @@ describe("LinkClient against the sandbox", () => {
     assert.equal(result.status, 200);
     assert.equal(result.receipt.status, "success");
     assert.equal(result.receipt.method, "stripe");
+    assert.equal(result.headers["payment-receipt"] !== undefined, true);
+    // mpp.decode: the challenge of the same endpoint, safe to display.
+    const probe = await fetch(`${sb.merchantUrl}/api/forecast`);
+    const decoded = await c.mpp.decode(probe.headers.get("www-authenticate"), { url: probe.url });
+    assert.deepEqual([decoded.method, decoded.intent, decoded.amount, decoded.currency, decoded.network_id], ["stripe", "charge", 100, "usd", "profile_sandbox_merchant"]);
+    await assert.rejects(c.mpp.decode('Payment id="x"'), (e) => e.code === "MPP_MALFORMED_CHALLENGE" || e.code === "MPP_NO_STRIPE_CHALLENGE");
     assert.ok(result.spend_request_id);
     assert.ok(progress.includes("pending_approval"));
     const sr = await c.spendRequests.retrieve(result.spend_request_id, { include: ["shared_payment_token"] });
@@ -433,6 +439,48 @@ describe("wire: the exact requests (link-cli-wire.md §4)", () => {
       }
       assert.equal(list.path, "/spend_requests");
       assert.deepEqual(list.query, { include_history: "true" });
+
+      // payment methods, update (only the given keys, wire names), mpp pay, logout (revoke).
+      const draft = await c.spendRequests.create({ ...cardInput(), request_approval: false });
+      sb.clearRequests();
+      await c.paymentMethods.list();
+      await c.spendRequests.update(draft.id, { amount: 1500, payment_method_id: "csmrpd_sandbox_mastercard" });
+      const [methods, update] = sb.requests();
+      assert.deepEqual([methods.method, methods.path, methods.query, methods.body], ["GET", "/payment-details", {}, null]);
+      assert.match(methods.headers.authorization, /^Bearer/);
+      assert.equal(update.method, "POST");
+      assert.equal(update.path, `/spend_requests/${draft.id}`);
+      assert.equal(update.headers["content-type"], "application/json");
+      assert.deepEqual(JSON.parse(update.body), { payment_details: "csmrpd_sandbox_mastercard", amount: 1500 });
+
+      sb.clearRequests();
+      const why = context("wire mpp");
+      await c.mpp.pay(`${sb.merchantUrl}/api/forecast`, {
+        context: why,
+        ...FAST,
+        onProgress: (sr) => sr.status === "pending_approval" && sb.approve(sr.id),
+      });
+      const merchant = sb.requests().filter((r) => r.path === "/merchant/api/forecast");
+      assert.deepEqual(merchant.map((r) => [r.method, r.status, r.headers.authorization ?? null]), [
+        ["GET", 402, null],
+        ["GET", 200, "Payment <redacted>"], // the credential, redacted by the sandbox's log
+      ]);
+      // link-cli.md `mpp pay` mode B: probe, methods[0] from /payment-details, then the SPT create.
+      assert.deepEqual(sb.requests().slice(0, 3).map((r) => `${r.method} ${r.path}`), ["GET /merchant/api/forecast", "GET /payment-details", "POST /spend_requests"]);
+      const spt = sb.requests()[2];
+      assert.equal(spt.body, JSON.stringify({
+        payment_details: "csmrpd_sandbox_visa", credential_type: "shared_payment_token", network_id: "profile_sandbox_merchant",
+        amount: 100, currency: "usd", context: why, request_approval: true,
+      }));
+
+      const refresh = JSON.parse((await c.storage.get("auth")) ?? "{}").refresh_token;
+      sb.clearRequests();
+      await c.auth.logout();
+      const [revoke] = sb.requests();
+      assert.equal(revoke.method, "POST");
+      assert.equal(revoke.path, "/device/revoke");
+      assert.equal(revoke.headers["content-type"], "application/x-www-form-urlencoded");
+      assert.equal(revoke.body, `client_id=lwlpk_U7Qy7ThG69STZk&token=${encodeURIComponent(refresh)}`);
     } finally {
       await sb.close();
     }
