@@ -215,7 +215,9 @@ describe("checkout extension", () => {
   test("no card number, CVC or token in extension storage or any console", async () => {
     const local = JSON.stringify(await sw.evaluate(() => chrome.storage.local.get(null)));
     const session = JSON.stringify(await sw.evaluate(() => chrome.storage.session.get(null)));
-    const lines = [...consoleLines, ...(await sw.evaluate(() => globalThis.__lines))].join("\n");
+    const swLines = await sw.evaluate(() => globalThis.__lines);
+    assert.ok(Array.isArray(swLines), "the service worker that ran the flows is the one whose console was captured");
+    const lines = [...consoleLines, ...swLines].join("\n");
     const cardNumbers = [...secrets].filter((s) => /^\d+$/.test(s));
     assert.ok(cardNumbers.length >= 1 && secrets.size >= 3);
     for (const n of cardNumbers) assert.ok(!local.includes(n) && !session.includes(n), "a card number reached extension storage");
