@@ -126,7 +126,11 @@ async function main() {
     );
 
   chrome.storage.session.onChanged.addListener((changes) => {
-    if (changes.login) void refreshAuth().catch(fail);
+    if (changes.login) {
+      const login = changes.login.newValue;
+      if (login?.state === "error") fail(new Error(`Login failed: ${login.message}`));
+      void refreshAuth().catch(fail);
+    }
     const mine = changes[`flow:${tabId}`];
     if (mine) renderFlow(mine.newValue ?? null);
   });
