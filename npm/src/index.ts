@@ -228,3 +228,46 @@ export function mppProblem(problem: string, detail: string, challengeId?: string
 export function mppEncodeReceipt(receipt: JsonObject): string {
   return core.mppEncodeReceipt(receipt) as string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// CLI/MCP side (append-only): the command table of `src/commands.rs` (Node module only).
+// ---------------------------------------------------------------------------------------------
+
+/** One input key of a command, as the CLI parses it. */
+export interface CommandOption {
+  /** camelCase: the JSON Schema property and MCP argument. */
+  key: string;
+  /** kebab-case long flag, without `--`. */
+  flag: string;
+  short?: string;
+  type: "string" | "integer" | "number" | "boolean" | "pairs" | "json";
+  enum?: string[];
+  repeatable: boolean;
+  required: boolean;
+  positional: boolean;
+  default?: Json;
+  description: string;
+  hidden: boolean;
+}
+
+/** One command of the table: the CLI command, its MCP tool and its input schema. */
+export interface CommandSpec {
+  name: string;
+  tool: string;
+  description: string;
+  streaming: boolean;
+  mcp: boolean;
+  inputSchema: JsonObject;
+  options: CommandOption[];
+}
+
+/** The command table the CLI's flags, help, `--schema`, `--llms-full` and the MCP tools come from. */
+export function commandTable(): { version: string; commands: CommandSpec[] } {
+  return JSON.parse(core.commandTable()) as { version: string; commands: CommandSpec[] };
+}
+
+/** Checks a command's input (camelCase keys) with the client's rules before any request; returns
+ * it in the core's snake_case vocabulary with defaults, or throws `VALIDATION_ERROR`. */
+export function validateCommandInput(name: string, input: JsonObject, now: number = nowSeconds()): JsonObject {
+  return core.validateCommandInput(name, input, now) as JsonObject;
+}
