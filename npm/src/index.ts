@@ -5,7 +5,10 @@
  * TypeScript types. Failures are `Error`s with a stable `.code` (and `.fieldErrors` for
  * `VALIDATION_ERROR`).
  */
-import * as core from "#wasm";
+import { createRequire } from "node:module";
+// The wasm-bindgen glue is CommonJS: `require` skips the named-export scan an ESM import of it
+// runs (several ms of every CLI cold start).
+const core: typeof import("#wasm") = createRequire(import.meta.url)("#wasm");
 import { hostname as osHostname } from "node:os";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
 import { FileStorage, defaultConfigPath } from "./host/file.js";
@@ -261,9 +264,10 @@ export interface CommandSpec {
   options: CommandOption[];
 }
 
-/** The command table the CLI's flags, help, `--schema`, `--llms-full` and the MCP tools come from. */
-export function commandTable(): { version: string; commands: CommandSpec[] } {
-  return JSON.parse(core.commandTable()) as { version: string; commands: CommandSpec[] };
+/** The command table the CLI's flags, help, `--schema`, `--llms-full` and the MCP tools come
+ * from; only the command `name` (none if unknown) when given. */
+export function commandTable(name?: string): { version: string; commands: CommandSpec[] } {
+  return JSON.parse(core.commandTable(name)) as { version: string; commands: CommandSpec[] };
 }
 
 /** Checks a command's input (camelCase keys) with the client's rules before any request; returns

@@ -634,11 +634,15 @@ impl WasmClient {
 // CLI/MCP side (feature `cli`, Node module only): the command table (`src/commands.rs`).
 // ---------------------------------------------------------------------------------------------
 
-/// The command table as JSON text: names, descriptions, input schemas and flags.
+/// The command table as JSON text: names, descriptions, input schemas and flags; only the
+/// command `name` (or none) when given.
 #[cfg(feature = "cli")]
 #[wasm_bindgen(js_name = commandTable)]
-pub fn command_table() -> String {
-    crate::json_text(&crate::commands::table())
+pub fn command_table(name: Option<String>) -> String {
+    crate::json_text(&match name {
+        Some(name) => crate::commands::table_of(&name),
+        None => crate::commands::table(),
+    })
 }
 
 /// Checks a command's input (camelCase keys) before any request; returns it in the core's

@@ -8,7 +8,7 @@
 import { commandTable, validateCommandInput, version, type CommandSpec, type Json, type JsonObject } from "../index.js";
 import { splitGlobals, findCommand, parseInput, helpText, llmsFull, type Globals } from "./argv.js";
 import { encode, errorObject, type Format } from "./output.js";
-import { runCommand, type RunContext, type TtyHooks } from "./run.js";
+import type { RunContext, TtyHooks } from "./run.js";
 import { codedError } from "../host/types.js";
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
@@ -100,7 +100,12 @@ async function main(argv: string[]): Promise<void> {
     const { serveStdio } = await import("./mcp.js");
     return serveStdio({ authFile: globals.auth });
   }
-  const commands = table();
+  // The command's own entry first (cheap); the whole table only for help, docs and errors.
+  const words = rest.filter((w) => !w.startsWith("-"));
+  const lookup = (name: string): CommandSpec | undefined => commandTable(name).commands[0];
+  const single = lookup(words.slice(0, 2).join(" ")) ?? lookup(words[0] ?? "");
+  const needAll = !single || globals.help || globals.llms || globals.llmsFull;
+  const commands = needAll ? table() : [single];
   const { command, group, rest: args } = findCommand(commands, rest);
   if (globals.llms || globals.llmsFull) {
     const scoped = commands.filter((c) => (command ? c === command : group ? c.name.startsWith(`${group} `) : true));
@@ -135,6 +140,7 @@ async function main(argv: string[]): Promise<void> {
       emit: printer.emit,
       tty: human && process.stderr.isTTY === true ? ttyHooks() : undefined,
     };
+    const { runCommand } = await import("./run.js");
     await runCommand(command.name, input as JsonObject, ctx);
     await printer.done();
   } catch (e) {

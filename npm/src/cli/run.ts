@@ -12,7 +12,6 @@ import {
   type Logger,
   type LinkStorage,
 } from "../index.js";
-import { writeCardFile } from "./card.js";
 import { codedError } from "../host/types.js";
 
 export interface RunContext {
@@ -73,7 +72,10 @@ function approvalHint(sr: JsonObject): JsonObject {
 /** Applies `--output-file` to a spend request that carries a card. */
 async function withCard(sr: JsonObject, input: JsonObject): Promise<JsonObject> {
   const file = str(input.output_file);
-  if (file && sr.card && typeof sr.card === "object") return writeCardFile(sr, file, input.force === true);
+  if (file && sr.card && typeof sr.card === "object") {
+    const { writeCardFile } = await import("./card.js");
+    return writeCardFile(sr, file, input.force === true);
+  }
   return sr;
 }
 
