@@ -717,7 +717,9 @@ impl<H: Host> Client<H> {
     /// `mpp pay`: probe the URL; on a 402, decode the stripe challenge, get an SPT (from
     /// `spend_request_id`, or by creating an SPT spend request for the challenge's amount and
     /// network and waiting for the person's approval), retry with the credential, and return
-    /// `{status, headers, body, receipt?, receipt_error?, spend_request_id?}` (sanitized).
+    /// `{status, headers, body, receipt?, receipt_error?, spend_request_id?}` (sanitized). With
+    /// `wait: false` it returns after creating the spend request: the probe's answer plus
+    /// `spend_request`.
     pub async fn mpp_pay(
         &self,
         input: &Value,
@@ -745,7 +747,18 @@ impl<H: Host> Client<H> {
                 ))
                 .await?
             }
-            None => self.spt_spend_request(&pay, &stripe, on_progress).await?,
+            None => {
+                let created = self.spt_spend_request(&pay, &stripe, on_progress).await?;
+                if !pay.wait {
+                    // Not waiting: the probe's 402 and the spend request to approve.
+                    let mut out = pay_result(&probe, None);
+                    if let Some(map) = out.as_object_mut() {
+                        map.insert("spend_request".into(), created);
+                    }
+                    return Ok(out);
+                }
+                created
+            }
         };
         let spt = approved_spt(&spend_request)?;
         let payload = mpp::stripe::StripePayload::new(
@@ -825,6 +838,9 @@ impl<H: Host> Client<H> {
         }
         let created = self.call(&ApiCall::CreateSpendRequest(input)).await?;
         on_progress(&created);
+        if !pay.wait {
+            return Ok(created);
+        }
         let id = created
             .get("id")
             .and_then(Value::as_str)

@@ -31,6 +31,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod codec;
+pub mod commands;
 mod decimal;
 pub mod error;
 pub mod host;

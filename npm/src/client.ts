@@ -103,6 +103,9 @@ export interface PayOptions {
   method?: string;
   headers?: Record<string, string> | string[];
   data?: string;
+  /** `false`: return after creating the spend request (`{status, headers, body, spend_request}`)
+   * instead of waiting for approval and paying. */
+  wait?: boolean;
   /** Approval polling. */
   interval?: number;
   timeout?: number;

@@ -5,7 +5,10 @@
  * TypeScript types. Failures are `Error`s with a stable `.code` (and `.fieldErrors` for
  * `VALIDATION_ERROR`).
  */
-import * as core from "#wasm";
+import { createRequire } from "node:module";
+// The wasm-bindgen glue is CommonJS: `require` skips the named-export scan an ESM import of it
+// runs (several ms of every CLI cold start).
+const core: typeof import("#wasm") = createRequire(import.meta.url)("#wasm");
 import { hostname as osHostname } from "node:os";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
 import { bindCore } from "./core.js";
@@ -117,4 +120,48 @@ export function mppProblem(problem: string, detail: string, challengeId?: string
 /** Encodes a `Payment-Receipt` value from `{method, reference, timestamp, externalId?, …}`. */
 export function mppEncodeReceipt(receipt: JsonObject): string {
   return core.mppEncodeReceipt(receipt) as string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI/MCP side (append-only): the command table of `src/commands.rs` (Node module only).
+// ---------------------------------------------------------------------------------------------
+
+/** One input key of a command, as the CLI parses it. */
+export interface CommandOption {
+  /** camelCase: the JSON Schema property and MCP argument. */
+  key: string;
+  /** kebab-case long flag, without `--`. */
+  flag: string;
+  short?: string;
+  type: "string" | "integer" | "number" | "boolean" | "pairs" | "json";
+  enum?: string[];
+  repeatable: boolean;
+  required: boolean;
+  positional: boolean;
+  default?: Json;
+  description: string;
+  hidden: boolean;
+}
+
+/** One command of the table: the CLI command, its MCP tool and its input schema. */
+export interface CommandSpec {
+  name: string;
+  tool: string;
+  description: string;
+  streaming: boolean;
+  mcp: boolean;
+  inputSchema: JsonObject;
+  options: CommandOption[];
+}
+
+/** The command table the CLI's flags, help, `--schema`, `--llms-full` and the MCP tools come
+ * from; only the command `name` (none if unknown) when given. */
+export function commandTable(name?: string): { version: string; commands: CommandSpec[] } {
+  return JSON.parse(core.commandTable(name)) as { version: string; commands: CommandSpec[] };
+}
+
+/** Checks a command's input (camelCase keys) with the client's rules before any request; returns
+ * it in the core's snake_case vocabulary with defaults, or throws `VALIDATION_ERROR`. */
+export function validateCommandInput(name: string, input: JsonObject, now: number = nowSeconds()): JsonObject {
+  return core.validateCommandInput(name, input, now) as JsonObject;
 }

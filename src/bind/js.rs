@@ -629,3 +629,30 @@ impl WasmClient {
         })
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// CLI/MCP side (feature `cli`, Node module only): the command table (`src/commands.rs`).
+// ---------------------------------------------------------------------------------------------
+
+/// The command table as JSON text: names, descriptions, input schemas and flags; only the
+/// command `name` (or none) when given.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = commandTable)]
+pub fn command_table(name: Option<String>) -> String {
+    crate::json_text(&match name {
+        Some(name) => crate::commands::table_of(&name),
+        None => crate::commands::table(),
+    })
+}
+
+/// Checks a command's input (camelCase keys) before any request; returns it in the core's
+/// vocabulary, or throws one `VALIDATION_ERROR` naming the input's keys.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = validateCommandInput)]
+pub fn validate_command_input(name: &str, input: JsValue, now_seconds: f64) -> JsResult {
+    done(crate::commands::validate_input(
+        name,
+        &from_js(&input)?,
+        int(now_seconds),
+    ))
+}

@@ -8,7 +8,7 @@ use crate::host::HttpRequest;
 use serde_json::{Map, Value};
 
 /// Keys of the `mpp pay` input.
-pub const PAY_KEYS: [&str; 11] = [
+pub const PAY_KEYS: [&str; 12] = [
     "url",
     "method",
     "headers",
@@ -20,6 +20,7 @@ pub const PAY_KEYS: [&str; 11] = [
     "test",
     "interval",
     "timeout",
+    "wait",
 ];
 
 /// A validated `mpp pay` request.
@@ -43,6 +44,10 @@ pub struct PayRequest {
     pub interval: f64,
     /// Seconds to wait for approval (default 600).
     pub timeout: f64,
+    /// Wait for approval and pay (default); `false` returns the created spend request at once
+    /// (the reference's agent mode: the agent shows the approval URL, then pays with
+    /// `spend_request_id`).
+    pub wait: bool,
 }
 
 impl PayRequest {
@@ -167,15 +172,17 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
         &mut errs,
     );
     take("amount", &|v| int_in(v, 1, 50_000).map(|_| ()), &mut errs);
-    take(
-        "test",
-        &|v| {
-            v.as_bool()
-                .map(|_| ())
-                .ok_or_else(|| "must be a boolean".into())
-        },
-        &mut errs,
-    );
+    for key in ["test", "wait"] {
+        take(
+            key,
+            &|v| {
+                v.as_bool()
+                    .map(|_| ())
+                    .ok_or_else(|| "must be a boolean".into())
+            },
+            &mut errs,
+        );
+    }
     let number = |v: &Value, min_exclusive: bool| -> Result<(), String> {
         match super::coerce_number(v) {
             Some(n) if n.is_finite() && (n > 0.0 || (!min_exclusive && n >= 0.0)) => Ok(()),
@@ -243,6 +250,7 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
         test: field(obj, "test").and_then(Value::as_bool).unwrap_or(false),
         interval: num("interval", 2.0),
         timeout: num("timeout", 600.0),
+        wait: field(obj, "wait").and_then(Value::as_bool).unwrap_or(true),
     });
     finish(request, errs, "input")
 }

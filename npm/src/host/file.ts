@@ -1,7 +1,6 @@
 import { chmod, lstat, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { homedir } from "node:os";
-import { randomBytes } from "node:crypto";
 import type { LinkStorage } from "./types.js";
 import { codedError } from "./types.js";
 
@@ -52,7 +51,9 @@ export class FileStorage implements LinkStorage {
   private async write(data: Record<string, unknown>): Promise<void> {
     const dir = dirname(this.location);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.location}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    // Web Crypto, not node:crypto: loaded only when a file is written (CLI cold start).
+    const suffix = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const temp = `${this.location}.${process.pid}.${suffix}.tmp`;
     try {
       const handle = await open(temp, "wx", 0o600);
       try {

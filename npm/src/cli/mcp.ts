@@ -1,0 +1,170 @@
+/**
+ * The MCP server: one tool per command of the table (`auth_login`, `spend-request_create`, …),
+ * its input schema from the table, input checked by the same Rust rules as the CLI's, errors as
+ * `isError` with `{code, message, fieldErrors?}`. `linkpay --mcp` serves it on stdio, `linkpay
+ * serve` over streamable HTTP at `/mcp` (loopback by default, bearer token, Host and Origin
+ * checked).
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { commandTable, validateCommandInput, version, type Json, type JsonObject } from "../index.js";
+import { errorObject } from "./output.js";
+import { runCommand } from "./run.js";
+
+export interface McpOptions {
+  /** Credential file (else `LINK_AUTH_FILE`, else the default). */
+  authFile?: string;
+}
+
+/** An MCP server exposing the table's commands as tools. */
+export function createMcpServer(options: McpOptions = {}): Server {
+  const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} } });
+  const tools = commandTable().commands.filter((c) => c.mcp);
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: tools.map((c) => ({ name: c.tool, description: c.description, inputSchema: c.inputSchema as { type: "object" } })),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const fail = (e: unknown) => ({ isError: true, content: [{ type: "text" as const, text: JSON.stringify(errorObject(e)) }] });
+    const command = tools.find((c) => c.tool === request.params.name);
+    if (!command) return fail({ code: "INVALID_INPUT", message: `Unknown tool '${request.params.name}'` });
+    const chunks: Json[] = [];
+    const progressToken = request.params._meta?.progressToken;
+    try {
+      const input = validateCommandInput(command.name, (request.params.arguments ?? {}) as JsonObject);
+      await runCommand(command.name, input, {
+        human: false,
+        authFile: options.authFile,
+        emit: (value) => {
+          chunks.push(value);
+          if (progressToken !== undefined && command.streaming) {
+            void extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: chunks.length, message: JSON.stringify(value) } }).catch(() => undefined);
+          }
+        },
+      });
+      const value = command.streaming ? chunks : (chunks[0] ?? null);
+      return { content: [{ type: "text" as const, text: JSON.stringify(value, null, 2) }] };
+    } catch (e) {
+      return fail(e);
+    }
+  });
+  return server;
+}
+
+/** `linkpay --mcp`: MCP over stdio until stdin closes. */
+export async function serveStdio(options: McpOptions = {}): Promise<void> {
+  await createMcpServer(options).connect(new StdioServerTransport());
+}
+
+export interface HttpServeOptions extends McpOptions {
+  port: number;
+  host: string;
+  /** Bearer token clients must send (default `LINKPAY_SERVE_TOKEN`, else a random one). */
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+function send(res: ServerResponse, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "Content-Type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1 << 20) throw new Error("body too large");
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+/** `linkpay serve`: streamable HTTP at `/mcp`, stateless (a fresh server per request). */
+export async function serveHttp(options: HttpServeOptions): Promise<RunningServer> {
+  const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
+  const expected = Buffer.from(`Bearer ${token}`);
+  let allowedHosts = new Set<string>();
+  const http = createHttpServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { error: "Internal server error" });
+    });
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding and cross-site requests: only our own Host and Origin.
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!allowedHosts.has(host)) return send(res, 403, { error: "forbidden host" });
+    const origin = req.headers.origin;
+    let allowOrigin: Record<string, string> = {};
+    if (origin !== undefined) {
+      let originHost = "";
+      try {
+        originHost = new URL(origin).host.toLowerCase();
+      } catch {
+        originHost = "";
+      }
+      if (!allowedHosts.has(originHost)) return send(res, 403, { error: "forbidden origin" });
+      allowOrigin = {
+        "Access-Control-Allow-Origin": origin,
+        Vary: "Origin",
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version",
+      };
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/mcp") return send(res, 404, { error: "not found" }, allowOrigin);
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, allowOrigin);
+      return void res.end();
+    }
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return send(res, 401, { error: "unauthorized" }, { ...allowOrigin, "WWW-Authenticate": 'Bearer realm="linkpay"' });
+    }
+    if (req.method !== "POST") return send(res, 405, { error: "method not allowed" }, { ...allowOrigin, Allow: "POST" });
+    for (const [k, v] of Object.entries(allowOrigin)) res.setHeader(k, v);
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      return send(res, 400, { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
+    }
+    const server = createMcpServer(options);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport as unknown as Parameters<Server["connect"]>[0]);
+    await transport.handleRequest(req, res, body);
+  }
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const bound = options.host.includes(":") ? `[${options.host}]` : options.host;
+  allowedHosts = new Set([`${bound}:${port}`.toLowerCase()]);
+  if (LOOPBACK.has(options.host)) for (const h of ["127.0.0.1", "localhost", "[::1]"]) allowedHosts.add(`${h}:${port}`);
+  return {
+    url: `http://${bound}:${port}/mcp`,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The process-level commands: `sandbox` and `serve` run until SIGINT/SIGTERM, `demo` runs the
+ * offline demo. Loaded only for them.
+ */
+import type { JsonObject } from "../index.js";
+
+function untilSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let closing = false;
+    const stop = () => {
+      if (closing) return;
+      closing = true;
+      close().then(resolve, (e: unknown) => {
+        process.stderr.write(`[linkpay] ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+export async function runProcessCommand(name: string, input: JsonObject, opts: { human: boolean }): Promise<void> {
+  const host = String(input.host ?? "127.0.0.1");
+  const port = typeof input.port === "number" ? input.port : 0;
+  if (name === "sandbox") {
+    const { startSandbox } = await import("../sandbox/index.js");
+    const autoApprove = input.auto_approve === true;
+    const data = typeof input.data === "string" ? input.data : undefined;
+    const sb = await startSandbox({ port, host, autoApprove, dataFile: data });
+    process.stdout.write(
+      [
+        `linkpay sandbox listening on ${sb.url}${autoApprove ? " (auto-approve)" : ""}`,
+        `  export LINK_AUTH_BASE_URL=${sb.authUrl}`,
+        `  export LINK_API_BASE_URL=${sb.apiUrl}`,
+        `  device page   ${sb.url}/device`,
+        `  merchant      ${sb.merchantUrl}/checkout  ·  ${sb.merchantUrl}/api/forecast (MPP)`,
+        `  controls      ${sb.url}/sandbox/`,
+        ...(data === undefined ? [] : [`  data          ${data}`]),
+        "",
+      ].join("\n"),
+    );
+    return untilSignal(() => sb.close());
+  }
+  if (name === "serve") {
+    const { serveHttp } = await import("./mcp.js");
+    const server = await serveHttp({ port, host });
+    const fromEnv = Boolean(process.env.LINKPAY_SERVE_TOKEN?.trim());
+    process.stderr.write(
+      [
+        `linkpay MCP server listening on ${server.url}`,
+        fromEnv ? "  bearer token: from LINKPAY_SERVE_TOKEN" : `  bearer token: ${server.token}  (send "Authorization: Bearer <token>"; set LINKPAY_SERVE_TOKEN to choose it)`,
+        ...(["127.0.0.1", "localhost", "::1"].includes(host)
+          ? []
+          : [`  WARNING: listening on ${host}: anyone who can reach this port and has the token can use your Link session.`]),
+        "",
+      ].join("\n"),
+    );
+    return untilSignal(() => server.close());
+  }
+  const { runDemo } = await import("./demo.js");
+  await runDemo({ interactive: input.interactive === true, color: opts.human });
+}

@@ -1,0 +1,1084 @@
+//! The command table: per command its name, description and the JSON Schema of its input.
+//!
+//! The reference client keeps flags, schema text, README and skill file in four places that
+//! drift. Here this table is the one source: the CLI derives its flags, `--help`, `--schema` and
+//! `--llms-full` from [`table`], and the MCP server its tools (`auth_login`,
+//! `spend-request_create`, …). Input keys are camelCase (the reference's MCP schemas); a flag is
+//! the key in kebab-case (`--payment-method-id`). [`validate_input`] checks an input object for
+//! every command with the same rules the client applies (the `validate` module), before any
+//! request, and names the input's own keys in its field errors (`lineItem[0].quantity`).
+
+use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
+use crate::validate::{self, options::DEFAULT_CLIENT_NAME};
+use serde_json::{Map, Value};
+
+/// How an option's value is written (and checked, for options no core validator reads).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A string (non-blank when checked here).
+    String,
+    /// An integer in `min..=max`; strings of digits are accepted (CLI flags are text).
+    Integer { min: i64, max: i64 },
+    /// A number of seconds (fractions allowed).
+    Number,
+    /// `true`/`false`; a flag without a value.
+    Boolean,
+    /// One of a fixed set of strings.
+    Enum(&'static [&'static str]),
+    /// A `key:value,key:value` string or an object (line items, totals, metadata).
+    Pairs,
+    /// A JSON object, or its JSON text (CLI).
+    Json,
+}
+
+/// A default value, for the schema and for [`validate_input`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Default {
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+}
+
+/// One input key of a command.
+#[derive(Clone, Copy, Debug)]
+pub struct Opt {
+    /// camelCase: the JSON Schema property and MCP argument; the flag is its kebab-case.
+    pub key: &'static str,
+    /// The name the core's validators and the client use (`line_items` for `lineItem`).
+    pub core: &'static str,
+    pub kind: Kind,
+    pub description: &'static str,
+    pub required: bool,
+    /// Given as a positional argument on the command line (`spend-request retrieve <id>`).
+    pub positional: bool,
+    /// An array; the flag may be repeated.
+    pub repeatable: bool,
+    /// A one-letter alias (`-m`).
+    pub short: Option<&'static str>,
+    pub default: Default,
+    /// Left out of `--help` (still accepted).
+    pub hidden: bool,
+}
+
+const fn opt(key: &'static str, core: &'static str, kind: Kind, description: &'static str) -> Opt {
+    Opt {
+        key,
+        core,
+        kind,
+        description,
+        required: false,
+        positional: false,
+        repeatable: false,
+        short: None,
+        default: Default::None,
+        hidden: false,
+    }
+}
+
+impl Opt {
+    const fn required(mut self) -> Opt {
+        self.required = true;
+        self
+    }
+    const fn positional(mut self) -> Opt {
+        self.positional = true;
+        self.required = true;
+        self
+    }
+    const fn repeatable(mut self) -> Opt {
+        self.repeatable = true;
+        self
+    }
+    const fn short(mut self, s: &'static str) -> Opt {
+        self.short = Some(s);
+        self
+    }
+    const fn default(mut self, d: Default) -> Opt {
+        self.default = d;
+        self
+    }
+    const fn hidden(mut self) -> Opt {
+        self.hidden = true;
+        self
+    }
+
+    /// The long flag: the key in kebab-case.
+    pub fn flag(&self) -> String {
+        let mut out = String::with_capacity(self.key.len() + 4);
+        for c in self.key.chars() {
+            if c.is_ascii_uppercase() {
+                out.push('-');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// Which of the core's rule sets checks a command's input (besides the per-option checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rules {
+    /// Only the per-option checks.
+    None,
+    Login,
+    Poll,
+    Create,
+    Update,
+    Retrieve,
+    Id,
+    Pay,
+}
+
+/// One command.
+#[derive(Clone, Copy, Debug)]
+pub struct Command {
+    /// `spend-request create`.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub options: &'static [Opt],
+    /// Yields several values (printed as one array in json, one chunk per line in jsonl).
+    pub streaming: bool,
+    /// Exposed as an MCP tool (the process-level commands `sandbox`, `serve` and `demo` are not).
+    pub mcp: bool,
+    pub rules: Rules,
+}
+
+impl Command {
+    /// The MCP tool name: the command path joined with `_`, hyphens kept (`spend-request_create`).
+    pub fn tool(&self) -> String {
+        self.name.replace(' ', "_")
+    }
+}
+
+const SOURCE_ACTIONS: &[&str] = &validate::options::SOURCE_ACTIONS;
+const INCLUDE: &[&str] = &validate::options::INCLUDE_VALUES;
+const PORT: Kind = Kind::Integer { min: 0, max: 65535 };
+const COUNT: Kind = Kind::Integer {
+    min: 0,
+    max: 9_007_199_254_740_991,
+};
+
+const POLL_AUTH: [Opt; 3] = [
+    opt(
+        "interval",
+        "interval",
+        Kind::Number,
+        "Seconds between polls; 0 (the default) checks once.",
+    )
+    .default(Default::Int(0)),
+    opt(
+        "maxAttempts",
+        "max_attempts",
+        COUNT,
+        "Polls before giving up; 0 means unlimited.",
+    )
+    .default(Default::Int(0)),
+    opt(
+        "timeout",
+        "timeout",
+        Kind::Number,
+        "Seconds before giving up.",
+    )
+    .default(Default::Int(300)),
+];
+
+const LOGIN: [Opt; 7] = [
+    opt(
+        "clientName",
+        "client_name",
+        Kind::String,
+        "Your agent's name, shown to the person approving (\"<name> on <host>\").",
+    )
+    .default(Default::Str(DEFAULT_CLIENT_NAME)),
+    opt(
+        "scope",
+        "scope",
+        Kind::String,
+        "OAuth scope (default: userinfo:read payment_methods.agentic).",
+    ),
+    opt(
+        "sourceActions",
+        "source_actions",
+        Kind::Enum(SOURCE_ACTIONS),
+        "Financial-insight access to request.",
+    )
+    .repeatable(),
+    opt(
+        "authorizationDetail",
+        "authorization_details",
+        Kind::Json,
+        "An RFC 9396 authorization detail (JSON object).",
+    )
+    .repeatable(),
+    POLL_AUTH[0],
+    POLL_AUTH[1],
+    POLL_AUTH[2],
+];
+
+const ID: Opt = opt("id", "id", Kind::String, "The spend request id (lsrq_…).").positional();
+const OUTPUT_FILE: Opt = opt(
+    "outputFile",
+    "output_file",
+    Kind::String,
+    "Write the card to this new file (mode 0600) and print only brand, last4 and expiry.",
+);
+const FORCE: Opt = opt(
+    "force",
+    "force",
+    Kind::Boolean,
+    "Replace an existing --output-file.",
+);
+
+const CREATE: [Opt; 20] = [
+    opt(
+        "paymentMethodId",
+        "payment_method_id",
+        Kind::String,
+        "Payment method (csmrpd_…); default: the wallet's default.",
+    ),
+    opt(
+        "credentialType",
+        "credential_type",
+        Kind::Enum(&["card", "shared_payment_token"]),
+        "A virtual card, or a Shared Payment Token for MPP.",
+    )
+    .default(Default::Str("card")),
+    opt(
+        "networkId",
+        "network_id",
+        Kind::String,
+        "The merchant's network id (from `mpp decode`); SPT only.",
+    ),
+    opt(
+        "executionMethod",
+        "execution_method",
+        Kind::Enum(&["link_pay_token"]),
+        "Link Pay Token, bound to merchantAccountId.",
+    ),
+    opt(
+        "merchantAccountId",
+        "merchant_account_id",
+        Kind::String,
+        "The merchant's acct_… (Link Pay Token).",
+    ),
+    opt(
+        "amount",
+        "amount",
+        Kind::Integer {
+            min: 1,
+            max: 50_000,
+        },
+        "Cents (at most 50000, the $500 limit).",
+    )
+    .required(),
+    opt("currency", "currency", Kind::String, "ISO 4217 code.").default(Default::Str("usd")),
+    opt(
+        "merchantName",
+        "merchant_name",
+        Kind::String,
+        "Required for a card.",
+    )
+    .short("m"),
+    opt(
+        "merchantUrl",
+        "merchant_url",
+        Kind::String,
+        "Required for a card.",
+    ),
+    opt(
+        "context",
+        "context",
+        Kind::String,
+        "Why, for the person approving (at least 100 characters).",
+    )
+    .required(),
+    opt(
+        "lineItem",
+        "line_items",
+        Kind::Pairs,
+        "\"name:…,quantity:1,unit_amount:1000\" (or an object).",
+    )
+    .repeatable(),
+    opt(
+        "total",
+        "totals",
+        Kind::Pairs,
+        "\"type:total,display_text:Total,amount:1000\" (or an object).",
+    )
+    .repeatable(),
+    opt(
+        "requestApproval",
+        "request_approval",
+        Kind::Boolean,
+        "Ask the person to approve now (--no-request-approval to skip).",
+    )
+    .default(Default::Bool(true)),
+    opt("test", "test", Kind::Boolean, "Test-mode credentials."),
+    opt(
+        "approve",
+        "approve",
+        Kind::Boolean,
+        "Pre-approved (delegated); needs an allow-listed client.",
+    )
+    .hidden(),
+    OUTPUT_FILE,
+    FORCE,
+    opt(
+        "approvalDetail",
+        "approval_details",
+        Kind::Json,
+        "Approval details (JSON object).",
+    ),
+    opt(
+        "metadata",
+        "metadata",
+        Kind::Pairs,
+        "\"key:value,…\" (or an object); merged.",
+    )
+    .repeatable(),
+    opt(
+        "expiresAt",
+        "expires_at",
+        Kind::Integer {
+            min: 0,
+            max: 9_007_199_254_740_991,
+        },
+        "Unix timestamp (seconds), 3 h to 7 days ahead.",
+    ),
+];
+
+const UPDATE: [Opt; 9] = [
+    ID,
+    opt(
+        "paymentMethodId",
+        "payment_method_id",
+        Kind::String,
+        "Switch the payment method.",
+    ),
+    opt(
+        "amount",
+        "amount",
+        Kind::Integer {
+            min: 1,
+            max: 50_000,
+        },
+        "Cents.",
+    ),
+    opt("merchantUrl", "merchant_url", Kind::String, "Merchant URL."),
+    opt("profileId", "profile_id", Kind::String, "Profile id."),
+    opt("merchantId", "merchant_id", Kind::String, "Merchant id."),
+    opt("currency", "currency", Kind::String, "ISO 4217 code."),
+    opt(
+        "lineItem",
+        "line_items",
+        Kind::Pairs,
+        "Replacement line items.",
+    )
+    .repeatable(),
+    opt("total", "totals", Kind::Pairs, "Replacement totals.").repeatable(),
+];
+
+const RETRIEVE: [Opt; 7] = [
+    ID,
+    opt(
+        "timeout",
+        "timeout",
+        Kind::Number,
+        "Seconds before giving up polling.",
+    )
+    .default(Default::Int(600)),
+    opt(
+        "interval",
+        "interval",
+        Kind::Number,
+        "Seconds between polls; 0 (the default) fetches once.",
+    )
+    .default(Default::Int(0)),
+    opt(
+        "maxAttempts",
+        "max_attempts",
+        COUNT,
+        "Polls before giving up; 0 means unlimited.",
+    )
+    .default(Default::Int(0)),
+    opt(
+        "include",
+        "include",
+        Kind::Enum(INCLUDE),
+        "Expand the card or token (after approval).",
+    )
+    .repeatable(),
+    OUTPUT_FILE,
+    FORCE,
+];
+
+const PAY: [Opt; 11] = [
+    opt(
+        "url",
+        "url",
+        Kind::String,
+        "The merchant URL that answers 402.",
+    )
+    .positional(),
+    opt(
+        "spendRequestId",
+        "spend_request_id",
+        Kind::String,
+        "Pay with this approved SPT spend request.",
+    ),
+    opt(
+        "method",
+        "method",
+        Kind::String,
+        "HTTP method (default GET, or POST with --data).",
+    )
+    .short("X"),
+    opt(
+        "data",
+        "data",
+        Kind::String,
+        "Request body (sent as JSON unless a header says otherwise).",
+    )
+    .short("d"),
+    opt("header", "headers", Kind::String, "\"Name: Value\".")
+        .repeatable()
+        .short("H"),
+    opt(
+        "context",
+        "context",
+        Kind::String,
+        "Why, for the person approving (at least 100 characters); needed to create the spend request.",
+    ),
+    opt(
+        "amount",
+        "amount",
+        Kind::Integer {
+            min: 1,
+            max: 50_000,
+        },
+        "Cents; default: the challenge's amount.",
+    ),
+    opt(
+        "paymentMethodId",
+        "payment_method_id",
+        Kind::String,
+        "Payment method; default: the wallet's first.",
+    ),
+    opt("test", "test", Kind::Boolean, "Test-mode token."),
+    opt(
+        "interval",
+        "interval",
+        Kind::Number,
+        "Wait for approval (polling every N seconds) and pay in one call; 0 (agent default) returns after creating the spend request.",
+    ),
+    opt(
+        "timeout",
+        "timeout",
+        Kind::Number,
+        "Seconds to wait for approval.",
+    )
+    .default(Default::Int(600)),
+];
+
+const LISTEN: [Opt; 2] = [
+    opt("port", "port", PORT, "TCP port (0 picks a free one)."),
+    opt("host", "host", Kind::String, "Interface to listen on.").default(Default::Str("127.0.0.1")),
+];
+
+const SANDBOX: [Opt; 4] = [
+    LISTEN[0].default(Default::Int(4242)),
+    LISTEN[1],
+    opt(
+        "autoApprove",
+        "auto_approve",
+        Kind::Boolean,
+        "Approve logins and spend requests without a person.",
+    ),
+    opt(
+        "data",
+        "data",
+        Kind::String,
+        "Keep the sandbox's state in this file (0600) across restarts.",
+    ),
+];
+
+/// Every command, in help order.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "auth login",
+        description: "Authenticate with Link",
+        options: &LOGIN,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Login,
+    },
+    Command {
+        name: "auth logout",
+        description: "Log out from Link",
+        options: &[],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "auth status",
+        description: "Check authentication status",
+        options: &POLL_AUTH,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Poll,
+    },
+    Command {
+        name: "payment-methods list",
+        description: "List the payment methods in your Link wallet",
+        options: &[],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "payment-methods add",
+        description: "Where to add a payment method (the Link wallet page)",
+        options: &[],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "spend-request create",
+        description: "Create a new spend request",
+        options: &CREATE,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Create,
+    },
+    Command {
+        name: "spend-request update",
+        description: "Update a spend request",
+        options: &UPDATE,
+        streaming: false,
+        mcp: true,
+        rules: Rules::Update,
+    },
+    Command {
+        name: "spend-request retrieve",
+        description: "Retrieve a spend request (and poll until it is decided)",
+        options: &RETRIEVE,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Retrieve,
+    },
+    Command {
+        name: "spend-request request-approval",
+        description: "Request approval for a spend request",
+        options: &[ID],
+        streaming: true,
+        mcp: true,
+        rules: Rules::Id,
+    },
+    Command {
+        name: "spend-request cancel",
+        description: "Cancel a spend request",
+        options: &[ID],
+        streaming: false,
+        mcp: true,
+        rules: Rules::Id,
+    },
+    Command {
+        name: "spend-request list",
+        description: "List spend requests. By default returns only active requests (created, pending_approval, approved)",
+        options: &[opt(
+            "includeHistory",
+            "include_history",
+            Kind::Boolean,
+            "Include finished requests.",
+        )],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "mpp decode",
+        description: "Decode a stripe WWW-Authenticate challenge and extract network_id",
+        options: &[opt(
+            "challenge",
+            "challenge",
+            Kind::String,
+            "The WWW-Authenticate header value.",
+        )
+        .required()],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "mpp pay",
+        description: "Pay an MPP (HTTP 402) endpoint with a Shared Payment Token",
+        options: &PAY,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Pay,
+    },
+    Command {
+        name: "sandbox",
+        description: "Run the local sandbox: the Link API, approval pages and an MPP merchant on 127.0.0.1",
+        options: &SANDBOX,
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
+        name: "serve",
+        description: "Start an HTTP server exposing linkpay as an MCP endpoint at /mcp",
+        options: &[LISTEN[0].default(Default::Int(54321)), LISTEN[1]],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
+        name: "demo",
+        description: "Run the offline demo: login, a virtual card and an MPP payment against an in-process sandbox",
+        options: &[opt(
+            "interactive",
+            "interactive",
+            Kind::Boolean,
+            "Approve in the browser yourself (prints the approval URLs).",
+        )],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+];
+
+/// The command named `name` (`spend-request create`) or whose tool name is `name`.
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name || c.tool() == name)
+}
+
+fn default_value(d: Default) -> Option<Value> {
+    match d {
+        Default::None => None,
+        Default::Bool(b) => Some(b.into()),
+        Default::Int(i) => Some(i.into()),
+        Default::Str(s) => Some(s.into()),
+    }
+}
+
+fn kind_schema(kind: Kind) -> Value {
+    let ty = |t: &str| object!({ "type": t });
+    match kind {
+        Kind::String => ty("string"),
+        Kind::Integer { min, max } => {
+            object!({ "type": "integer", "minimum": min, "maximum": max })
+        }
+        Kind::Number => object!({ "type": "number", "minimum": 0 }),
+        Kind::Boolean => ty("boolean"),
+        Kind::Enum(values) => object!({ "type": "string", "enum": values.to_vec() }),
+        Kind::Pairs | Kind::Json => object!({ "anyOf": vec![ty("string"), ty("object")] }),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::String | Kind::Enum(_) => "string",
+        Kind::Integer { .. } => "integer",
+        Kind::Number => "number",
+        Kind::Boolean => "boolean",
+        Kind::Pairs => "pairs",
+        Kind::Json => "json",
+    }
+}
+
+/// The JSON Schema of a command's input (what MCP's `inputSchema` and `--schema` show).
+pub fn input_schema(command: &Command) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for o in command.options {
+        let mut schema = kind_schema(o.kind);
+        if o.repeatable {
+            schema = object!({ "type": "array", "items": schema });
+        }
+        if let Some(map) = schema.as_object_mut() {
+            map.insert("description".into(), o.description.into());
+            if let Some(d) = default_value(o.default) {
+                map.insert("default".into(), d);
+            }
+        }
+        properties.insert(o.key.into(), schema);
+        if o.required {
+            required.push(Value::from(o.key));
+        }
+    }
+    let mut schema = object!({ "type": "object", "properties": properties });
+    if let Some(map) = schema.as_object_mut() {
+        if !required.is_empty() {
+            map.insert("required".into(), Value::Array(required));
+        }
+        map.insert("additionalProperties".into(), false.into());
+    }
+    schema
+}
+
+/// The whole table as JSON: per command `name`, `tool`, `description`, `streaming`, `mcp`,
+/// `inputSchema` and `options` (`key`, `flag`, `short`, `type`, `enum`, `repeatable`,
+/// `required`, `positional`, `default`, `description`, `hidden`) — what the CLI parses argv with.
+pub fn table() -> Value {
+    let commands: Vec<Value> = COMMANDS.iter().map(command_json).collect();
+    object!({ "version": crate::VERSION, "commands": commands })
+}
+
+/// The table with only the command named `name` (none if unknown): what the CLI needs to parse
+/// one command line, at a sixteenth of the cost of the whole table (cold start).
+pub fn table_of(name: &str) -> Value {
+    let commands: Vec<Value> = find(name).into_iter().map(command_json).collect();
+    object!({ "version": crate::VERSION, "commands": commands })
+}
+
+fn command_json(c: &Command) -> Value {
+    let options: Vec<Value> = c
+        .options
+        .iter()
+        .map(|o| {
+            let mut m = Map::new();
+            m.insert("key".into(), o.key.into());
+            m.insert("flag".into(), o.flag().into());
+            if let Some(s) = o.short {
+                m.insert("short".into(), s.into());
+            }
+            m.insert("type".into(), kind_name(o.kind).into());
+            if let Kind::Enum(values) = o.kind {
+                m.insert("enum".into(), values.to_vec().into());
+            }
+            m.insert("repeatable".into(), o.repeatable.into());
+            m.insert("required".into(), o.required.into());
+            m.insert("positional".into(), o.positional.into());
+            if let Some(d) = default_value(o.default) {
+                m.insert("default".into(), d);
+            }
+            m.insert("description".into(), o.description.into());
+            m.insert("hidden".into(), o.hidden.into());
+            Value::Object(m)
+        })
+        .collect();
+    object!({
+        "name": c.name,
+        "tool": c.tool(),
+        "description": c.description,
+        "streaming": c.streaming,
+        "mcp": c.mcp,
+        "inputSchema": input_schema(c),
+        "options": options,
+    })
+}
+
+/// `"true"`/`"false"` (a flag written `--x=false`) as booleans; anything else unchanged.
+fn coerce_bool(v: Value) -> Value {
+    match v.as_str() {
+        Some("true") => Value::Bool(true),
+        Some("false") => Value::Bool(false),
+        _ => v,
+    }
+}
+
+/// The check of an option no core rule set reads; returns the normalised value.
+fn check_local(o: &Opt, v: &Value) -> std::result::Result<Value, String> {
+    match o.kind {
+        Kind::String => validate::non_blank(v).map(|s| Value::from(s.trim())),
+        Kind::Integer { min, max } => validate::int_in(v, min, max).map(Value::from),
+        Kind::Number => match validate::coerce_number(v) {
+            Some(n) if n >= 0.0 => Ok(crate::spend_request::ToJson::to_json(
+                &validate::options::Seconds(n),
+            )),
+            _ => Err("must be a number at least 0".into()),
+        },
+        Kind::Boolean => validate::boolean(v).map(Value::from),
+        Kind::Enum(values) => validate::one_of(v, values).map(Value::from),
+        Kind::Pairs | Kind::Json => Ok(v.clone()),
+    }
+}
+
+/// Which options the command's core rule set reads (the others are checked one by one).
+fn core_checked(rules: Rules, core: &str) -> bool {
+    match rules {
+        Rules::None => false,
+        Rules::Login => core != "interval" && core != "max_attempts" && core != "timeout",
+        Rules::Poll => true,
+        Rules::Create => core != "output_file" && core != "force",
+        Rules::Update | Rules::Id => true,
+        Rules::Retrieve => core != "output_file" && core != "force",
+        Rules::Pay => true,
+    }
+}
+
+/// Renames a core path (`line_items[0].quantity`) to the input's key (`lineItem[0].quantity`).
+fn input_path(command: &Command, path: &str) -> String {
+    for o in command.options {
+        if let Some(rest) = path.strip_prefix(o.core)
+            && (rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+        {
+            return format!("{}{rest}", o.key);
+        }
+    }
+    path.to_string()
+}
+
+fn pick(obj: &Map<String, Value>, keys: &[&str]) -> Value {
+    let mut out = Map::new();
+    for k in keys {
+        if let Some(v) = obj.get(*k) {
+            out.insert((*k).to_string(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn merge(into: &mut Map<String, Value>, value: Value) {
+    if let Value::Object(map) = value {
+        into.extend(map);
+    }
+}
+
+/// Checks `input` (camelCase keys, as MCP receives it and the CLI builds it from argv) for the
+/// command `name` with every rule the client applies, before any request: unknown keys,
+/// required keys, types, and the command's core rule set (spend-request create, update, …).
+/// Returns the input in the core's vocabulary (`line_items`, `max_attempts`, defaults applied,
+/// numbers and booleans coerced) for the client; every problem at once as one
+/// `VALIDATION_ERROR` whose paths name the input's keys. `now_s` anchors `expiresAt`.
+pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
+    let command = find(name).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("'{name}' is not a linkpay command"),
+        )
+    })?;
+    let empty = Map::new();
+    let mut errs = FieldErrors::new();
+    let obj = match input {
+        Value::Null => &empty,
+        Value::Object(o) => o,
+        _ => {
+            errs.push("input", "must be an object");
+            return Err(Error::validation(errs.into_vec()));
+        }
+    };
+    let keys: Vec<&str> = command.options.iter().map(|o| o.key).collect();
+    for key in obj.keys() {
+        if !keys.contains(&key.as_str()) {
+            errs.push(key.clone(), validate::unknown_key_message("", key, &keys));
+        }
+    }
+    // The input in the core's vocabulary, defaults applied.
+    let mut core = Map::new();
+    for o in command.options {
+        let given = obj.get(o.key).filter(|v| !v.is_null()).cloned();
+        let Some(mut v) = given.or_else(|| default_value(o.default)) else {
+            // The core rule sets report their own missing keys (the id rule does not).
+            if o.required && (!core_checked(command.rules, o.core) || o.core == "id") {
+                errs.push(o.key, "is required");
+            }
+            continue;
+        };
+        if o.repeatable && !v.is_array() {
+            v = Value::Array(vec![v]);
+        }
+        if o.kind == Kind::Boolean {
+            v = coerce_bool(v);
+        }
+        if core_checked(command.rules, o.core) {
+            core.insert(o.core.into(), v);
+            continue;
+        }
+        let checked = match &v {
+            Value::Array(items) if o.repeatable => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match check_local(o, item) {
+                        Ok(x) => out.push(x),
+                        Err(m) => errs.push(validate::index_path(o.key, i), m),
+                    }
+                }
+                Value::Array(out)
+            }
+            single => match check_local(o, single) {
+                Ok(x) => x,
+                Err(m) => {
+                    errs.push(o.key, m);
+                    continue;
+                }
+            },
+        };
+        core.insert(o.core.into(), checked);
+    }
+    let now = now_s;
+    let checked: Result<Value> = match command.rules {
+        Rules::None => Ok(Value::Object(Map::new())),
+        Rules::Poll => {
+            crate::codec::validate_retrieve_options(&Value::Object(core.clone())).map(|v| {
+                pick(
+                    v.as_object().unwrap_or(&empty),
+                    &["interval", "max_attempts", "timeout"],
+                )
+            })
+        }
+        Rules::Login => {
+            crate::codec::validate_login_options(&pick(&core, &validate::options::LOGIN_KEYS))
+        }
+        Rules::Create => {
+            let input = pick(&core, &validate::spend_request::CREATE_KEYS);
+            crate::codec::validate_create_spend_request(&input, now)
+        }
+        Rules::Update => {
+            let id = id_of(&core);
+            let update = crate::codec::validate_update_spend_request(&pick(
+                &core,
+                &validate::spend_request::UPDATE_KEYS,
+            ));
+            both(id, update)
+        }
+        Rules::Retrieve => {
+            let id = id_of(&core);
+            let options = crate::codec::validate_retrieve_options(&pick(
+                &core,
+                &validate::options::RETRIEVE_KEYS,
+            ));
+            both(id, options)
+        }
+        Rules::Id => id_of(&core),
+        Rules::Pay => validate::mpp::validate_pay(&pick(&core, &validate::mpp::PAY_KEYS))
+            .map(|_| Value::Object(Map::new())),
+    };
+    match checked {
+        Ok(normalised) => {
+            if !errs.is_empty() {
+                return Err(Error::validation(errs.into_vec()));
+            }
+            merge(&mut core, normalised);
+            Ok(Value::Object(core))
+        }
+        Err(e) if e.code == ErrorCode::ValidationError => {
+            for f in e.field_errors {
+                errs.push(input_path(command, &f.path), f.message);
+            }
+            Err(Error::validation(errs.into_vec()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The spend-request id rule (a missing id was already reported as required).
+fn id_of(core: &Map<String, Value>) -> Result<Value> {
+    let Some(id) = core.get("id") else {
+        return Ok(Value::Object(Map::new()));
+    };
+    let id = id.as_str().unwrap_or("");
+    crate::api::validate_id(id).map(|id| object!({ "id": id }))
+}
+
+/// Both results, their field errors merged when both failed.
+fn both(a: Result<Value>, b: Result<Value>) -> Result<Value> {
+    match (a, b) {
+        (Ok(mut x), Ok(y)) => {
+            if let Some(map) = x.as_object_mut() {
+                merge(map, y);
+            }
+            Ok(x)
+        }
+        (Err(x), Err(y)) if x.code == ErrorCode::ValidationError && y.code == x.code => {
+            let fields: Vec<FieldError> =
+                x.field_errors.into_iter().chain(y.field_errors).collect();
+            Err(Error::validation(fields))
+        }
+        (Err(x), _) | (_, Err(x)) => Err(x),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(e: &Error) -> Vec<&str> {
+        e.field_errors.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn every_command_has_a_unique_tool_and_schema() {
+        let mut tools: Vec<String> = COMMANDS.iter().map(Command::tool).collect();
+        tools.sort();
+        tools.dedup();
+        assert_eq!(tools.len(), COMMANDS.len());
+        assert_eq!(
+            find("spend-request_create").map(|c| c.name),
+            Some("spend-request create")
+        );
+        let schema = input_schema(find("mpp decode").unwrap());
+        assert_eq!(schema["required"], json!(["challenge"]));
+        assert_eq!(CREATE[0].flag(), "payment-method-id");
+        for c in COMMANDS {
+            let mut keys: Vec<&str> = c.options.iter().map(|o| o.key).collect();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), c.options.len(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn create_is_checked_by_the_core_rules_with_input_paths() {
+        let e = validate_input(
+            "spend-request create",
+            &json!({"amount": "999999", "context": "short", "lineItem": ["name:A,quantity:x"], "bogus": 1}),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationError);
+        let p = paths(&e);
+        assert!(p.contains(&"bogus"), "{p:?}");
+        assert!(p.contains(&"amount"), "{p:?}");
+        assert!(p.contains(&"context"), "{p:?}");
+        assert!(p.iter().any(|p| p.starts_with("lineItem[0]")), "{p:?}");
+        assert!(p.contains(&"merchantName"), "{p:?}");
+    }
+
+    #[test]
+    fn returns_the_core_vocabulary_with_defaults() {
+        let ok = validate_input(
+            "spend-request retrieve",
+            &json!({"id": "lsrq_1", "include": "card", "interval": "2", "force": "true"}),
+            0,
+        )
+        .unwrap();
+        assert_eq!(ok["id"], "lsrq_1");
+        assert_eq!(ok["include"], json!(["card"]));
+        assert_eq!(ok["interval"], 2);
+        assert_eq!(ok["max_attempts"], 0);
+        assert_eq!(ok["timeout"], 600);
+        assert_eq!(ok["force"], true);
+        let login = validate_input("auth login", &Value::Null, 0).unwrap();
+        assert_eq!(login["client_name"], "linkpay");
+        assert_eq!(login["timeout"], 300);
+    }
+
+    #[test]
+    fn local_options_and_ids_are_checked() {
+        let e = validate_input("serve", &json!({"port": "99999", "host": " "}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["port", "host"]);
+        let e = validate_input("spend-request cancel", &json!({}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["id"]);
+        let e = validate_input("spend-request update", &json!({"id": "x y"}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["id", "input"]);
+        let e = validate_input(
+            "mpp pay",
+            &json!({"url": "ftp://x", "header": ["nocolon"]}),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(paths(&e), vec!["url", "header[0]"]);
+        assert_eq!(
+            validate_input("nope", &Value::Null, 0).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+    }
+}
