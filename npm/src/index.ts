@@ -14,7 +14,7 @@ import { LinkClientBase, type LinkClientOptions } from "./client.js";
 import { bindCore } from "./core.js";
 import { FileStorage, defaultConfigPath } from "./host/file.js";
 import { MemoryStorage } from "./host/memory.js";
-import type { JsonObject } from "./types.js";
+import type { Json, JsonObject } from "./types.js";
 
 // The pure functions (validation, state machines, MPP decoding), bound to the Node build.
 bindCore(core);
@@ -162,6 +162,6 @@ export function commandTable(name?: string): { version: string; commands: Comman
 
 /** Checks a command's input (camelCase keys) with the client's rules before any request; returns
  * it in the core's snake_case vocabulary with defaults, or throws `VALIDATION_ERROR`. */
-export function validateCommandInput(name: string, input: JsonObject, now: number = nowSeconds()): JsonObject {
+export function validateCommandInput(name: string, input: JsonObject, now: number = Math.floor(Date.now() / 1000)): JsonObject {
   return core.validateCommandInput(name, input, now) as JsonObject;
 }

@@ -192,6 +192,8 @@ export interface MppPayResult {
   receipt_error?: string;
   /** The SPT spend request used or created. */
   spend_request_id?: string;
+  /** With `wait: false`: the SPT spend request just created, left for the caller to poll and pay. */
+  spend_request?: SpendRequest;
 }
 
 /** A raw `Payment` challenge, as `decodeChallenges` shows it (`request` kept as sent). */

@@ -69,7 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(`status: ${approved.status}`);
     if (approved.status !== "approved") throw new Error(`the spend request was ${approved.status}`);
     const cardFile = join(dir, "card.json");
-    const shown = await writeCardFile(approved, cardFile, false);
+    const shown = await writeCardFile(approved as unknown as JsonObject, cardFile, false);
     const card = shown.card as JsonObject;
     say(`card ${card.brand} •••• ${card.last4}, exp ${card.exp_month}/${card.exp_year} — number and CVC never printed`);
     say(`full card in ${cardFile} (mode ${(statSync(cardFile).mode & 0o777).toString(8)}, removed when the demo ends)`);

@@ -26,7 +26,8 @@ class Printer {
     private readonly command: CommandSpec | undefined,
   ) {}
 
-  emit = (value: Json): void => {
+  emit = (emitted: Json | object): void => {
+    const value = emitted as Json; // the client's typed results are JSON values
     if (this.format === "jsonl" && this.command?.streaming) {
       out(JSON.stringify({ type: "chunk", data: value }));
     } else if (this.incremental && this.command?.streaming && this.toon) {

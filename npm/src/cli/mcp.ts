@@ -39,7 +39,7 @@ export function createMcpServer(options: McpOptions = {}): Server {
         human: false,
         authFile: options.authFile,
         emit: (value) => {
-          chunks.push(value);
+          chunks.push(value as Json);
           if (progressToken !== undefined && command.streaming) {
             void extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: chunks.length, message: JSON.stringify(value) } }).catch(() => undefined);
           }

@@ -11,7 +11,9 @@ import {
   type JsonObject,
   type Logger,
   type LinkStorage,
+  type CreateSpendRequestInput,
 } from "../index.js";
+import type { SpendRequest } from "../types.js";
 import { codedError } from "../host/types.js";
 
 export interface RunContext {
@@ -23,7 +25,7 @@ export interface RunContext {
   storage?: LinkStorage;
   logger?: Logger;
   /** Prints one value (one yield of a streaming command, or the result). */
-  emit(value: Json): void;
+  emit(value: Json | object): void;
   /** Person-facing progress (stderr), only when `human`. */
   tty?: TtyHooks;
 }
@@ -41,11 +43,15 @@ function client(ctx: RunContext, clientName?: string): LinkClient {
   return new LinkClient({ storage, logger: ctx.logger, clientName });
 }
 
+/** The client's typed results are JSON objects; the CLI only reshapes and prints them. */
+const asJson = (value: object): JsonObject => value as unknown as JsonObject;
+
 const str = (v: Json | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
 
 /** `{...sr, instruction, _next?}` for a spend request that needs the person (or an action). */
-function approvalHint(sr: JsonObject): JsonObject {
+function approvalHint(spendRequest: object): JsonObject {
+  const sr = asJson(spendRequest);
   const id = String(sr.id);
   if (sr.status === "requires_action") {
     const details = (sr.status_details as JsonObject | undefined)?.requires_action as JsonObject | undefined;
@@ -70,7 +76,8 @@ function approvalHint(sr: JsonObject): JsonObject {
 }
 
 /** Applies `--output-file` to a spend request that carries a card. */
-async function withCard(sr: JsonObject, input: JsonObject): Promise<JsonObject> {
+async function withCard(spendRequest: object, input: JsonObject): Promise<JsonObject> {
+  const sr = asJson(spendRequest);
   const file = str(input.output_file);
   if (file && sr.card && typeof sr.card === "object") {
     const { writeCardFile } = await import("./card.js");
@@ -80,7 +87,7 @@ async function withCard(sr: JsonObject, input: JsonObject): Promise<JsonObject> 
 }
 
 /** Polls a spend request until decided, with a spinner for a person. */
-async function waitFor(ctx: RunContext, c: LinkClient, id: string, input: JsonObject, onProgress?: (sr: JsonObject) => void): Promise<JsonObject> {
+async function waitFor(ctx: RunContext, c: LinkClient, id: string, input: JsonObject, onProgress?: (sr: SpendRequest) => void): Promise<SpendRequest> {
   const work = c.spendRequests.waitFor(id, {
     interval: num(input.interval, 2),
     maxAttempts: num(input.max_attempts, 0),
@@ -101,7 +108,7 @@ async function loginStatusLoop(ctx: RunContext, c: LinkClient, input: JsonObject
     return;
   }
   ctx.emit(status);
-  let last: JsonObject = status;
+  let last: object = status;
   try {
     const work = c.auth.wait({
       interval: num(input.interval, 5),
@@ -168,7 +175,7 @@ export const HANDLERS: Record<string, Handler> = {
   async "spend-request create"(input, ctx) {
     const { output_file: _file, force: _force, ...create } = input;
     const c = client(ctx);
-    const sr = await c.spendRequests.create(create);
+    const sr = await c.spendRequests.create(create as unknown as CreateSpendRequestInput);
     if (sr.status === "requires_action") {
       ctx.emit(approvalHint(sr));
       return;
@@ -250,7 +257,7 @@ export const HANDLERS: Record<string, Handler> = {
     };
     if (!wait) {
       const result = await c.mpp.pay(url, options);
-      const sr = result.spend_request as JsonObject | undefined;
+      const sr = asJson(result).spend_request as JsonObject | undefined;
       if (!sr) {
         ctx.emit(result);
         return;
