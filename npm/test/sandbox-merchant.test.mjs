@@ -96,8 +96,12 @@ describe("MPP merchant", () => {
       const decoded = linkpay.decodeStripeChallenge(p.www, sb.now(), `${sb.url}/merchant/api/forecast`);
       assert.deepEqual(decoded.warnings, []);
       assert.equal(decoded.amount, 100);
-      // Every challenge is new.
-      assert.notEqual((await probe(sb, "/merchant/api/forecast")).challenges[0].challenge.id, "", "has an id");
+      // Every challenge is new, even within the same second of `expires` (a nonce in `opaque`).
+      assert.match(c.opaque, /^[A-Za-z0-9_-]+$/, "opaque: base64url JCS");
+      assert.match(JSON.parse(Buffer.from(c.opaque, "base64url").toString()).nonce, /^\w{16}$/);
+      const sameSecond = (await probe(sb, "/merchant/api/forecast")).challenges[0].challenge;
+      assert.equal(sameSecond.expires, c.expires);
+      assert.notEqual(sameSecond.id, c.id);
       sb.advanceClock(1000);
       assert.notEqual((await probe(sb, "/merchant/api/forecast")).challenges[0].challenge.id, c.id);
     }));

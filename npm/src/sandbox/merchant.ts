@@ -97,7 +97,10 @@ function challenges(ctx: Context, route: PaidRoute): string[] {
     methodDetails: { networkId: MERCHANT_NETWORK_ID, paymentMethodTypes: ["card", "link"] },
   };
   if (route.externalId === true) request.externalId = randomId("order_", 9);
-  const spec: MppChallengeSpec = { realm: realm(ctx), method: "stripe", intent: "charge", request, expires, description: route.description };
+  // A fresh nonce in `opaque` makes every challenge (and so its HMAC-bound id) unique, so two
+  // payments within the same second of `expires` are two challenges, not a replay.
+  const opaque = { nonce: randomId("", 12) };
+  const spec: MppChallengeSpec = { realm: realm(ctx), method: "stripe", intent: "charge", request, expires, description: route.description, opaque };
   if (route.header !== undefined) spec.header = route.header;
   lines.push(mppIssueChallenge(ctx.state.secret, spec).www_authenticate);
   return lines;
