@@ -180,33 +180,50 @@ impl Challenge {
     /// params?, request_json}` — raw wire strings (untrusted; sanitize before display) plus the
     /// decoded request. `params` (unknown parameters) appears only when there are some.
     pub fn to_json(&self) -> Result<Value> {
-        let mut m = Map::new();
-        m.insert("id".into(), self.id.clone().into());
-        m.insert("realm".into(), self.realm.clone().into());
-        m.insert("method".into(), self.method.clone().into());
-        m.insert("intent".into(), self.intent.clone().into());
-        m.insert("request".into(), self.request.clone().into());
+        let mut text = String::new();
+        self.write_json(&mut text);
+        serde_json::from_str(&text).map_err(|_| malformed("Invalid request: invalid JSON"))
+    }
+
+    /// Writes [`Challenge::to_json`] as JSON text. `request_json` is the decoded request's own
+    /// text, which the parser validated, so it is copied, not parsed and written again.
+    pub fn write_json(&self, out: &mut String) {
+        use crate::json::write_string;
+        out.reserve(self.request.len() + self.request_text.len() + 128);
+        let mut member = |key: &str, value: &str| {
+            out.push_str(key);
+            write_string(value, out);
+        };
+        member("{\"id\":", &self.id);
+        member(",\"realm\":", &self.realm);
+        member(",\"method\":", &self.method);
+        member(",\"intent\":", &self.intent);
+        member(",\"request\":", &self.request);
         for (key, value) in [
-            ("description", &self.description),
-            ("digest", &self.digest),
-            ("expires", &self.expires),
-            ("opaque", &self.opaque),
-            ("header", &self.header),
+            (",\"description\":", &self.description),
+            (",\"digest\":", &self.digest),
+            (",\"expires\":", &self.expires),
+            (",\"opaque\":", &self.opaque),
+            (",\"header\":", &self.header),
         ] {
             if let Some(v) = value {
-                m.insert(key.into(), v.clone().into());
+                member(key, v);
             }
         }
         if !self.params.is_empty() {
-            let params = self
-                .params
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            m.insert("params".into(), Value::Object(params));
+            let mut sep = ",\"params\":{";
+            for (k, v) in &self.params {
+                out.push_str(sep);
+                write_string(k, out);
+                out.push(':');
+                write_string(v, out);
+                sep = ",";
+            }
+            out.push('}');
         }
-        m.insert("request_json".into(), Value::Object(self.request_json()?));
-        Ok(Value::Object(m))
+        out.push_str(",\"request_json\":");
+        out.push_str(&self.request_text);
+        out.push('}');
     }
 
     /// Reads the object [`Challenge::to_json`] produces (what `buildCredential` takes) and
@@ -782,6 +799,31 @@ pub fn decode_all_results(values: &[String]) -> Vec<Value> {
             Err(e) => error_entry(&e),
         })
         .collect()
+}
+
+/// [`decode_all_results`] as JSON text, written directly (each request's own text is copied):
+/// what the npm package hands to `JSON.parse`, the one parse of the result.
+pub fn decode_all_text(values: &[String]) -> String {
+    let results = parse_challenges(values);
+    let mut out = String::from("[");
+    if results.is_empty() {
+        out.push_str(&crate::json_text(&error_entry(&no_payment_challenge())));
+    }
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match result {
+            Ok(c) => {
+                out.push_str("{\"ok\":true,\"challenge\":");
+                c.write_json(&mut out);
+                out.push('}');
+            }
+            Err(e) => out.push_str(&crate::json_text(&error_entry(e))),
+        }
+    }
+    out.push(']');
+    out
 }
 
 fn error_entry(e: &Error) -> Value {
