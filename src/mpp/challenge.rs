@@ -49,6 +49,7 @@
 
 use super::{b64, json, timestamp};
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::find_special;
 use crate::sanitize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -190,15 +191,18 @@ impl Challenge {
     pub fn write_json(&self, out: &mut String) {
         use crate::json::write_string;
         out.reserve(self.request.len() + self.request_text.len() + 128);
-        let mut member = |key: &str, value: &str| {
+        fn member(out: &mut String, key: &str, value: &str) {
             out.push_str(key);
             write_string(value, out);
-        };
-        member("{\"id\":", &self.id);
-        member(",\"realm\":", &self.realm);
-        member(",\"method\":", &self.method);
-        member(",\"intent\":", &self.intent);
-        member(",\"request\":", &self.request);
+        }
+        member(out, "{\"id\":", &self.id);
+        member(out, ",\"realm\":", &self.realm);
+        member(out, ",\"method\":", &self.method);
+        member(out, ",\"intent\":", &self.intent);
+        // `request` decoded as base64, so it is all base64 characters: nothing to escape.
+        out.push_str(",\"request\":\"");
+        out.push_str(&self.request);
+        out.push('"');
         for (key, value) in [
             (",\"description\":", &self.description),
             (",\"digest\":", &self.digest),
@@ -207,7 +211,7 @@ impl Challenge {
             (",\"header\":", &self.header),
         ] {
             if let Some(v) = value {
-                member(key, v);
+                member(out, key, v);
             }
         }
         if !self.params.is_empty() {
@@ -520,7 +524,7 @@ fn skip_while(b: &[u8], from: usize, f: impl Fn(u8) -> bool) -> usize {
 fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        let n = b.get(i..)?.iter().position(|c| *c == b'"' || *c == b'\\')?;
+        let n = b.get(i..).and_then(find_special::<false>)?;
         i += n;
         if b.get(i) == Some(&b'"') {
             return Some(i + 1);
@@ -551,7 +555,7 @@ fn unquote(s: &str, open: usize) -> Result<(Cow<'_, str>, usize)> {
     loop {
         let n = b
             .get(i..)
-            .and_then(|rest| rest.iter().position(|c| *c == b'"' || *c == b'\\'))
+            .and_then(find_special::<false>)
             .ok_or_else(unterminated)?;
         i += n;
         let piece = s.get(segment..i).unwrap_or_default();

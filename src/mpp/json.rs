@@ -91,10 +91,7 @@ impl Scanner<'_> {
         self.i += 1;
         loop {
             let rest = self.b.get(self.i..).unwrap_or_default();
-            let Some(n) = rest
-                .iter()
-                .position(|c| matches!(c, b'"' | b'\\' | 0..=0x1F))
-            else {
+            let Some(n) = crate::json::find_special::<true>(rest) else {
                 self.i = self.b.len();
                 return self.err("unterminated string");
             };
