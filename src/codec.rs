@@ -108,6 +108,15 @@ pub fn decode_stripe_challenge(
     to_json(&mpp::stripe::decode(values, now_ms, request_url)?)
 }
 
+/// [`decode_stripe_challenge`] as JSON text, written directly: the npm package's fast path.
+pub fn decode_stripe_challenge_text(
+    values: &[String],
+    now_ms: i64,
+    request_url: Option<&str>,
+) -> Result<String> {
+    Ok(mpp::stripe::decode(values, now_ms, request_url)?.json_text())
+}
+
 /// Builds the `Authorization` (or `Payment-Authorization`) header for a decoded challenge.
 pub fn build_credential(
     challenge: &Value,

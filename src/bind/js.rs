@@ -174,11 +174,13 @@ pub fn decode_stripe_challenge(
     now_ms: f64,
     request_url: Option<String>,
 ) -> JsResult {
-    done(codec::decode_stripe_challenge(
+    let text = codec::decode_stripe_challenge_text(
         &header_values(&header),
         int(now_ms),
         request_url.as_deref(),
-    ))
+    )
+    .map_err(js_error)?;
+    JSON::parse(&text)
 }
 
 #[wasm_bindgen(js_name = buildCredential)]

@@ -379,6 +379,12 @@ impl<'a> Fields<'a> {
     }
 
     fn finish(self) -> Result<Challenge> {
+        self.finish_if(|_, _| true)
+    }
+
+    /// [`Fields::finish`], but the `request` is only decoded when `decode(method, intent)`;
+    /// otherwise `request_text` stays empty (see [`parse_challenges_for`]).
+    fn finish_if(self, decode: impl Fn(&str, &str) -> bool) -> Result<Challenge> {
         let require = |v: Option<Cow<'a, str>>, name: &str| {
             v.ok_or_else(|| malformed(format!("Missing {name} parameter")))
         };
@@ -402,7 +408,11 @@ impl<'a> Fields<'a> {
                 quoted(&intent)
             )));
         }
-        let request_text = decode_request(&request)?;
+        let request_text = if decode(&method, &intent) {
+            decode_request(&request)?
+        } else {
+            String::new()
+        };
         let expires_ms = match &self.expires {
             None => None,
             Some(e) => Some(timestamp::parse_rfc3339_ms(e).ok_or_else(|| {
@@ -688,16 +698,16 @@ impl Pending<'_> {
         self.error.get_or_insert(e);
     }
 
-    fn finish(self) -> Result<Challenge> {
+    fn finish(self, decode: &dyn Fn(&str, &str) -> bool) -> Result<Challenge> {
         match self.error {
             Some(e) => Err(e),
-            None => self.fields.finish(),
+            None => self.fields.finish_if(decode),
         }
     }
 }
 
 /// Parses one field value, appending one result per `Payment` challenge.
-fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
+fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>, decode: &dyn Fn(&str, &str) -> bool) {
     if s.len() > MAX_VALUE_LEN {
         out.push(Err(malformed(format!(
             "WWW-Authenticate value too large: {} bytes (the limit is {MAX_VALUE_LEN})",
@@ -711,7 +721,7 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
         match token {
             Token::Scheme(name, sep) => {
                 if let Some(done) = current.take() {
-                    out.push(done.finish());
+                    out.push(done.finish(decode));
                 }
                 if sep && name.eq_ignore_ascii_case("payment") {
                     current = Some(Pending {
@@ -751,7 +761,7 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
         }
     }
     if let Some(done) = current {
-        out.push(done.finish());
+        out.push(done.finish(decode));
     }
 }
 
@@ -760,9 +770,21 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
 /// order, so one malformed challenge never hides a good one. Other schemes are skipped; no
 /// `Payment` challenge gives an empty vector.
 pub fn parse_challenges<S: AsRef<str>>(values: &[S]) -> Vec<Result<Challenge>> {
+    parse_challenges_for(values, &|_, _| true)
+}
+
+/// [`parse_challenges`] that decodes and validates the `request` only of the challenges for
+/// which `decode(method, intent)` holds. The others, when their parameters are valid, come back
+/// `Ok` with an empty [`Challenge::request_text`]: they are not valid challenges and must not
+/// leave the caller (the stripe selection skips them by method and intent, and parses again
+/// in full when it needs to report on them).
+pub(crate) fn parse_challenges_for<S: AsRef<str>>(
+    values: &[S],
+    decode: &dyn Fn(&str, &str) -> bool,
+) -> Vec<Result<Challenge>> {
     let mut out = Vec::new();
     for v in values {
-        parse_value(v.as_ref(), &mut out);
+        parse_value(v.as_ref(), &mut out, decode);
     }
     out
 }
@@ -772,7 +794,7 @@ pub fn parse_challenges<S: AsRef<str>>(values: &[S]) -> Vec<Result<Challenge>> {
 pub fn parse_challenges_bytes(values: &[&[u8]]) -> Vec<Result<Challenge>> {
     let mut out = Vec::new();
     for v in values {
-        parse_value(&latin1(v), &mut out);
+        parse_value(&latin1(v), &mut out, &|_, _| true);
     }
     out
 }

@@ -22,7 +22,8 @@
 
 use super::challenge::{self, Challenge, decode_request, malformed, parse_challenges};
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::sanitize::{for_display, sanitize_map};
+use crate::sanitize::{for_display_cow, sanitize_map};
+use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -151,45 +152,71 @@ impl StripeChallenge {
 
     /// The sanitized `decodeStripeChallenge` JSON.
     pub fn to_json(&self) -> Value {
+        // One writer: the value is read back from the text the npm package parses. The text is
+        // valid JSON that serde_json reads (`request_json` either passed its parse, or is the
+        // map it made written out), so the fallback is unreachable in practice.
+        serde_json::from_str(&self.json_text()).unwrap_or_default()
+    }
+
+    /// [`StripeChallenge::to_json`] as JSON text, written directly. `request_json` is the
+    /// decoded request's own text when sanitizing would not change it (no escapes, nothing
+    /// [`for_display`] strips), which is the common case; otherwise the sanitized map.
+    pub fn json_text(&self) -> String {
+        use crate::json::write_string;
         let c = &self.challenge;
-        let mut m = Map::new();
-        let s = |v: &str| Value::String(for_display(v));
-        m.insert("id".into(), s(&c.id));
-        m.insert("realm".into(), s(&c.realm));
-        m.insert("method".into(), s(&c.method));
-        m.insert("intent".into(), s(&c.intent));
+        let mut out = String::with_capacity(c.request_text().len() + 256);
+        let member = |out: &mut String, key: &str, value: &str| {
+            out.push_str(key);
+            write_string(&for_display_cow(value), out);
+        };
+        member(&mut out, "{\"id\":", &c.id);
+        member(&mut out, ",\"realm\":", &c.realm);
+        member(&mut out, ",\"method\":", &c.method);
+        member(&mut out, ",\"intent\":", &c.intent);
         for (key, value) in [
-            ("description", &c.description),
-            ("digest", &c.digest),
-            ("expires", &c.expires),
+            (",\"description\":", &c.description),
+            (",\"digest\":", &c.digest),
+            (",\"expires\":", &c.expires),
         ] {
             if let Some(v) = value {
-                m.insert(key.into(), s(v));
+                member(&mut out, key, v);
             }
         }
-        m.insert("network_id".into(), s(&self.network_id));
-        m.insert(
-            "request_json".into(),
-            Value::Object(sanitize_map(&self.request_json)),
-        );
-        m.insert("amount".into(), self.amount.into());
-        m.insert("currency".into(), s(&self.currency));
-        m.insert(
-            "payment_method_types".into(),
-            self.payment_method_types.iter().map(|t| s(t)).collect(),
-        );
-        if let Some(e) = &self.external_id {
-            m.insert("external_id".into(), s(e));
+        member(&mut out, ",\"network_id\":", &self.network_id);
+        out.push_str(",\"request_json\":");
+        let raw = c.request_text();
+        if !raw.contains('\\') && !crate::sanitize::needs_stripping(raw) {
+            out.push_str(raw);
+        } else {
+            out.push_str(&crate::json_text(&Value::Object(sanitize_map(&self.request_json))));
         }
-        m.insert(
-            "warnings".into(),
-            self.warnings
-                .iter()
-                .map(|w| object!({"code": w.code, "message": for_display(&w.message)}))
-                .collect(),
-        );
-        m.insert("challenge_index".into(), self.index.into());
-        Value::Object(m)
+        let _ = write!(out, ",\"amount\":{}", self.amount);
+        member(&mut out, ",\"currency\":", &self.currency);
+        let mut sep = ",\"payment_method_types\":[";
+        for t in &self.payment_method_types {
+            member(&mut out, sep, t);
+            sep = ",";
+        }
+        if self.payment_method_types.is_empty() {
+            out.push_str(sep);
+        }
+        out.push(']');
+        if let Some(e) = &self.external_id {
+            member(&mut out, ",\"external_id\":", e);
+        }
+        let mut sep = ",\"warnings\":[";
+        for w in &self.warnings {
+            out.push_str(sep);
+            member(&mut out, "{\"code\":", w.code);
+            member(&mut out, ",\"message\":", &w.message);
+            out.push('}');
+            sep = ",";
+        }
+        if self.warnings.is_empty() {
+            out.push_str(sep);
+        }
+        let _ = write!(out, "],\"challenge_index\":{}}}", self.index);
+        out
     }
 }
 
@@ -363,7 +390,7 @@ pub fn select(
             }
         };
         any_valid = true;
-        if c.method != "stripe" || !matches!(c.intent.as_str(), "charge" | "session") {
+        if !candidate(&c.method, &c.intent) {
             continue;
         }
         match StripeChallenge::from_challenge(c, index, now_ms, request_url) {
@@ -391,12 +418,49 @@ pub fn select(
 }
 
 /// `decodeStripeChallenge`: parses the values and selects the stripe challenge.
+///
+/// At first only the stripe charge/session challenges' requests are decoded: once one of them
+/// is chosen the others do not matter. Only when none is — an error that reports on every
+/// challenge — is everything parsed in full, so the result is [`select`]'s either way.
 pub fn decode(
     values: &[String],
     now_ms: i64,
     request_url: Option<&str>,
 ) -> Result<StripeChallenge> {
+    let results = challenge::parse_challenges_for(values, &candidate);
+    if let Some(chosen) = choose(results, now_ms, request_url) {
+        return Ok(chosen);
+    }
     select(parse_challenges(values), now_ms, request_url)
+}
+
+/// Whether a challenge's method and intent are ones this module decodes.
+fn candidate(method: &str, intent: &str) -> bool {
+    method == "stripe" && matches!(intent, "charge" | "session")
+}
+
+/// What [`select`] returns when it finds a stripe challenge: the first payable one, else the
+/// first valid one. Only candidates are looked at, so the others may be unchecked.
+fn choose(
+    results: Vec<Result<Challenge>>,
+    now_ms: i64,
+    request_url: Option<&str>,
+) -> Option<StripeChallenge> {
+    let mut fallback = None;
+    for (index, result) in results.into_iter().enumerate() {
+        let Ok(c) = result else { continue };
+        if !candidate(&c.method, &c.intent) {
+            continue;
+        }
+        match StripeChallenge::from_challenge(c, index, now_ms, request_url) {
+            Ok(sc) if sc.payable() => return Some(sc),
+            Ok(sc) => {
+                fallback.get_or_insert(sc);
+            }
+            Err(_) => {}
+        }
+    }
+    fallback
 }
 
 /// A stripe credential payload.
