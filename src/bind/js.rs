@@ -60,13 +60,11 @@ fn done(result: crate::Result<Value>) -> JsResult {
 /// `header` may be one string or an array of strings (one per header line); each string may
 /// also come as its UTF-8 bytes (a `Uint8Array`), which is how `npm/src/index.ts` passes them:
 /// `TextEncoder` is native, where wasm-bindgen copies a string in a JS loop, a char at a time.
+/// Bytes that are not UTF-8 (`TextEncoder` never makes such) are skipped like non-strings.
 fn header_values(value: &JsValue) -> Vec<String> {
     fn one(v: &JsValue) -> Option<String> {
         match v.dyn_ref::<Uint8Array>() {
-            Some(bytes) => Some(
-                String::from_utf8(bytes.to_vec())
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            ),
+            Some(bytes) => String::from_utf8(bytes.to_vec()).ok(),
             None => v.as_string(),
         }
     }

@@ -379,12 +379,12 @@ impl<'a> Fields<'a> {
     }
 
     fn finish(self) -> Result<Challenge> {
-        self.finish_if(|_, _| true)
+        self.finish_if(&|_, _| true)
     }
 
     /// [`Fields::finish`], but the `request` is only decoded when `decode(method, intent)`;
     /// otherwise `request_text` stays empty (see [`parse_challenges_for`]).
-    fn finish_if(self, decode: impl Fn(&str, &str) -> bool) -> Result<Challenge> {
+    fn finish_if(self, decode: &dyn Fn(&str, &str) -> bool) -> Result<Challenge> {
         let require = |v: Option<Cow<'a, str>>, name: &str| {
             v.ok_or_else(|| malformed(format!("Missing {name} parameter")))
         };

@@ -291,7 +291,9 @@ fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warnin
                 code: "expired",
                 message: format!("The challenge expired at {raw}; paying it will be refused"),
             });
-        } else if at - now_ms < EXPIRY_WARNING_MS {
+        } else if at.saturating_sub(now_ms) < EXPIRY_WARNING_MS {
+            // Saturating: `now_ms` comes from the caller (a JS number, a WIT s64) and may be far
+            // from any real clock; `at - now_ms` overflowed for e.g. i64::MIN.
             out.push(Warning {
                 code: "expiring_soon",
                 message: format!(
@@ -561,6 +563,37 @@ pub fn payload(challenge: &Value, spt: &str) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const REQUEST: &str = "eyJhbW91bnQiOiIxMDAwIiwiY3VycmVuY3kiOiJ1c2QiLCJtZXRob2REZXRhaWxzIjp7Im5ldHdvcmtJZCI6Im5ldF8xMjMiLCJwYXltZW50TWV0aG9kVHlwZXMiOlsiY2FyZCJdfX0";
+
+    fn warning_codes(expires: &str, now_ms: i64) -> Vec<&'static str> {
+        let header = format!(
+            r#"Payment id="x", realm="r.example", method="stripe", intent="charge", request="{REQUEST}", expires="{expires}""#
+        );
+        decode(&[header], now_ms, None)
+            .unwrap()
+            .warnings
+            .iter()
+            .map(|w| w.code)
+            .collect()
+    }
+
+    /// Regression: `at - now_ms` overflowed (a panic with overflow checks, a wrong
+    /// `expiring_soon` without) when `now_ms` was far below `expires`.
+    #[test]
+    fn expiry_warnings_at_extreme_clocks() {
+        assert!(warning_codes("9999-12-31T23:59:59Z", i64::MIN).is_empty());
+        assert!(warning_codes("0001-01-01T00:00:00Z", i64::MIN + 1).is_empty());
+        assert_eq!(
+            warning_codes("0001-01-01T00:00:00Z", i64::MAX),
+            ["expired"]
+        );
+        assert_eq!(warning_codes("2026-01-01T00:00:00Z", i64::MAX), ["expired"]);
+        assert_eq!(
+            warning_codes("2026-01-01T00:00:10Z", 1_767_225_600_000),
+            ["expiring_soon"]
+        );
+    }
 
     #[test]
     fn realm_rules() {
