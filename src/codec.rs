@@ -105,7 +105,11 @@ pub fn decode_stripe_challenge(
     now_ms: i64,
     request_url: Option<&str>,
 ) -> Result<Value> {
-    to_json(&mpp::stripe::decode(values, now_ms, request_url)?)
+    // Read back from the text the npm package parses (one writer). serde_json can only fail
+    // where its float parsing overflows on a literal within an ulp of f64::MAX (mpp/json.rs),
+    // the error the map-building decoder gave there too.
+    serde_json::from_str(&mpp::stripe::decode(values, now_ms, request_url)?.json_text())
+        .map_err(|_| mpp::challenge::malformed("Invalid request: invalid JSON"))
 }
 
 /// [`decode_stripe_challenge`] as JSON text, written directly: the npm package's fast path.

@@ -81,11 +81,21 @@ fn write_value(value: &Value, out: &mut String) {
 }
 
 /// The index of the first `"` or `\\` in `b` — or of the first control character (< 0x20) too
-/// when `CONTROLS` — eight bytes at a time (SWAR). The MPP decoder spends most of its time in
+/// when `controls` — eight bytes at a time (SWAR). The MPP decoder spends most of its time in
 /// such scans (quoted-strings, the decoded request's JSON strings, escaping output), and a
 /// byte loop at opt-level z is several times slower.
+/// [`find_special`] for `"`, `\\` and control characters (JSON string content).
+pub(crate) fn find_special_controls(b: &[u8]) -> Option<usize> {
+    find_special(b, true)
+}
+
+/// [`find_special`] for `"` and `\\` (quoted-strings).
+pub(crate) fn find_special_quotes(b: &[u8]) -> Option<usize> {
+    find_special(b, false)
+}
+
 #[inline(never)]
-pub(crate) fn find_special<const CONTROLS: bool>(b: &[u8]) -> Option<usize> {
+fn find_special(b: &[u8], controls: bool) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     // High bit set in each byte below `n` (exact for the lowest such byte, which is all that is
@@ -98,7 +108,7 @@ pub(crate) fn find_special<const CONTROLS: bool>(b: &[u8]) -> Option<usize> {
         // An 8-byte load (`copy_from_slice` would be an out-of-line `memory.copy` at opt-z).
         let v = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
         let mut hit = below(v ^ (LO * u64::from(b'"')), 1) | below(v ^ (LO * u64::from(b'\\')), 1);
-        if CONTROLS {
+        if controls {
             hit |= below(v, 0x20);
         }
         if hit != 0 {
@@ -107,7 +117,7 @@ pub(crate) fn find_special<const CONTROLS: bool>(b: &[u8]) -> Option<usize> {
         at += 8;
     }
     tail.iter()
-        .position(|&c| c == b'"' || c == b'\\' || (CONTROLS && c < 0x20))
+        .position(|&c| c == b'"' || c == b'\\' || (controls && c < 0x20))
         .map(|n| at + n)
 }
 
@@ -122,7 +132,7 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
     // so the run boundaries are char boundaries.
     let bytes = s.as_bytes();
     let mut run = 0;
-    while let Some(n) = bytes.get(run..).and_then(find_special::<true>) {
+    while let Some(n) = bytes.get(run..).and_then(find_special_controls) {
         let i = run + n;
         let b = bytes.get(i).copied().unwrap_or_default();
         let escape: &str = match b {
@@ -173,15 +183,17 @@ mod tests {
     fn find_special_finds_the_first() {
         let base: Vec<u8> = (0..40).map(|i| b'a' + (i % 26) as u8).collect();
         for at in 0..base.len() {
-            for special in [b'"', b'\\', 0, 0x1f, b'\n', 0x20, 0x7f, 0x80, 0xff, b'!', b'#', b']'] {
+            for special in [
+                b'"', b'\\', 0, 0x1f, b'\n', 0x20, 0x7f, 0x80, 0xff, b'!', b'#', b']',
+            ] {
                 let mut b = base.clone();
                 b[at] = special;
                 // A second match after the first must not move the answer.
                 b.push(b'"');
                 for len in [at + 1, b.len()] {
                     let s = &b[..len];
-                    assert_eq!(find_special::<true>(s), find_naive(s, true), "{s:?}");
-                    assert_eq!(find_special::<false>(s), find_naive(s, false), "{s:?}");
+                    assert_eq!(find_special(s, true), find_naive(s, true), "{s:?}");
+                    assert_eq!(find_special(s, false), find_naive(s, false), "{s:?}");
                 }
             }
         }
@@ -192,8 +204,8 @@ mod tests {
         fn find_special_matches_a_byte_loop(
             b in proptest::collection::vec(prop_oneof![8 => Just(b'a'), 1 => any::<u8>()], 0..80)
         ) {
-            prop_assert_eq!(find_special::<true>(&b), find_naive(&b, true));
-            prop_assert_eq!(find_special::<false>(&b), find_naive(&b, false));
+            prop_assert_eq!(find_special(&b, true), find_naive(&b, true));
+            prop_assert_eq!(find_special(&b, false), find_naive(&b, false));
         }
     }
 

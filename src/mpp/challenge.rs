@@ -49,7 +49,7 @@
 
 use super::{b64, json, timestamp};
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::find_special;
+use crate::json::find_special_quotes;
 use crate::sanitize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -534,7 +534,7 @@ fn skip_while(b: &[u8], from: usize, f: impl Fn(u8) -> bool) -> usize {
 fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        let n = b.get(i..).and_then(find_special::<false>)?;
+        let n = b.get(i..).and_then(find_special_quotes)?;
         i += n;
         if b.get(i) == Some(&b'"') {
             return Some(i + 1);
@@ -565,7 +565,7 @@ fn unquote(s: &str, open: usize) -> Result<(Cow<'_, str>, usize)> {
     loop {
         let n = b
             .get(i..)
-            .and_then(find_special::<false>)
+            .and_then(find_special_quotes)
             .ok_or_else(unterminated)?;
         i += n;
         let piece = s.get(segment..i).unwrap_or_default();

@@ -21,11 +21,12 @@
 //! [`super::credential::build_credential`].
 
 use super::challenge::{self, Challenge, decode_request, malformed, parse_challenges};
+use super::json::{Kind, Raw};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::sanitize::{for_display_cow, sanitize_map};
-use std::fmt::Write as _;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::fmt::Write as _;
 
 /// Expiry closer than this (ms) gives an `expiring_soon` warning.
 pub const EXPIRY_WARNING_MS: i64 = 30_000;
@@ -53,7 +54,8 @@ pub struct StripeChallenge {
     pub challenge: Challenge,
     /// Its position among all parsed `Payment` challenges.
     pub index: usize,
-    pub request_json: Map<String, Value>,
+    /// The sanitized request when sanitizing changes its text (else the text is shown as is).
+    sanitized: Option<Value>,
     /// Smallest currency unit (cents).
     pub amount: u64,
     /// Lower-cased ISO 4217 code.
@@ -72,62 +74,79 @@ impl StripeChallenge {
         now_ms: i64,
         request_url: Option<&str>,
     ) -> Result<StripeChallenge> {
-        let request = challenge.request_json()?;
-        let amount = amount(&request)?;
-        let currency = currency(&request)?;
+        // The fields are read in place; a map is only built when sanitizing must rewrite the
+        // request for display (escapes, or characters `for_display` strips).
+        let text = challenge.request_text();
+        let sanitized = if text.contains('\\') || crate::sanitize::needs_stripping(text) {
+            Some(Value::Object(sanitize_map(&challenge.request_json()?)))
+        } else {
+            None
+        };
+        let request = Raw::new(text);
+        let amount = amount(request)?;
+        let currency = currency(request)?;
         let details = match request.get("methodDetails") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(m),
+            None => None,
+            Some(m) if m.kind() == Kind::Null => None,
+            Some(m) if m.kind() == Kind::Object => Some(m),
             Some(_) => return Err(invalid("methodDetails: expected object")),
         };
         // `methodDetails.x ?? request.x`, as the reference client reads it.
+        let present = |v: &Raw<'_>| v.kind() != Kind::Null;
         let lookup = |key: &str| {
             details
                 .and_then(|m| m.get(key))
-                .filter(|v| !v.is_null())
-                .or_else(|| request.get(key).filter(|v| !v.is_null()))
+                .filter(present)
+                .or_else(|| request.get(key).filter(present))
         };
-        let network_id = match lookup("networkId") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        let network_id = match lookup("networkId").and_then(Raw::str) {
+            Some(s) if !s.is_empty() => s.into_owned(),
             _ => return Err(invalid("methodDetails.networkId: missing")),
         };
-        let payment_method_types = match lookup("paymentMethodTypes") {
-            None => return Err(invalid("methodDetails.paymentMethodTypes: missing")),
-            Some(Value::Array(items)) if !items.is_empty() => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    invalid("methodDetails.paymentMethodTypes: expected an array of strings")
-                })?,
-            Some(_) => {
-                return Err(invalid(
-                    "methodDetails.paymentMethodTypes: expected a non-empty array of strings",
-                ));
-            }
+        let Some(types) = lookup("paymentMethodTypes") else {
+            return Err(invalid("methodDetails.paymentMethodTypes: missing"));
         };
+        let items = types.items();
+        if items.is_empty() {
+            // Also any non-array.
+            return Err(invalid(
+                "methodDetails.paymentMethodTypes: expected a non-empty array of strings",
+            ));
+        }
+        let mut payment_method_types = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(t) = item.str() else {
+                return Err(invalid(
+                    "methodDetails.paymentMethodTypes: expected an array of strings",
+                ));
+            };
+            payment_method_types.push(t.into_owned());
+        }
         if details
             .and_then(|m| m.get("metadata"))
-            .and_then(Value::as_object)
-            .is_some_and(|m| m.contains_key("externalId"))
+            .filter(|m| m.kind() == Kind::Object)
+            .is_some_and(|m| m.get("externalId").is_some())
         {
             return Err(invalid("methodDetails.metadata.externalId: reserved"));
         }
         let external_id = match request.get("externalId") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                return Err(invalid(format!(
-                    "externalId: expected string, received {}",
-                    js_type(other)
-                )));
-            }
+            None => None,
+            Some(e) => match e.kind() {
+                Kind::Null => None,
+                Kind::String => e.str().map(std::borrow::Cow::into_owned),
+                other => {
+                    return Err(invalid(format!(
+                        "externalId: expected string, received {}",
+                        kind_name(other)
+                    )));
+                }
+            },
         };
         let warnings = warnings(&challenge, now_ms, request_url);
         Ok(StripeChallenge {
             challenge,
             index,
-            request_json: request,
+            sanitized,
             amount,
             currency,
             network_id,
@@ -184,11 +203,9 @@ impl StripeChallenge {
         }
         member(&mut out, ",\"network_id\":", &self.network_id);
         out.push_str(",\"request_json\":");
-        let raw = c.request_text();
-        if !raw.contains('\\') && !crate::sanitize::needs_stripping(raw) {
-            out.push_str(raw);
-        } else {
-            out.push_str(&crate::json_text(&Value::Object(sanitize_map(&self.request_json))));
+        match &self.sanitized {
+            None => out.push_str(c.request_text()),
+            Some(map) => out.push_str(&crate::json_text(map)),
         }
         let _ = write!(out, ",\"amount\":{}", self.amount);
         member(&mut out, ",\"currency\":", &self.currency);
@@ -247,18 +264,30 @@ fn js_type(v: &Value) -> &'static str {
     }
 }
 
-fn required_string<'a>(request: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
-    match request.get(key) {
-        None => Err(invalid(format!("{key}: missing"))),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(invalid(format!(
-            "{key}: expected string, received {}",
-            js_type(other)
-        ))),
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Boolean => "boolean",
+        Kind::Number => "number",
+        Kind::String => "string",
+        Kind::Array => "array",
+        Kind::Object => "object",
     }
 }
 
-fn amount(request: &Map<String, Value>) -> Result<u64> {
+fn required_string<'a>(request: Raw<'a>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
+    match request.get(key) {
+        None => Err(invalid(format!("{key}: missing"))),
+        Some(v) => v.str().ok_or_else(|| {
+            invalid(format!(
+                "{key}: expected string, received {}",
+                kind_name(v.kind())
+            ))
+        }),
+    }
+}
+
+fn amount(request: Raw<'_>) -> Result<u64> {
     let raw = required_string(request, "amount")?;
     let canonical = !raw.is_empty()
         && raw.bytes().all(|b| b.is_ascii_digit())
@@ -274,7 +303,7 @@ fn amount(request: &Map<String, Value>) -> Result<u64> {
     }
 }
 
-fn currency(request: &Map<String, Value>) -> Result<String> {
+fn currency(request: Raw<'_>) -> Result<String> {
     let raw = required_string(request, "currency")?;
     if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(raw.to_ascii_lowercase())
@@ -429,40 +458,15 @@ pub fn decode(
     now_ms: i64,
     request_url: Option<&str>,
 ) -> Result<StripeChallenge> {
-    let results = challenge::parse_challenges_for(values, &candidate);
-    if let Some(chosen) = choose(results, now_ms, request_url) {
-        return Ok(chosen);
-    }
-    select(parse_challenges(values), now_ms, request_url)
+    let lazy = challenge::parse_challenges_for(values, &candidate);
+    // Which challenge is chosen depends on the candidates alone; the errors may not.
+    select(lazy, now_ms, request_url)
+        .or_else(|_| select(parse_challenges(values), now_ms, request_url))
 }
 
 /// Whether a challenge's method and intent are ones this module decodes.
 fn candidate(method: &str, intent: &str) -> bool {
     method == "stripe" && matches!(intent, "charge" | "session")
-}
-
-/// What [`select`] returns when it finds a stripe challenge: the first payable one, else the
-/// first valid one. Only candidates are looked at, so the others may be unchecked.
-fn choose(
-    results: Vec<Result<Challenge>>,
-    now_ms: i64,
-    request_url: Option<&str>,
-) -> Option<StripeChallenge> {
-    let mut fallback = None;
-    for (index, result) in results.into_iter().enumerate() {
-        let Ok(c) = result else { continue };
-        if !candidate(&c.method, &c.intent) {
-            continue;
-        }
-        match StripeChallenge::from_challenge(c, index, now_ms, request_url) {
-            Ok(sc) if sc.payable() => return Some(sc),
-            Ok(sc) => {
-                fallback.get_or_insert(sc);
-            }
-            Err(_) => {}
-        }
-    }
-    fallback
 }
 
 /// A stripe credential payload.
@@ -584,10 +588,7 @@ mod tests {
     fn expiry_warnings_at_extreme_clocks() {
         assert!(warning_codes("9999-12-31T23:59:59Z", i64::MIN).is_empty());
         assert!(warning_codes("0001-01-01T00:00:00Z", i64::MIN + 1).is_empty());
-        assert_eq!(
-            warning_codes("0001-01-01T00:00:00Z", i64::MAX),
-            ["expired"]
-        );
+        assert_eq!(warning_codes("0001-01-01T00:00:00Z", i64::MAX), ["expired"]);
         assert_eq!(warning_codes("2026-01-01T00:00:00Z", i64::MAX), ["expired"]);
         assert_eq!(
             warning_codes("2026-01-01T00:00:10Z", 1_767_225_600_000),
