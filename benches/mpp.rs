@@ -7,8 +7,8 @@
 //!
 //! Both sides parse every challenge of every value and validate its `request` (base64, UTF-8,
 //! JSON object). mpp builds a `serde_json` map while validating and drops it; linkpay validates
-//! with a scanner and keeps the text. `linkpay+json` also builds the map (`request_json`),
-//! which is what `decodeChallenges` does.
+//! with a scanner and keeps the text. `linkpay+json` also builds the map (`request_json`), as
+//! the Rust `Value` API does (the npm package's `decodeChallenges` copies the text instead).
 //!
 //! Run: `cargo bench --bench mpp` (criterion prints the times; the ratios are in the report).
 

@@ -92,6 +92,12 @@ pub fn decode_challenges(values: &[String]) -> Result<Value> {
     to_json(&mpp::challenge::decode_all_results(values))
 }
 
+/// [`decode_challenges`] as JSON text, written without building a `Value` (the decoded requests'
+/// own text is copied): the npm package's fast path, parsed once by `JSON.parse`.
+pub fn decode_challenges_text(values: &[String]) -> String {
+    mpp::challenge::decode_all_text(values)
+}
+
 /// Picks and decodes the stripe charge/session challenge (the reference client's `mpp decode`,
 /// plus amount, currency, warnings). `request_url` enables the realm warning.
 pub fn decode_stripe_challenge(
@@ -99,7 +105,20 @@ pub fn decode_stripe_challenge(
     now_ms: i64,
     request_url: Option<&str>,
 ) -> Result<Value> {
-    to_json(&mpp::stripe::decode(values, now_ms, request_url)?)
+    // Read back from the text the npm package parses (one writer). serde_json can only fail
+    // where its float parsing overflows on a literal within an ulp of f64::MAX (mpp/json.rs),
+    // the error the map-building decoder gave there too.
+    serde_json::from_str(&mpp::stripe::decode(values, now_ms, request_url)?.json_text())
+        .map_err(|_| mpp::challenge::malformed("Invalid request: invalid JSON"))
+}
+
+/// [`decode_stripe_challenge`] as JSON text, written directly: the npm package's fast path.
+pub fn decode_stripe_challenge_text(
+    values: &[String],
+    now_ms: i64,
+    request_url: Option<&str>,
+) -> Result<String> {
+    Ok(mpp::stripe::decode(values, now_ms, request_url)?.json_text())
 }
 
 /// Builds the `Authorization` (or `Payment-Authorization`) header for a decoded challenge.

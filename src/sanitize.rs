@@ -102,6 +102,12 @@ fn suspicious(b: u8) -> bool {
     matches!(b, 0x00..=0x08 | 0x0B..=0x1F | 0x7F | 0xC2 | 0xD8 | 0xE2 | 0xEF | 0xF3)
 }
 
+/// Whether [`for_display`] could change `text` (it may still keep it, e.g. `é`): lets a caller
+/// copy clean text, such as a JSON document without escapes, as it is.
+pub(crate) fn needs_stripping(text: &str) -> bool {
+    first_suspicious(text.as_bytes()).is_some()
+}
+
 fn first_suspicious(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|b| suspicious(*b))
 }

@@ -115,14 +115,22 @@ export function pollDecide(policy: JsonObject, state: JsonObject, nowMs: number,
   return wasm().pollDecide(policy, state, nowMs, terminal) as JsonObject;
 }
 
+const utf8 = new TextEncoder();
+/** Header values cross into wasm as UTF-8 bytes: `TextEncoder` is native code, while
+ * wasm-bindgen copies a string in a JS loop (a quarter of the time on a 16 KiB header). */
+function headerBytes(header: unknown): unknown {
+  const bytes = (h: unknown): unknown => (typeof h === "string" ? utf8.encode(h) : h);
+  return Array.isArray(header) ? header.map(bytes) : bytes(header);
+}
+
 /** Parses every `Payment` challenge of one or more `WWW-Authenticate` values; one result per challenge. */
 export function decodeChallenges(header: string | string[]): ChallengeResult[] {
-  return wasm().decodeChallenges(header) as ChallengeResult[];
+  return wasm().decodeChallenges(headerBytes(header)) as ChallengeResult[];
 }
 
 /** Picks and decodes the stripe charge/session challenge; the result is safe to display. */
 export function decodeStripeChallenge(header: string | string[], nowMs: number = Date.now(), requestUrl?: string): StripeChallenge {
-  return wasm().decodeStripeChallenge(header, nowMs, requestUrl) as StripeChallenge;
+  return wasm().decodeStripeChallenge(headerBytes(header), nowMs, requestUrl) as StripeChallenge;
 }
 
 /** Builds the credential header for a challenge (as returned by `decodeChallenges`) and a payload. */

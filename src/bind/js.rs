@@ -6,7 +6,7 @@
 
 use crate::codec;
 use crate::error::Error;
-use js_sys::{Array, JSON, Reflect};
+use js_sys::{Array, JSON, Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -57,18 +57,21 @@ fn done(result: crate::Result<Value>) -> JsResult {
     result.map(|v| to_js(&v)).map_err(js_error)
 }
 
-/// `header` may be one string or an array of strings (one per header line).
+/// `header` may be one string or an array of strings (one per header line); each string may
+/// also come as its UTF-8 bytes (a `Uint8Array`), which is how `npm/src/index.ts` passes them:
+/// `TextEncoder` is native, where wasm-bindgen copies a string in a JS loop, a char at a time.
+/// Bytes that are not UTF-8 (`TextEncoder` never makes such) are skipped like non-strings.
 fn header_values(value: &JsValue) -> Vec<String> {
-    if let Some(s) = value.as_string() {
-        return vec![s];
+    fn one(v: &JsValue) -> Option<String> {
+        match v.dyn_ref::<Uint8Array>() {
+            Some(bytes) => String::from_utf8(bytes.to_vec()).ok(),
+            None => v.as_string(),
+        }
     }
     if Array::is_array(value) {
-        return Array::from(value)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect();
+        return Array::from(value).iter().filter_map(|v| one(&v)).collect();
     }
-    Vec::new()
+    one(value).into_iter().collect()
 }
 
 /// JS numbers are f64; times and statuses are integral, so truncation is the intended cast.
@@ -160,7 +163,7 @@ pub fn poll_decide(policy: JsValue, state: JsValue, now_ms: f64, terminal: bool)
 
 #[wasm_bindgen(js_name = decodeChallenges)]
 pub fn decode_challenges(header: JsValue) -> JsResult {
-    done(codec::decode_challenges(&header_values(&header)))
+    JSON::parse(&codec::decode_challenges_text(&header_values(&header)))
 }
 
 #[wasm_bindgen(js_name = decodeStripeChallenge)]
@@ -169,11 +172,13 @@ pub fn decode_stripe_challenge(
     now_ms: f64,
     request_url: Option<String>,
 ) -> JsResult {
-    done(codec::decode_stripe_challenge(
+    let text = codec::decode_stripe_challenge_text(
         &header_values(&header),
         int(now_ms),
         request_url.as_deref(),
-    ))
+    )
+    .map_err(js_error)?;
+    JSON::parse(&text)
 }
 
 #[wasm_bindgen(js_name = buildCredential)]

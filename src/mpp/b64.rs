@@ -106,7 +106,13 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
             return Err(B64Error::Char(k * 4 + bad));
         }
         let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        dst.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        // Byte stores: `copy_from_slice` here was an out-of-line `memory.copy` of 3 bytes per
+        // quad at opt-level z, a fifth of the time on a 16 KiB request.
+        if let [x, y, z] = dst {
+            *x = (n >> 16) as u8;
+            *y = (n >> 8) as u8;
+            *z = n as u8;
+        }
     }
     let i = full;
     match rem {

@@ -49,6 +49,7 @@
 
 use super::{b64, json, timestamp};
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::find_special_quotes;
 use crate::sanitize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -180,33 +181,53 @@ impl Challenge {
     /// params?, request_json}` — raw wire strings (untrusted; sanitize before display) plus the
     /// decoded request. `params` (unknown parameters) appears only when there are some.
     pub fn to_json(&self) -> Result<Value> {
-        let mut m = Map::new();
-        m.insert("id".into(), self.id.clone().into());
-        m.insert("realm".into(), self.realm.clone().into());
-        m.insert("method".into(), self.method.clone().into());
-        m.insert("intent".into(), self.intent.clone().into());
-        m.insert("request".into(), self.request.clone().into());
+        let mut text = String::new();
+        self.write_json(&mut text);
+        serde_json::from_str(&text).map_err(|_| malformed("Invalid request: invalid JSON"))
+    }
+
+    /// Writes [`Challenge::to_json`] as JSON text. `request_json` is the decoded request's own
+    /// text, which the parser validated, so it is copied, not parsed and written again.
+    pub fn write_json(&self, out: &mut String) {
+        use crate::json::write_string;
+        out.reserve(self.request.len() + self.request_text.len() + 128);
+        fn member(out: &mut String, key: &str, value: &str) {
+            out.push_str(key);
+            write_string(value, out);
+        }
+        member(out, "{\"id\":", &self.id);
+        member(out, ",\"realm\":", &self.realm);
+        member(out, ",\"method\":", &self.method);
+        member(out, ",\"intent\":", &self.intent);
+        // `request` decoded as base64, so it is all base64 characters: nothing to escape.
+        out.push_str(",\"request\":\"");
+        out.push_str(&self.request);
+        out.push('"');
         for (key, value) in [
-            ("description", &self.description),
-            ("digest", &self.digest),
-            ("expires", &self.expires),
-            ("opaque", &self.opaque),
-            ("header", &self.header),
+            (",\"description\":", &self.description),
+            (",\"digest\":", &self.digest),
+            (",\"expires\":", &self.expires),
+            (",\"opaque\":", &self.opaque),
+            (",\"header\":", &self.header),
         ] {
             if let Some(v) = value {
-                m.insert(key.into(), v.clone().into());
+                member(out, key, v);
             }
         }
         if !self.params.is_empty() {
-            let params = self
-                .params
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            m.insert("params".into(), Value::Object(params));
+            let mut sep = ",\"params\":{";
+            for (k, v) in &self.params {
+                out.push_str(sep);
+                write_string(k, out);
+                out.push(':');
+                write_string(v, out);
+                sep = ",";
+            }
+            out.push('}');
         }
-        m.insert("request_json".into(), Value::Object(self.request_json()?));
-        Ok(Value::Object(m))
+        out.push_str(",\"request_json\":");
+        out.push_str(&self.request_text);
+        out.push('}');
     }
 
     /// Reads the object [`Challenge::to_json`] produces (what `buildCredential` takes) and
@@ -358,6 +379,12 @@ impl<'a> Fields<'a> {
     }
 
     fn finish(self) -> Result<Challenge> {
+        self.finish_if(&|_, _| true)
+    }
+
+    /// [`Fields::finish`], but the `request` is only decoded when `decode(method, intent)`;
+    /// otherwise `request_text` stays empty (see [`parse_challenges_for`]).
+    fn finish_if(self, decode: &dyn Fn(&str, &str) -> bool) -> Result<Challenge> {
         let require = |v: Option<Cow<'a, str>>, name: &str| {
             v.ok_or_else(|| malformed(format!("Missing {name} parameter")))
         };
@@ -381,7 +408,11 @@ impl<'a> Fields<'a> {
                 quoted(&intent)
             )));
         }
-        let request_text = decode_request(&request)?;
+        let request_text = if decode(&method, &intent) {
+            decode_request(&request)?
+        } else {
+            String::new()
+        };
         let expires_ms = match &self.expires {
             None => None,
             Some(e) => Some(timestamp::parse_rfc3339_ms(e).ok_or_else(|| {
@@ -503,7 +534,7 @@ fn skip_while(b: &[u8], from: usize, f: impl Fn(u8) -> bool) -> usize {
 fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        let n = b.get(i..)?.iter().position(|c| *c == b'"' || *c == b'\\')?;
+        let n = b.get(i..).and_then(find_special_quotes)?;
         i += n;
         if b.get(i) == Some(&b'"') {
             return Some(i + 1);
@@ -534,7 +565,7 @@ fn unquote(s: &str, open: usize) -> Result<(Cow<'_, str>, usize)> {
     loop {
         let n = b
             .get(i..)
-            .and_then(|rest| rest.iter().position(|c| *c == b'"' || *c == b'\\'))
+            .and_then(find_special_quotes)
             .ok_or_else(unterminated)?;
         i += n;
         let piece = s.get(segment..i).unwrap_or_default();
@@ -667,16 +698,16 @@ impl Pending<'_> {
         self.error.get_or_insert(e);
     }
 
-    fn finish(self) -> Result<Challenge> {
+    fn finish(self, decode: &dyn Fn(&str, &str) -> bool) -> Result<Challenge> {
         match self.error {
             Some(e) => Err(e),
-            None => self.fields.finish(),
+            None => self.fields.finish_if(decode),
         }
     }
 }
 
 /// Parses one field value, appending one result per `Payment` challenge.
-fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
+fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>, decode: &dyn Fn(&str, &str) -> bool) {
     if s.len() > MAX_VALUE_LEN {
         out.push(Err(malformed(format!(
             "WWW-Authenticate value too large: {} bytes (the limit is {MAX_VALUE_LEN})",
@@ -690,7 +721,7 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
         match token {
             Token::Scheme(name, sep) => {
                 if let Some(done) = current.take() {
-                    out.push(done.finish());
+                    out.push(done.finish(decode));
                 }
                 if sep && name.eq_ignore_ascii_case("payment") {
                     current = Some(Pending {
@@ -730,7 +761,7 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
         }
     }
     if let Some(done) = current {
-        out.push(done.finish());
+        out.push(done.finish(decode));
     }
 }
 
@@ -739,9 +770,21 @@ fn parse_value(s: &str, out: &mut Vec<Result<Challenge>>) {
 /// order, so one malformed challenge never hides a good one. Other schemes are skipped; no
 /// `Payment` challenge gives an empty vector.
 pub fn parse_challenges<S: AsRef<str>>(values: &[S]) -> Vec<Result<Challenge>> {
+    parse_challenges_for(values, &|_, _| true)
+}
+
+/// [`parse_challenges`] that decodes and validates the `request` only of the challenges for
+/// which `decode(method, intent)` holds. The others, when their parameters are valid, come back
+/// `Ok` with an empty [`Challenge::request_text`]: they are not valid challenges and must not
+/// leave the caller (the stripe selection skips them by method and intent, and parses again
+/// in full when it needs to report on them).
+pub(crate) fn parse_challenges_for<S: AsRef<str>>(
+    values: &[S],
+    decode: &dyn Fn(&str, &str) -> bool,
+) -> Vec<Result<Challenge>> {
     let mut out = Vec::new();
     for v in values {
-        parse_value(v.as_ref(), &mut out);
+        parse_value(v.as_ref(), &mut out, decode);
     }
     out
 }
@@ -751,7 +794,7 @@ pub fn parse_challenges<S: AsRef<str>>(values: &[S]) -> Vec<Result<Challenge>> {
 pub fn parse_challenges_bytes(values: &[&[u8]]) -> Vec<Result<Challenge>> {
     let mut out = Vec::new();
     for v in values {
-        parse_value(&latin1(v), &mut out);
+        parse_value(&latin1(v), &mut out, &|_, _| true);
     }
     out
 }
@@ -782,6 +825,31 @@ pub fn decode_all_results(values: &[String]) -> Vec<Value> {
             Err(e) => error_entry(&e),
         })
         .collect()
+}
+
+/// [`decode_all_results`] as JSON text, written directly (each request's own text is copied):
+/// what the npm package hands to `JSON.parse`, the one parse of the result.
+pub fn decode_all_text(values: &[String]) -> String {
+    let results = parse_challenges(values);
+    let mut out = String::from("[");
+    if results.is_empty() {
+        out.push_str(&crate::json_text(&error_entry(&no_payment_challenge())));
+    }
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match result {
+            Ok(c) => {
+                out.push_str("{\"ok\":true,\"challenge\":");
+                c.write_json(&mut out);
+                out.push('}');
+            }
+            Err(e) => out.push_str(&crate::json_text(&error_entry(e))),
+        }
+    }
+    out.push(']');
+    out
 }
 
 fn error_entry(e: &Error) -> Value {

@@ -91,10 +91,7 @@ impl Scanner<'_> {
         self.i += 1;
         loop {
             let rest = self.b.get(self.i..).unwrap_or_default();
-            let Some(n) = rest
-                .iter()
-                .position(|c| matches!(c, b'"' | b'\\' | 0..=0x1F))
-            else {
+            let Some(n) = crate::json::find_special_controls(rest) else {
                 self.i = self.b.len();
                 return self.err("unterminated string");
             };
@@ -360,9 +357,255 @@ pub(crate) fn parse_object(
     }
 }
 
+/// A value inside JSON text that [`validate`] accepted, read in place: the stripe method reads
+/// a handful of fields of a request and builds no tree for the rest. On text that did not
+/// validate the answers are unspecified (but it never panics).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Raw<'a>(&'a str);
+
+/// The kind of a [`Raw`] value, named as JavaScript's `typeof` would (arrays apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The index after the string opening at `open`.
+fn string_end(b: &[u8], open: usize) -> usize {
+    let mut i = open + 1;
+    while let Some(n) = b.get(i..).and_then(crate::json::find_special_quotes) {
+        i += n;
+        if b.get(i) == Some(&b'"') {
+            return i + 1;
+        }
+        i += 2;
+    }
+    b.len()
+}
+
+/// The index after the value starting at `i`.
+fn value_end(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i),
+        Some(b'{' | b'[') => {
+            let (mut i, mut depth) = (i, 0usize);
+            loop {
+                match b.get(i) {
+                    None => return i,
+                    Some(b'"') => {
+                        i = string_end(b, i);
+                        continue;
+                    }
+                    Some(b'{' | b'[') => depth += 1,
+                    Some(b'}' | b']') => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    Some(_) => {}
+                }
+                i += 1;
+            }
+        }
+        _ => b
+            .get(i..)
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+            })
+            .map_or(b.len(), |n| i + n),
+    }
+}
+
+impl<'a> Raw<'a> {
+    /// The document `text` (an object once [`validate_object`] accepted it).
+    pub(crate) fn new(text: &'a str) -> Raw<'a> {
+        let b = text.as_bytes();
+        let start = skip_ws(b, 0);
+        let end = b
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+            .map_or(start, |i| i + 1);
+        Raw(text.get(start..end).unwrap_or_default())
+    }
+
+    pub(crate) fn kind(self) -> Kind {
+        match self.0.as_bytes().first() {
+            Some(b'n') => Kind::Null,
+            Some(b't' | b'f') => Kind::Boolean,
+            Some(b'"') => Kind::String,
+            Some(b'[') => Kind::Array,
+            Some(b'{') => Kind::Object,
+            _ => Kind::Number,
+        }
+    }
+
+    /// The elements of an array, or of an object's members `(key, value)` with the key still
+    /// quoted; `f` returns `false` to stop.
+    fn each(self, f: &mut dyn FnMut(Option<&'a str>, Raw<'a>) -> bool) {
+        let (s, b) = (self.0, self.0.as_bytes());
+        let object = match b.first() {
+            Some(b'{') => true,
+            Some(b'[') => false,
+            _ => return,
+        };
+        let mut i = 1;
+        loop {
+            i = skip_ws(b, i);
+            if matches!(b.get(i), None | Some(b'}' | b']')) {
+                return;
+            }
+            let mut key = None;
+            if object {
+                let end = string_end(b, i);
+                key = s.get(i..end);
+                i = skip_ws(b, end) + 1; // the ':'
+                i = skip_ws(b, i);
+            }
+            let end = value_end(b, i);
+            if !f(key, Raw(s.get(i..end).unwrap_or_default())) {
+                return;
+            }
+            i = skip_ws(b, end);
+            if b.get(i) != Some(&b',') {
+                return;
+            }
+            i += 1;
+        }
+    }
+
+    /// The member `key` of an object — the last one when it is repeated, as serde_json's map
+    /// and `JSON.parse` keep it; `None` for anything else.
+    pub(crate) fn get(self, key: &str) -> Option<Raw<'a>> {
+        let mut found = None;
+        self.each(&mut |k, v| {
+            if k.and_then(|k| Raw(k).str()).as_deref() == Some(key) {
+                found = Some(v);
+            }
+            true
+        });
+        found
+    }
+
+    /// The items of an array (empty for anything else).
+    pub(crate) fn items(self) -> Vec<Raw<'a>> {
+        let mut out = Vec::new();
+        self.each(&mut |_, v| {
+            out.push(v);
+            true
+        });
+        out
+    }
+
+    /// A string's value, unescaped; `None` for anything else.
+    pub(crate) fn str(self) -> Option<std::borrow::Cow<'a, str>> {
+        let inner = self.0.strip_prefix('"')?.strip_suffix('"')?;
+        if !inner.contains('\\') {
+            return Some(std::borrow::Cow::Borrowed(inner));
+        }
+        match serde_json::from_str(self.0) {
+            Ok(serde_json::Value::String(s)) => Some(std::borrow::Cow::Owned(s)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// `Raw` read the way serde_json's map reads `v` (kinds, strings, members, items).
+    fn raw_agrees(raw: Raw<'_>, v: &Value) {
+        let kind = match v {
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Boolean,
+            Value::Number(_) => Kind::Number,
+            Value::String(_) => Kind::String,
+            Value::Array(_) => Kind::Array,
+            Value::Object(_) => Kind::Object,
+        };
+        assert_eq!(raw.kind(), kind, "{raw:?}");
+        assert_eq!(raw.str().as_deref(), v.as_str(), "{raw:?}");
+        match v {
+            Value::Array(items) => {
+                let got = raw.items();
+                assert_eq!(got.len(), items.len(), "{raw:?}");
+                for (r, item) in got.into_iter().zip(items) {
+                    raw_agrees(r, item);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    raw_agrees(raw.get(k).unwrap(), item);
+                }
+                assert!(raw.get("\u{0}not a key").is_none());
+            }
+            _ => assert!(raw.items().is_empty() && raw.get("a").is_none()),
+        }
+    }
+
+    #[test]
+    fn raw_reads_like_serde_json() {
+        for text in [
+            r#"{}"#,
+            r#" { "a" : 1 , "b":[ 1, "x" , {"c":null} ,[]], "a": "last wins" } "#,
+            r#"{"k\u0065y":"v\"\\\u00e9","n":-1.5e-3,"t":true,"f":false,"e":"","s":"} ] , \""}"#,
+            "{\n\t\"nested\": {\"deep\": [[[{\"x\": [1,2,{\"y\":\"z\"}]}]]]}\r\n}",
+        ] {
+            validate_object(text).unwrap();
+            let v: Value = serde_json::from_str(text).unwrap();
+            raw_agrees(Raw::new(text), &v);
+        }
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z\"\\\\{}\\[\\],: é\u{1}]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(("[a-c\"]{0,2}", inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn raw_reads_like_serde_json_on_any_object(
+            v in proptest::collection::vec(("[a-c]{0,2}", arb_json()), 0..6)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            pretty in any::<bool>(),
+        ) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                serde_json::to_string(&v).unwrap()
+            };
+            validate_object(&text).unwrap();
+            raw_agrees(Raw::new(&text), &v);
+        }
+    }
 
     fn agrees(text: &str) {
         let ours = validate(text, 128).is_ok();

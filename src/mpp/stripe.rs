@@ -21,10 +21,12 @@
 //! [`super::credential::build_credential`].
 
 use super::challenge::{self, Challenge, decode_request, malformed, parse_challenges};
+use super::json::{Kind, Raw};
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::sanitize::{for_display, sanitize_map};
+use crate::sanitize::{for_display_cow, sanitize_map};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::fmt::Write as _;
 
 /// Expiry closer than this (ms) gives an `expiring_soon` warning.
 pub const EXPIRY_WARNING_MS: i64 = 30_000;
@@ -52,7 +54,8 @@ pub struct StripeChallenge {
     pub challenge: Challenge,
     /// Its position among all parsed `Payment` challenges.
     pub index: usize,
-    pub request_json: Map<String, Value>,
+    /// The sanitized request when sanitizing changes its text (else the text is shown as is).
+    sanitized: Option<Value>,
     /// Smallest currency unit (cents).
     pub amount: u64,
     /// Lower-cased ISO 4217 code.
@@ -71,62 +74,79 @@ impl StripeChallenge {
         now_ms: i64,
         request_url: Option<&str>,
     ) -> Result<StripeChallenge> {
-        let request = challenge.request_json()?;
-        let amount = amount(&request)?;
-        let currency = currency(&request)?;
+        // The fields are read in place; a map is only built when sanitizing must rewrite the
+        // request for display (escapes, or characters `for_display` strips).
+        let text = challenge.request_text();
+        let sanitized = if text.contains('\\') || crate::sanitize::needs_stripping(text) {
+            Some(Value::Object(sanitize_map(&challenge.request_json()?)))
+        } else {
+            None
+        };
+        let request = Raw::new(text);
+        let amount = amount(request)?;
+        let currency = currency(request)?;
         let details = match request.get("methodDetails") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(m),
+            None => None,
+            Some(m) if m.kind() == Kind::Null => None,
+            Some(m) if m.kind() == Kind::Object => Some(m),
             Some(_) => return Err(invalid("methodDetails: expected object")),
         };
         // `methodDetails.x ?? request.x`, as the reference client reads it.
+        let present = |v: &Raw<'_>| v.kind() != Kind::Null;
         let lookup = |key: &str| {
             details
                 .and_then(|m| m.get(key))
-                .filter(|v| !v.is_null())
-                .or_else(|| request.get(key).filter(|v| !v.is_null()))
+                .filter(present)
+                .or_else(|| request.get(key).filter(present))
         };
-        let network_id = match lookup("networkId") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        let network_id = match lookup("networkId").and_then(Raw::str) {
+            Some(s) if !s.is_empty() => s.into_owned(),
             _ => return Err(invalid("methodDetails.networkId: missing")),
         };
-        let payment_method_types = match lookup("paymentMethodTypes") {
-            None => return Err(invalid("methodDetails.paymentMethodTypes: missing")),
-            Some(Value::Array(items)) if !items.is_empty() => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    invalid("methodDetails.paymentMethodTypes: expected an array of strings")
-                })?,
-            Some(_) => {
-                return Err(invalid(
-                    "methodDetails.paymentMethodTypes: expected a non-empty array of strings",
-                ));
-            }
+        let Some(types) = lookup("paymentMethodTypes") else {
+            return Err(invalid("methodDetails.paymentMethodTypes: missing"));
         };
+        let items = types.items();
+        if items.is_empty() {
+            // Also any non-array.
+            return Err(invalid(
+                "methodDetails.paymentMethodTypes: expected a non-empty array of strings",
+            ));
+        }
+        let mut payment_method_types = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(t) = item.str() else {
+                return Err(invalid(
+                    "methodDetails.paymentMethodTypes: expected an array of strings",
+                ));
+            };
+            payment_method_types.push(t.into_owned());
+        }
         if details
             .and_then(|m| m.get("metadata"))
-            .and_then(Value::as_object)
-            .is_some_and(|m| m.contains_key("externalId"))
+            .filter(|m| m.kind() == Kind::Object)
+            .is_some_and(|m| m.get("externalId").is_some())
         {
             return Err(invalid("methodDetails.metadata.externalId: reserved"));
         }
         let external_id = match request.get("externalId") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                return Err(invalid(format!(
-                    "externalId: expected string, received {}",
-                    js_type(other)
-                )));
-            }
+            None => None,
+            Some(e) => match e.kind() {
+                Kind::Null => None,
+                Kind::String => e.str().map(std::borrow::Cow::into_owned),
+                other => {
+                    return Err(invalid(format!(
+                        "externalId: expected string, received {}",
+                        kind_name(other)
+                    )));
+                }
+            },
         };
         let warnings = warnings(&challenge, now_ms, request_url);
         Ok(StripeChallenge {
             challenge,
             index,
-            request_json: request,
+            sanitized,
             amount,
             currency,
             network_id,
@@ -151,45 +171,69 @@ impl StripeChallenge {
 
     /// The sanitized `decodeStripeChallenge` JSON.
     pub fn to_json(&self) -> Value {
+        // One writer: the value is read back from the text the npm package parses. The text is
+        // valid JSON that serde_json reads (`request_json` either passed its parse, or is the
+        // map it made written out), so the fallback is unreachable in practice.
+        serde_json::from_str(&self.json_text()).unwrap_or_default()
+    }
+
+    /// [`StripeChallenge::to_json`] as JSON text, written directly. `request_json` is the
+    /// decoded request's own text when sanitizing would not change it (no escapes, nothing
+    /// [`for_display`] strips), which is the common case; otherwise the sanitized map.
+    pub fn json_text(&self) -> String {
+        use crate::json::write_string;
         let c = &self.challenge;
-        let mut m = Map::new();
-        let s = |v: &str| Value::String(for_display(v));
-        m.insert("id".into(), s(&c.id));
-        m.insert("realm".into(), s(&c.realm));
-        m.insert("method".into(), s(&c.method));
-        m.insert("intent".into(), s(&c.intent));
+        let mut out = String::with_capacity(c.request_text().len() + 256);
+        let member = |out: &mut String, key: &str, value: &str| {
+            out.push_str(key);
+            write_string(&for_display_cow(value), out);
+        };
+        member(&mut out, "{\"id\":", &c.id);
+        member(&mut out, ",\"realm\":", &c.realm);
+        member(&mut out, ",\"method\":", &c.method);
+        member(&mut out, ",\"intent\":", &c.intent);
         for (key, value) in [
-            ("description", &c.description),
-            ("digest", &c.digest),
-            ("expires", &c.expires),
+            (",\"description\":", &c.description),
+            (",\"digest\":", &c.digest),
+            (",\"expires\":", &c.expires),
         ] {
             if let Some(v) = value {
-                m.insert(key.into(), s(v));
+                member(&mut out, key, v);
             }
         }
-        m.insert("network_id".into(), s(&self.network_id));
-        m.insert(
-            "request_json".into(),
-            Value::Object(sanitize_map(&self.request_json)),
-        );
-        m.insert("amount".into(), self.amount.into());
-        m.insert("currency".into(), s(&self.currency));
-        m.insert(
-            "payment_method_types".into(),
-            self.payment_method_types.iter().map(|t| s(t)).collect(),
-        );
-        if let Some(e) = &self.external_id {
-            m.insert("external_id".into(), s(e));
+        member(&mut out, ",\"network_id\":", &self.network_id);
+        out.push_str(",\"request_json\":");
+        match &self.sanitized {
+            None => out.push_str(c.request_text()),
+            Some(map) => out.push_str(&crate::json_text(map)),
         }
-        m.insert(
-            "warnings".into(),
-            self.warnings
-                .iter()
-                .map(|w| object!({"code": w.code, "message": for_display(&w.message)}))
-                .collect(),
-        );
-        m.insert("challenge_index".into(), self.index.into());
-        Value::Object(m)
+        let _ = write!(out, ",\"amount\":{}", self.amount);
+        member(&mut out, ",\"currency\":", &self.currency);
+        let mut sep = ",\"payment_method_types\":[";
+        for t in &self.payment_method_types {
+            member(&mut out, sep, t);
+            sep = ",";
+        }
+        if self.payment_method_types.is_empty() {
+            out.push_str(sep);
+        }
+        out.push(']');
+        if let Some(e) = &self.external_id {
+            member(&mut out, ",\"external_id\":", e);
+        }
+        let mut sep = ",\"warnings\":[";
+        for w in &self.warnings {
+            out.push_str(sep);
+            member(&mut out, "{\"code\":", w.code);
+            member(&mut out, ",\"message\":", &w.message);
+            out.push('}');
+            sep = ",";
+        }
+        if self.warnings.is_empty() {
+            out.push_str(sep);
+        }
+        let _ = write!(out, "],\"challenge_index\":{}}}", self.index);
+        out
     }
 }
 
@@ -220,18 +264,30 @@ fn js_type(v: &Value) -> &'static str {
     }
 }
 
-fn required_string<'a>(request: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
-    match request.get(key) {
-        None => Err(invalid(format!("{key}: missing"))),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(invalid(format!(
-            "{key}: expected string, received {}",
-            js_type(other)
-        ))),
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Boolean => "boolean",
+        Kind::Number => "number",
+        Kind::String => "string",
+        Kind::Array => "array",
+        Kind::Object => "object",
     }
 }
 
-fn amount(request: &Map<String, Value>) -> Result<u64> {
+fn required_string<'a>(request: Raw<'a>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
+    match request.get(key) {
+        None => Err(invalid(format!("{key}: missing"))),
+        Some(v) => v.str().ok_or_else(|| {
+            invalid(format!(
+                "{key}: expected string, received {}",
+                kind_name(v.kind())
+            ))
+        }),
+    }
+}
+
+fn amount(request: Raw<'_>) -> Result<u64> {
     let raw = required_string(request, "amount")?;
     let canonical = !raw.is_empty()
         && raw.bytes().all(|b| b.is_ascii_digit())
@@ -247,7 +303,7 @@ fn amount(request: &Map<String, Value>) -> Result<u64> {
     }
 }
 
-fn currency(request: &Map<String, Value>) -> Result<String> {
+fn currency(request: Raw<'_>) -> Result<String> {
     let raw = required_string(request, "currency")?;
     if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(raw.to_ascii_lowercase())
@@ -264,7 +320,9 @@ fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warnin
                 code: "expired",
                 message: format!("The challenge expired at {raw}; paying it will be refused"),
             });
-        } else if at - now_ms < EXPIRY_WARNING_MS {
+        } else if at.saturating_sub(now_ms) < EXPIRY_WARNING_MS {
+            // Saturating: `now_ms` comes from the caller (a JS number, a WIT s64) and may be far
+            // from any real clock; `at - now_ms` overflowed for e.g. i64::MIN.
             out.push(Warning {
                 code: "expiring_soon",
                 message: format!(
@@ -363,7 +421,7 @@ pub fn select(
             }
         };
         any_valid = true;
-        if c.method != "stripe" || !matches!(c.intent.as_str(), "charge" | "session") {
+        if !candidate(&c.method, &c.intent) {
             continue;
         }
         match StripeChallenge::from_challenge(c, index, now_ms, request_url) {
@@ -391,12 +449,24 @@ pub fn select(
 }
 
 /// `decodeStripeChallenge`: parses the values and selects the stripe challenge.
+///
+/// At first only the stripe charge/session challenges' requests are decoded: once one of them
+/// is chosen the others do not matter. Only when none is — an error that reports on every
+/// challenge — is everything parsed in full, so the result is [`select`]'s either way.
 pub fn decode(
     values: &[String],
     now_ms: i64,
     request_url: Option<&str>,
 ) -> Result<StripeChallenge> {
-    select(parse_challenges(values), now_ms, request_url)
+    let lazy = challenge::parse_challenges_for(values, &candidate);
+    // Which challenge is chosen depends on the candidates alone; the errors may not.
+    select(lazy, now_ms, request_url)
+        .or_else(|_| select(parse_challenges(values), now_ms, request_url))
+}
+
+/// Whether a challenge's method and intent are ones this module decodes.
+fn candidate(method: &str, intent: &str) -> bool {
+    method == "stripe" && matches!(intent, "charge" | "session")
 }
 
 /// A stripe credential payload.
@@ -497,6 +567,34 @@ pub fn payload(challenge: &Value, spt: &str) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const REQUEST: &str = "eyJhbW91bnQiOiIxMDAwIiwiY3VycmVuY3kiOiJ1c2QiLCJtZXRob2REZXRhaWxzIjp7Im5ldHdvcmtJZCI6Im5ldF8xMjMiLCJwYXltZW50TWV0aG9kVHlwZXMiOlsiY2FyZCJdfX0";
+
+    fn warning_codes(expires: &str, now_ms: i64) -> Vec<&'static str> {
+        let header = format!(
+            r#"Payment id="x", realm="r.example", method="stripe", intent="charge", request="{REQUEST}", expires="{expires}""#
+        );
+        decode(&[header], now_ms, None)
+            .unwrap()
+            .warnings
+            .iter()
+            .map(|w| w.code)
+            .collect()
+    }
+
+    /// Regression: `at - now_ms` overflowed (a panic with overflow checks, a wrong
+    /// `expiring_soon` without) when `now_ms` was far below `expires`.
+    #[test]
+    fn expiry_warnings_at_extreme_clocks() {
+        assert!(warning_codes("9999-12-31T23:59:59Z", i64::MIN).is_empty());
+        assert!(warning_codes("0001-01-01T00:00:00Z", i64::MIN + 1).is_empty());
+        assert_eq!(warning_codes("0001-01-01T00:00:00Z", i64::MAX), ["expired"]);
+        assert_eq!(warning_codes("2026-01-01T00:00:00Z", i64::MAX), ["expired"]);
+        assert_eq!(
+            warning_codes("2026-01-01T00:00:10Z", 1_767_225_600_000),
+            ["expiring_soon"]
+        );
+    }
 
     #[test]
     fn realm_rules() {
