@@ -130,6 +130,17 @@ pub struct ClientState {
     pub storage: BTreeMap<String, String>,
     /// Every `storage` call, in order.
     pub storage_log: Vec<StorageOp>,
+    /// When set, every `storage` call fails with this message (a broken disk, a locked store).
+    pub storage_failure: Option<String>,
+}
+
+impl ClientState {
+    fn storage_check(&self) -> std::result::Result<(), String> {
+        match &self.storage_failure {
+            Some(message) => Err(message.clone()),
+            None => Ok(()),
+        }
+    }
 }
 
 impl WasiView for ClientState {
@@ -153,12 +164,14 @@ impl WasiHttpView for ClientState {
 
 impl storage::Host for ClientState {
     fn get(&mut self, key: String) -> std::result::Result<Option<String>, String> {
+        self.storage_check()?;
         let value = self.storage.get(&key).cloned();
         self.storage_log.push(StorageOp::Get(key));
         Ok(value)
     }
 
     fn set(&mut self, key: String, value: String) -> std::result::Result<(), String> {
+        self.storage_check()?;
         self.storage_log
             .push(StorageOp::Set(key.clone(), value.clone()));
         self.storage.insert(key, value);
@@ -166,6 +179,7 @@ impl storage::Host for ClientState {
     }
 
     fn delete(&mut self, key: String) -> std::result::Result<(), String> {
+        self.storage_check()?;
         self.storage.remove(&key);
         self.storage_log.push(StorageOp::Delete(key));
         Ok(())
@@ -203,6 +217,7 @@ impl ClientRuntime {
             table: ResourceTable::new(),
             storage: BTreeMap::new(),
             storage_log: Vec::new(),
+            storage_failure: None,
         };
         let mut store = Store::new(&self.engine, state);
         let bindings =

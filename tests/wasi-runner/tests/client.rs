@@ -425,3 +425,24 @@ fn env_token_mode_never_touches_storage_and_expires_without_refresh() {
     assert_eq!(wire_code(e.code), "TOKEN_EXPIRED");
     assert_eq!(client.state().storage_log, []);
 }
+
+#[test]
+fn a_failing_host_storage_is_storage_error_and_corrupt_tokens_too() {
+    let sandbox = Sandbox::start(&[]);
+    let mut instance = runtime().instantiate().expect("instantiate");
+    let mut client = instance.client(&sandbox.options()).expect("constructor");
+    client.state().storage_failure = Some("disk on fire".into());
+    let e = err(client.list_payment_methods());
+    assert_eq!(wire_code(e.code), "STORAGE_ERROR");
+    assert!(e.message.contains("disk on fire"), "{}", e.message);
+
+    client.state().storage_failure = None;
+    client
+        .state()
+        .storage
+        .insert("auth".into(), "{not json".into());
+    sandbox.clear_requests();
+    let e = err(client.list_payment_methods());
+    assert_eq!(wire_code(e.code), "STORAGE_ERROR");
+    assert_eq!(sandbox.requests(), Vec::<String>::new(), "nothing sent");
+}
