@@ -276,8 +276,9 @@ mod client_world {
         Error::new(ErrorCode::StorageError, message)
     }
 
-    /// `scheme://authority/path?query` split for `wasi:http` (which takes them apart).
-    fn split_url(url: &str) -> Result<(Scheme, &str, &str)> {
+    /// `scheme://authority/path?query` split for `wasi:http` (which takes them apart); the
+    /// path is always absolute (`http://h?q` is sent as `/?q`).
+    fn split_url(url: &str) -> Result<(Scheme, &str, String)> {
         let url = url.split('#').next().unwrap_or_default();
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (Scheme::Https, rest)
@@ -291,7 +292,12 @@ mod client_world {
         if authority.is_empty() {
             return Err(transport(format!("URL has no host: {url}")));
         }
-        Ok((scheme, authority, if path.is_empty() { "/" } else { path }))
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        Ok((scheme, authority, path))
     }
 
     /// A response header value as the npm host's `fetch` sees it: bytes as Latin-1.
@@ -338,7 +344,7 @@ mod client_world {
                 .set_authority(Some(authority))
                 .map_err(|()| refused("authority"))?;
             outgoing
-                .set_path_with_query(Some(path))
+                .set_path_with_query(Some(&path))
                 .map_err(|()| refused("path"))?;
             let body = outgoing.body().map_err(|()| refused("body"))?;
             // Handle first, then write: the runtime reads the body while it sends.
