@@ -176,6 +176,27 @@ pub enum LoginStart {
     Pending(PendingDeviceAuth),
 }
 
+impl LoginStart {
+    /// What the bindings return: `{authenticated: true, message}`, or the pending login's
+    /// `{authenticated: false, verification_url, phrase, poll_interval_seconds, expires_at}`
+    /// (sanitized: the server's text reaches a screen).
+    pub fn to_json(&self) -> Value {
+        match self {
+            LoginStart::AlreadyAuthenticated => object!({
+                "authenticated": true,
+                "message": "You are already logged in. To switch accounts, run `linkpay auth logout` first.",
+            }),
+            LoginStart::Pending(p) => object!({
+                "authenticated": false,
+                "verification_url": crate::sanitize::for_display(&p.verification_url),
+                "phrase": crate::sanitize::for_display(&p.phrase),
+                "poll_interval_seconds": p.interval,
+                "expires_at": p.expires_at,
+            }),
+        }
+    }
+}
+
 impl<H: Host> Client<H> {
     pub fn new(host: H, config: Config) -> Self {
         Client { host, config }

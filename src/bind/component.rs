@@ -1,14 +1,28 @@
-//! WASI Preview 2 component exports (feature `component`, wasm32-wasip2), world `codec` of
-//! `wit/linkpay.wit`. It only converts values: JSON text in and out, core errors to the typed
-//! WIT `error` record.
+//! WASI Preview 2 component exports (wasm32-wasip2), `wit/linkpay.wit`. Feature `component`
+//! builds world `codec`: it only converts values, JSON text in and out, core errors to the typed
+//! WIT `error` record. Feature `component-client` builds world `client`: the same `codec-api`
+//! plus the `client` resource, which runs the one driver (`client.rs`) on a [`Host`] made of
+//! the component's imports (`wasi:http/outgoing-handler`, `linkpay:core/storage`, WASI clocks
+//! and random). A component's world is fixed when it is built, hence two features and two
+//! components: the codec one must not import HTTP or storage.
 
 use crate::codec;
 use crate::error::ErrorCode;
 use serde_json::Value;
 
+#[cfg(not(feature = "component-client"))]
 wit_bindgen::generate!({
     world: "codec",
     path: "wit",
+});
+
+#[cfg(feature = "component-client")]
+wit_bindgen::generate!({
+    world: "client",
+    path: "wit",
+    // The WASI interfaces the world's imports use (wasi:io, wasi:http/types) are generated here
+    // too, by the same wit-bindgen: no second bindings crate.
+    generate_all,
 });
 
 use exports::linkpay::core::codec_api as wit;
@@ -213,5 +227,386 @@ impl wit::Guest for Component {
 
     fn version() -> String {
         crate::VERSION.to_string()
+    }
+}
+
+// ------------------------------------------------------------------ world `client`
+
+#[cfg(feature = "component-client")]
+mod client_world {
+    use super::{Component, json, out, wit_error};
+    use crate::client::{ApiCall, Client, Config};
+    use crate::error::{Error, ErrorCode, Result};
+    use crate::host::{Host, HttpRequest, HttpResponse};
+    use crate::spend_request::Secret;
+    use serde_json::Value;
+    use std::future::Future;
+    use std::pin::{Pin, pin};
+    use std::task::{Context, Poll, Waker};
+
+    use super::exports::linkpay::core::client_api as api;
+    use super::linkpay::core::storage;
+    use super::wasi::clocks::{monotonic_clock, wall_clock};
+    use super::wasi::http::outgoing_handler;
+    use super::wasi::http::types::{
+        ErrorCode as HttpErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest,
+        Scheme,
+    };
+    use super::wasi::io::streams::StreamError;
+    use super::wasi::random::random;
+
+    /// Runs a driver future to completion. Every import is synchronous (a blocking call, or a
+    /// pollable blocked on), so each host future is ready when first polled: no executor, no
+    /// wake-ups, just a poll loop.
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+        }
+    }
+
+    fn transport(message: impl Into<String>) -> Error {
+        Error::new(ErrorCode::TransportError, message)
+    }
+
+    fn storage_error(message: String) -> Error {
+        Error::new(ErrorCode::StorageError, message)
+    }
+
+    /// `scheme://authority/path?query` split for `wasi:http` (which takes them apart); the
+    /// path is always absolute (`http://h?q` is sent as `/?q`).
+    fn split_url(url: &str) -> Result<(Scheme, &str, String)> {
+        let url = url.split('#').next().unwrap_or_default();
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err(transport(format!("unsupported URL: {url}")));
+        };
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(end);
+        if authority.is_empty() {
+            return Err(transport(format!("URL has no host: {url}")));
+        }
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        Ok((scheme, authority, path))
+    }
+
+    /// A response header value as the npm host's `fetch` sees it: bytes as Latin-1.
+    fn latin1(bytes: &[u8]) -> String {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    }
+
+    /// The host: the component's imports.
+    pub struct WasiHost;
+
+    impl WasiHost {
+        fn send(request: &HttpRequest) -> Result<HttpResponse> {
+            let (scheme, authority, path) = split_url(&request.url)?;
+            let fields = Fields::new();
+            for (name, value) in &request.headers {
+                fields
+                    .append(name, value.as_bytes())
+                    .map_err(|_| transport(format!("header {name} refused by the runtime")))?;
+            }
+            if let Some(body) = &request.body {
+                let length = body.len().to_string();
+                fields
+                    .append("content-length", length.as_bytes())
+                    .map_err(|_| transport("content-length refused by the runtime"))?;
+            }
+            let outgoing = OutgoingRequest::new(fields);
+            let method = match request.method.as_str() {
+                "GET" => Method::Get,
+                "POST" => Method::Post,
+                "PUT" => Method::Put,
+                "DELETE" => Method::Delete,
+                "PATCH" => Method::Patch,
+                "HEAD" => Method::Head,
+                other => Method::Other(other.to_string()),
+            };
+            let refused = |what: &str| transport(format!("{what} refused by the runtime"));
+            outgoing
+                .set_method(&method)
+                .map_err(|()| refused("method"))?;
+            outgoing
+                .set_scheme(Some(&scheme))
+                .map_err(|()| refused("scheme"))?;
+            outgoing
+                .set_authority(Some(authority))
+                .map_err(|()| refused("authority"))?;
+            outgoing
+                .set_path_with_query(Some(&path))
+                .map_err(|()| refused("path"))?;
+            let body = outgoing.body().map_err(|()| refused("body"))?;
+            // Handle first, then write: the runtime reads the body while it sends.
+            let pending = outgoing_handler::handle(outgoing, None).map_err(http_error)?;
+            if let Some(text) = &request.body {
+                let stream = body.write().map_err(|()| refused("body stream"))?;
+                for chunk in text.as_bytes().chunks(4096) {
+                    stream
+                        .blocking_write_and_flush(chunk)
+                        .map_err(|_| transport("sending the request body failed"))?;
+                }
+                drop(stream);
+            }
+            OutgoingBody::finish(body, None).map_err(http_error)?;
+            pending.subscribe().block();
+            let response = match pending.get() {
+                Some(Ok(Ok(response))) => response,
+                Some(Ok(Err(e))) => return Err(http_error(e)),
+                Some(Err(())) | None => return Err(transport("no response from the runtime")),
+            };
+            let status = response.status();
+            let headers = response
+                .headers()
+                .entries()
+                .into_iter()
+                .map(|(name, value)| (name, latin1(&value)))
+                .collect();
+            let incoming = response
+                .consume()
+                .map_err(|()| transport("response body unavailable"))?;
+            let stream = incoming
+                .stream()
+                .map_err(|()| transport("response body unavailable"))?;
+            let mut bytes = Vec::new();
+            loop {
+                match stream.blocking_read(64 * 1024) {
+                    Ok(chunk) => bytes.extend_from_slice(&chunk),
+                    Err(StreamError::Closed) => break,
+                    Err(StreamError::LastOperationFailed(e)) => {
+                        return Err(transport(format!(
+                            "reading the response failed: {}",
+                            e.to_debug_string()
+                        )));
+                    }
+                }
+            }
+            drop(stream);
+            drop(IncomingBody::finish(incoming));
+            Ok(HttpResponse {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+        }
+    }
+
+    /// A `wasi:http` error as `TRANSPORT_ERROR`, named by its case (no `Debug`: the derived one
+    /// for this 40-case enum costs KBs).
+    fn http_error(e: HttpErrorCode) -> Error {
+        let what = match e {
+            HttpErrorCode::DnsTimeout | HttpErrorCode::DnsError(_) => "DNS lookup failed",
+            HttpErrorCode::DestinationNotFound => "destination not found",
+            HttpErrorCode::DestinationUnavailable => "destination unavailable",
+            HttpErrorCode::DestinationIpProhibited | HttpErrorCode::DestinationIpUnroutable => {
+                "destination not allowed"
+            }
+            HttpErrorCode::ConnectionRefused => "connection refused",
+            HttpErrorCode::ConnectionTerminated => "connection terminated",
+            HttpErrorCode::ConnectionTimeout
+            | HttpErrorCode::ConnectionReadTimeout
+            | HttpErrorCode::ConnectionWriteTimeout => "connection timed out",
+            HttpErrorCode::TlsProtocolError
+            | HttpErrorCode::TlsCertificateError
+            | HttpErrorCode::TlsAlertReceived(_) => "TLS failed",
+            HttpErrorCode::HttpRequestDenied => "request denied by the runtime",
+            HttpErrorCode::InternalError(Some(message)) => return transport(message),
+            _ => "HTTP protocol error",
+        };
+        transport(format!("HTTP request failed: {what}"))
+    }
+
+    impl Host for WasiHost {
+        async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
+            Self::send(request)
+        }
+
+        async fn storage_get(&self, key: &str) -> Result<Option<String>> {
+            storage::get(key).map_err(storage_error)
+        }
+
+        async fn storage_set(&self, key: &str, value: &str) -> Result<()> {
+            storage::set(key, value).map_err(storage_error)
+        }
+
+        async fn storage_delete(&self, key: &str) -> Result<()> {
+            storage::delete(key).map_err(storage_error)
+        }
+
+        fn now_ms(&self) -> i64 {
+            let now = wall_clock::now();
+            let ms = i128::from(now.seconds) * 1000 + i128::from(now.nanoseconds / 1_000_000);
+            i64::try_from(ms).unwrap_or(i64::MAX)
+        }
+
+        async fn sleep(&self, ms: u64) {
+            monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
+        }
+
+        fn random(&self, len: usize) -> Vec<u8> {
+            random::get_random_bytes(u64::try_from(len).unwrap_or(u64::MAX))
+        }
+    }
+
+    /// The `client` resource: the driver over the component's imports.
+    pub struct LinkClient {
+        inner: Client<WasiHost>,
+    }
+
+    /// A driver future, boxed so every method shares one `block_on` and one result conversion
+    /// (one instance per method would cost the component several KB).
+    type Task<'a> = Pin<Box<dyn Future<Output = Result<Value>> + 'a>>;
+
+    impl LinkClient {
+        #[inline(never)]
+        fn block(&self, task: Task<'_>) -> std::result::Result<String, api::Error> {
+            out(block_on(task))
+        }
+
+        /// One Link API call; every API method shares this one future, as in the npm build.
+        #[inline(never)]
+        fn run(&self, call: ApiCall) -> std::result::Result<String, api::Error> {
+            self.block(Box::pin(async move { self.inner.call(&call).await }))
+        }
+    }
+
+    /// JSON text from the caller, `null` read as `{}` (as the npm package reads `undefined`).
+    fn object_or_empty(text: &str, argument: &str) -> std::result::Result<Value, api::Error> {
+        let value = json(text, argument)?;
+        Ok(if value.is_null() { object!({}) } else { value })
+    }
+
+    fn no_progress(_: &Value) {}
+
+    impl api::Guest for Component {
+        type Client = LinkClient;
+    }
+
+    impl api::GuestClient for LinkClient {
+        fn new(options: api::Options) -> Self {
+            let config = Config {
+                endpoints: crate::api::Endpoints::new(
+                    options.api_base_url.as_deref(),
+                    options.auth_base_url.as_deref(),
+                ),
+                access_token: options
+                    .access_token
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new),
+                refresh_token: options
+                    .refresh_token
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new),
+                no_refresh: options.no_refresh,
+                hostname: options
+                    .hostname
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "unknown".into()),
+                retry: Default::default(),
+            };
+            LinkClient {
+                inner: Client::new(WasiHost, config),
+            }
+        }
+
+        fn login_start(&self, options: String) -> std::result::Result<String, api::Error> {
+            let options = object_or_empty(&options, "options")?;
+            self.block(Box::pin(async move {
+                Ok(self.inner.login_start(&options).await?.to_json())
+            }))
+        }
+
+        fn auth_status(&self) -> std::result::Result<String, api::Error> {
+            self.block(Box::pin(self.inner.auth_status()))
+        }
+
+        fn login_wait(&self, policy: Option<String>) -> std::result::Result<String, api::Error> {
+            let policy = match policy {
+                Some(text) => {
+                    crate::poll::Policy::decode(&json(&text, "policy")?).map_err(wit_error)?
+                }
+                None => crate::poll::Policy::login(),
+            };
+            self.block(Box::pin(async move {
+                self.inner.login_wait(&policy, &mut no_progress).await
+            }))
+        }
+
+        fn logout(&self) -> std::result::Result<String, api::Error> {
+            self.block(Box::pin(self.inner.logout()))
+        }
+
+        fn list_payment_methods(&self) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::ListPaymentMethods)
+        }
+
+        fn create_spend_request(&self, input: String) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::CreateSpendRequest(json(&input, "input")?))
+        }
+
+        fn update_spend_request(
+            &self,
+            id: String,
+            input: String,
+        ) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::UpdateSpendRequest(id, json(&input, "input")?))
+        }
+
+        fn retrieve_spend_request(
+            &self,
+            id: String,
+            include: Vec<String>,
+        ) -> std::result::Result<String, api::Error> {
+            let include: Vec<Value> = include.into_iter().map(Value::String).collect();
+            let options =
+                crate::validate::options::validate_retrieve(&object!({ "include": include }))
+                    .map_err(wit_error)?;
+            self.run(ApiCall::RetrieveSpendRequest(id, options.include))
+        }
+
+        fn request_approval(&self, id: String) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::RequestApproval(id))
+        }
+
+        fn cancel_spend_request(&self, id: String) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::CancelSpendRequest(id))
+        }
+
+        fn list_spend_requests(
+            &self,
+            include_history: bool,
+        ) -> std::result::Result<String, api::Error> {
+            self.run(ApiCall::ListSpendRequests(include_history))
+        }
+
+        fn wait_for_spend_request(
+            &self,
+            id: String,
+            options: String,
+        ) -> std::result::Result<String, api::Error> {
+            let options = object_or_empty(&options, "options")?;
+            self.block(Box::pin(async move {
+                self.inner
+                    .wait_for_spend_request(&id, &options, &mut no_progress)
+                    .await
+            }))
+        }
+
+        fn mpp_pay(&self, input: String) -> std::result::Result<String, api::Error> {
+            let input = json(&input, "input")?;
+            self.block(Box::pin(async move {
+                self.inner.mpp_pay(&input, &mut no_progress).await
+            }))
+        }
     }
 }

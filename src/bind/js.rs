@@ -286,7 +286,7 @@ pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
 
 // ------------------------------------------------------------------ the client (driver + JS host)
 
-use crate::client::{ApiCall, Client, Config, LoginStart};
+use crate::client::{ApiCall, Client, Config};
 use crate::host::{Host, HttpRequest, HttpResponse};
 use crate::spend_request::Secret;
 use std::rc::Rc;
@@ -521,19 +521,7 @@ impl WasmClient {
         run(&self.inner, |c| async move {
             let options = options
                 .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "options are not JSON"))?;
-            Ok(match c.login_start(&options).await? {
-                LoginStart::AlreadyAuthenticated => object!({
-                    "authenticated": true,
-                    "message": "You are already logged in. To switch accounts, run `linkpay auth logout` first.",
-                }),
-                LoginStart::Pending(p) => object!({
-                    "authenticated": false,
-                    "verification_url": crate::sanitize::for_display(&p.verification_url),
-                    "phrase": crate::sanitize::for_display(&p.phrase),
-                    "poll_interval_seconds": p.interval,
-                    "expires_at": p.expires_at,
-                }),
-            })
+            Ok(c.login_start(&options).await?.to_json())
         })
     }
 
