@@ -283,7 +283,11 @@ pub fn api_error(operation: Operation, response: &HttpResponse) -> Error {
     if status == 404 && operation == Operation::RetrieveSpendRequest {
         return Error::new(ErrorCode::NotFound, "Spend request not found").with_details(details);
     }
-    let mut text = format!("Failed to {} ({status}): {message}", operation.verb());
+    let mut text = format!(
+        "Failed to {} ({}): {message}",
+        operation.verb(),
+        u32::from(status)
+    );
     let url_of = |key: &str| {
         error
             .and_then(|e| e.get(key))
@@ -339,7 +343,7 @@ fn json_body(operation: Operation, response: &HttpResponse) -> Result<Value> {
             format!(
                 "Failed to {} ({}): the response is not JSON",
                 operation.verb(),
-                response.status
+                u32::from(response.status)
             ),
         )
     })

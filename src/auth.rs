@@ -337,7 +337,7 @@ impl<'a> Answer<'a> {
     fn api_error(&self, prefix: &str) -> Error {
         self.error(
             ErrorCode::ApiError,
-            format!("{prefix} ({}): {}", self.status, self.message()),
+            format!("{prefix} ({}): {}", u32::from(self.status), self.message()),
         )
     }
 

@@ -224,7 +224,7 @@ impl<H: Host> Client<H> {
         let result = self.host.fetch(request).await;
         match &result {
             Ok(response) => {
-                self.host.log(&format!("< {}", response.status));
+                self.host.log(&format!("< {}", u32::from(response.status)));
                 if !response.body.is_empty() {
                     self.host
                         .log(&format!("< {}", loggable_body(&response.body)));
