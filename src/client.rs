@@ -152,8 +152,15 @@ fn with_bearer(request: &HttpRequest, token: &Secret) -> HttpRequest {
     request
 }
 
+/// Lowercase hex, written by hand: `format!("{b:02x}")` would link `LowerHex` into the wasm.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 fn to_json<T: crate::spend_request::ToJson>(value: &T) -> Result<Value> {
