@@ -170,7 +170,7 @@ pub fn retrieve_spend_request(
         String::new()
     } else {
         let names: Vec<&str> = include.iter().map(|i| i.as_str()).collect();
-        format!("?include={}", names.join("%2C"))
+        format!("?include={}", crate::json::join(&names, "%2C"))
     };
     Ok(api_get(endpoints, &format!("/spend_requests/{id}{query}")))
 }

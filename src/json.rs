@@ -12,6 +12,36 @@ pub(crate) fn insert(map: &mut serde_json::Map<String, Value>, key: &str, value:
     map.insert(key.to_string(), value);
 }
 
+/// `items.join(sep)`: std's `join` is a generic, per-separator-length unrolled copy loop that
+/// costs the wasm 1 KB; this is a plain loop.
+pub(crate) fn join(items: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    out
+}
+
+/// `format!("{s:?}")`: `s` in double quotes, escaped as Rust's `Debug` for `str` does (which
+/// is `char::escape_debug` but for `'`, left as is). Written per char so that `str`'s `Debug`
+/// impl, and the slicing-panic formatting it links, stay out of the wasm (~3 KB).
+pub(crate) fn debug_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Sorts object entries by `less`, for orders with distinct keys (JavaScript's integer-like
 /// keys first, JCS's UTF-16 order), where an unstable sort gives the one order. A heapsort:
 /// a few hundred bytes of wasm where `sort_by` or `sort_unstable_by` link 3-4 KB.
@@ -165,6 +195,34 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn debug_quoted_is_str_debug() {
+        for s in [
+            "",
+            "plain",
+            "it's \"quoted\" \\ back",
+            "tab\tnl\ncr\r nul\0 bell\u{7} del\u{7f}",
+            "\u{301}combining at start, inside e\u{301} too",
+            "zero\u{200b}width \u{202e}bidi \u{feff}bom \u{85}nel \u{a0}nbsp",
+            "emoji 😀 cjk 漢字 private \u{e000} unassigned \u{378}",
+        ] {
+            assert_eq!(debug_quoted(s), format!("{s:?}"));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn debug_quoted_matches_debug(s in any::<String>()) {
+            prop_assert_eq!(debug_quoted(&s), format!("{s:?}"));
+        }
+
+        #[test]
+        fn join_matches_std(items in proptest::collection::vec(".{0,4}", 0..5), sep in ".{0,3}") {
+            let items: Vec<&str> = items.iter().map(String::as_str).collect();
+            prop_assert_eq!(join(&items, &sep), items.join(sep.as_str()));
+        }
+    }
 
     fn same(value: &Value) {
         assert_eq!(

@@ -217,8 +217,9 @@ fn unknown_name(path: &str, got: &str, allowed: &[&str]) -> Error {
     Error::validation(vec![crate::error::FieldError::new(
         path,
         format!(
-            "unknown {path} {got:?}; expected one of {}",
-            allowed.join(", ")
+            "unknown {path} {}; expected one of {}",
+            crate::json::debug_quoted(got),
+            crate::json::join(allowed, ", ")
         ),
     )])
 }

@@ -41,7 +41,10 @@ pub(crate) fn split_pairs(s: &str, whole_path: &str, errs: &mut FieldErrors) -> 
 pub fn parse_key_value_flag(kind: &str, value: &str) -> Result<Value> {
     let mut errs = FieldErrors::new();
     if !FLAG_KINDS.contains(&kind) {
-        errs.push("kind", format!("must be one of: {}", FLAG_KINDS.join(", ")));
+        errs.push(
+            "kind",
+            format!("must be one of: {}", crate::json::join(&FLAG_KINDS, ", ")),
+        );
         return errs.finish(Value::Null);
     }
     let pairs = split_pairs(value, "value", &mut errs);

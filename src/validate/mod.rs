@@ -62,7 +62,7 @@ pub(crate) fn field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Va
 pub(crate) fn unknown_key_message(prefix: &str, key: &str, allowed: &[&str]) -> String {
     format!(
         "{prefix}unrecognized key \"{key}\". Allowed keys: {}",
-        allowed.join(", ")
+        crate::json::join(allowed, ", ")
     )
 }
 
@@ -183,7 +183,7 @@ pub(crate) fn boolean(v: &Value) -> Result<bool, String> {
 
 /// One of `allowed`, returned as the allowed spelling.
 pub(crate) fn one_of(v: &Value, allowed: &[&'static str]) -> Result<&'static str, String> {
-    let wrong = || format!("must be one of: {}", allowed.join(", "));
+    let wrong = || format!("must be one of: {}", crate::json::join(allowed, ", "));
     let s = v.as_str().ok_or_else(wrong)?;
     allowed.iter().copied().find(|a| *a == s).ok_or_else(wrong)
 }

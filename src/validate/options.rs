@@ -105,13 +105,10 @@ impl RetrieveOptions {
         if self.include.is_empty() {
             return None;
         }
-        Some(
-            self.include
-                .iter()
-                .map(|i| i.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        Some(crate::json::join(
+            &self.include.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+            ",",
+        ))
     }
 }
 
@@ -272,7 +269,7 @@ pub fn validate_login(input: &Value) -> Result<LoginOptions> {
     let scope = match field(obj, "scope") {
         None => Some(None),
         Some(Value::String(s)) => {
-            let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            let collapsed = crate::json::join(&s.split_whitespace().collect::<Vec<_>>(), " ");
             if collapsed.is_empty() {
                 errs.push("scope", "scope must be a non-empty string when provided");
                 None
@@ -369,7 +366,10 @@ fn enum_list<T: PartialEq>(
     let mut ok = true;
     for (item_path, item) in parts {
         let Some(s) = item.as_str() else {
-            errs.push(item_path, format!("must be one of: {}", allowed.join(", ")));
+            errs.push(
+                item_path,
+                format!("must be one of: {}", crate::json::join(allowed, ", ")),
+            );
             ok = false;
             continue;
         };
@@ -380,7 +380,10 @@ fn enum_list<T: PartialEq>(
                 None => {
                     errs.push(
                         &item_path,
-                        format!("\"{piece}\" must be one of: {}", allowed.join(", ")),
+                        format!(
+                            "\"{piece}\" must be one of: {}",
+                            crate::json::join(allowed, ", ")
+                        ),
                     );
                     ok = false;
                 }

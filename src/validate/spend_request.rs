@@ -597,7 +597,10 @@ pub fn validate_update(input: &Value) -> Result<UpdateSpendRequest> {
     if !UPDATE_KEYS.iter().any(|k| field(obj, k).is_some()) {
         errs.push(
             "input",
-            format!("at least one of {} is required", UPDATE_KEYS.join(", ")),
+            format!(
+                "at least one of {} is required",
+                crate::json::join(&UPDATE_KEYS, ", ")
+            ),
         );
     }
     errs.finish(update)
