@@ -64,7 +64,7 @@ fn done(result: crate::Result<Value>) -> JsResult {
 fn header_values(value: &JsValue) -> Vec<String> {
     fn one(v: &JsValue) -> Option<String> {
         match v.dyn_ref::<Uint8Array>() {
-            Some(bytes) => String::from_utf8(bytes.to_vec()).ok(),
+            Some(bytes) => String::from_utf8(bytes_of(bytes)).ok(),
             None => v.as_string(),
         }
     }
@@ -72,6 +72,16 @@ fn header_values(value: &JsValue) -> Vec<String> {
         return Array::from(value).iter().filter_map(|v| one(&v)).collect();
     }
     one(value).into_iter().collect()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A typed array's bytes, copied into wasm memory by wasm-bindgen's `Vec<u8>` glue (one
+    /// native `set`, like `Uint8Array::to_vec`): `Uint8Array.prototype.subarray.call(bytes)`
+    /// is a view of the whole array. Not `to_vec`, whose `copy_to` links an `assert_eq!` and
+    /// its `Debug` formatting.
+    #[wasm_bindgen(js_namespace = ["Uint8Array", "prototype", "subarray"], js_name = call)]
+    fn bytes_of(bytes: &Uint8Array) -> Vec<u8>;
 }
 
 /// JS numbers are f64; times and statuses are integral, so truncation is the intended cast.
