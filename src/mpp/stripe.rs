@@ -362,7 +362,8 @@ fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warnin
 fn url_host(url: &str) -> Option<(String, Option<&str>)> {
     let (_, rest) = crate::validate::split_scheme(url)?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let hostport =
+        crate::validate::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (h, after) = v6.split_once(']')?;
         (h, after.strip_prefix(':'))
