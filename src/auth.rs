@@ -113,7 +113,11 @@ fn js_entry_order(object: &serde_json::Map<String, Value>) -> Vec<(&String, &Val
     let index = |k: &str| -> Option<u32> {
         let canonical = k == "0" || (!k.starts_with('0') && k.bytes().all(|b| b.is_ascii_digit()));
         if canonical && !k.is_empty() {
-            k.parse::<u32>().ok().filter(|n| *n < u32::MAX)
+            // All digits: `i64`'s parser (linked anyway) reads it; a separate `u32` one costs.
+            k.parse::<i64>()
+                .ok()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n < u32::MAX)
         } else {
             None
         }
