@@ -216,6 +216,9 @@ impl<H: Host> Client<H> {
 
     /// Sends one request, logging it redacted.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        if !H::LOGS {
+            return self.host.fetch(request).await;
+        }
         self.host
             .log(&format!("> {} {}", request.method, request.url));
         if let Some(body) = &request.body {
@@ -258,10 +261,12 @@ impl<H: Host> Client<H> {
             if !retry || attempt >= attempts {
                 return result;
             }
-            self.host.log(&format!(
-                "retrying in {delay} ms (attempt {} of {attempts})",
-                attempt + 1
-            ));
+            if H::LOGS {
+                self.host.log(&format!(
+                    "retrying in {delay} ms (attempt {} of {attempts})",
+                    attempt + 1
+                ));
+            }
             self.host.sleep(delay).await;
             delay = delay.saturating_mul(2).min(8_000);
             attempt += 1;

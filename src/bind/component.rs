@@ -427,6 +427,8 @@ mod client_world {
     }
 
     impl Host for WasiHost {
+        const LOGS: bool = false;
+
         async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
             Self::send(request)
         }
