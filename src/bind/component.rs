@@ -249,8 +249,7 @@ mod client_world {
     use super::wasi::clocks::{monotonic_clock, wall_clock};
     use super::wasi::http::outgoing_handler;
     use super::wasi::http::types::{
-        ErrorCode as HttpErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest,
-        Scheme,
+        ErrorCode as HttpErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, Scheme,
     };
     use super::wasi::io::streams::StreamError;
     use super::wasi::random::random;
@@ -285,19 +284,20 @@ mod client_world {
         } else if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else {
-            return Err(transport(format!("unsupported URL: {url}")));
+            return Err(transport(["unsupported URL: ", url].concat()));
         };
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(end);
         if authority.is_empty() {
-            return Err(transport(format!("URL has no host: {url}")));
+            return Err(transport(["URL has no host: ", url].concat()));
         }
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
-        Ok((scheme, authority, path))
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        Ok((scheme, authority, [slash, path].concat()))
+    }
+
+    /// `TRANSPORT_ERROR` for a request part the runtime would not take.
+    fn refused(what: &str) -> Error {
+        transport([what, " refused by the runtime"].concat())
     }
 
     /// A response header value as the npm host's `fetch` sees it: bytes as Latin-1.
@@ -315,13 +315,13 @@ mod client_world {
             for (name, value) in &request.headers {
                 fields
                     .append(name, value.as_bytes())
-                    .map_err(|_| transport(format!("header {name} refused by the runtime")))?;
+                    .map_err(|_| refused(&["header ", name].concat()))?;
             }
             if let Some(body) = &request.body {
                 let length = body.len().to_string();
                 fields
                     .append("content-length", length.as_bytes())
-                    .map_err(|_| transport("content-length refused by the runtime"))?;
+                    .map_err(|_| refused("content-length"))?;
             }
             let outgoing = OutgoingRequest::new(fields);
             let method = match request.method.as_str() {
@@ -333,7 +333,6 @@ mod client_world {
                 "HEAD" => Method::Head,
                 other => Method::Other(other.to_string()),
             };
-            let refused = |what: &str| transport(format!("{what} refused by the runtime"));
             outgoing
                 .set_method(&method)
                 .map_err(|()| refused("method"))?;
@@ -384,15 +383,14 @@ mod client_world {
                     Ok(chunk) => bytes.extend_from_slice(&chunk),
                     Err(StreamError::Closed) => break,
                     Err(StreamError::LastOperationFailed(e)) => {
-                        return Err(transport(format!(
-                            "reading the response failed: {}",
-                            e.to_debug_string()
-                        )));
+                        let why = e.to_debug_string();
+                        return Err(transport(["reading the response failed: ", &why].concat()));
                     }
                 }
             }
+            // Dropped, not finished: trailers are not read, so no future-trailers is needed.
             drop(stream);
-            drop(IncomingBody::finish(incoming));
+            drop(incoming);
             Ok(HttpResponse {
                 status,
                 headers,
@@ -423,7 +421,7 @@ mod client_world {
             HttpErrorCode::InternalError(Some(message)) => return transport(message),
             _ => "HTTP protocol error",
         };
-        transport(format!("HTTP request failed: {what}"))
+        transport(["HTTP request failed: ", what].concat())
     }
 
     impl Host for WasiHost {
