@@ -95,55 +95,105 @@ fn out(result: crate::Result<Value>) -> Result<String, wit::Error> {
     result.map(|v| crate::json_text(&v)).map_err(wit_error)
 }
 
+/// The `codec-api` functions that share a signature, by name ([`Unary`], [`Binary`],
+/// [`Timed`]). Each export only names its function and hands its arguments to the one body of
+/// its signature, so the exports' wit-bindgen glue (argument lifting and result lowering, ~500
+/// bytes each) differs only in that tag and `wasm-opt --merge-similar-functions` keeps one copy
+/// per signature. (Tags start at 1: a 0 argument lets LLVM compile one copy differently.)
+#[derive(Clone, Copy)]
+enum Unary {
+    ValidateUpdate = 1,
+    ValidateRetrieveOptions,
+    ValidateLoginOptions,
+    NextAction,
+    Normalize,
+    ParseReceipt,
+}
+
+/// The functions of one string.
+#[inline(never)]
+fn unary(op: Unary, a: String) -> Result<String, wit::Error> {
+    out(match op {
+        Unary::ValidateUpdate => codec::validate_update_spend_request(&json(&a, "input")?),
+        Unary::ValidateRetrieveOptions => codec::validate_retrieve_options(&json(&a, "input")?),
+        Unary::ValidateLoginOptions => codec::validate_login_options(&json(&a, "input")?),
+        Unary::NextAction => codec::next_spend_request_action(&json(&a, "spend_request")?),
+        Unary::Normalize => codec::normalize_spend_request(&json(&a, "spend_request")?),
+        Unary::ParseReceipt => codec::parse_receipt(&a),
+    })
+}
+
+/// See [`Unary`].
+#[derive(Clone, Copy)]
+enum Binary {
+    ParseKeyValueFlag = 1,
+    Transition,
+    BuildStripePayload,
+}
+
+/// The functions of two strings.
+#[inline(never)]
+fn binary(op: Binary, a: String, b: String) -> Result<String, wit::Error> {
+    out(match op {
+        Binary::ParseKeyValueFlag => codec::parse_key_value_flag(&a, &b),
+        Binary::Transition => codec::spend_request_transition(&a, &b),
+        Binary::BuildStripePayload => codec::build_stripe_payload(&json(&a, "challenge")?, &b),
+    })
+}
+
+/// See [`Unary`].
+#[derive(Clone, Copy)]
+enum Timed {
+    ValidateCreate = 1,
+    ValidateCreateBody,
+}
+
+/// The functions of a JSON string and `now`.
+#[inline(never)]
+fn timed(op: Timed, a: String, now: i64) -> Result<String, wit::Error> {
+    out(match op {
+        Timed::ValidateCreate => codec::validate_create_spend_request(&json(&a, "input")?, now),
+        Timed::ValidateCreateBody => {
+            codec::validate_create_spend_request_body(&json(&a, "body")?, now)
+        }
+    })
+}
+
 impl wit::Guest for Component {
     fn validate_create_spend_request(input: String, now: i64) -> Result<String, wit::Error> {
-        out(codec::validate_create_spend_request(
-            &json(&input, "input")?,
-            now,
-        ))
+        timed(Timed::ValidateCreate, input, now)
     }
 
     fn validate_create_spend_request_body(body: String, now: i64) -> Result<String, wit::Error> {
-        out(codec::validate_create_spend_request_body(
-            &json(&body, "body")?,
-            now,
-        ))
+        timed(Timed::ValidateCreateBody, body, now)
     }
 
     fn validate_update_spend_request(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_update_spend_request(&json(
-            &input, "input",
-        )?))
+        unary(Unary::ValidateUpdate, input)
     }
 
     fn parse_key_value_flag(kind: String, value: String) -> Result<String, wit::Error> {
-        out(codec::parse_key_value_flag(&kind, &value))
+        binary(Binary::ParseKeyValueFlag, kind, value)
     }
 
     fn validate_retrieve_options(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_retrieve_options(&json(&input, "input")?))
+        unary(Unary::ValidateRetrieveOptions, input)
     }
 
     fn validate_login_options(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_login_options(&json(&input, "input")?))
+        unary(Unary::ValidateLoginOptions, input)
     }
 
     fn spend_request_transition(status: String, event: String) -> Result<String, wit::Error> {
-        out(codec::spend_request_transition(&status, &event))
+        binary(Binary::Transition, status, event)
     }
 
     fn next_spend_request_action(spend_request: String) -> Result<String, wit::Error> {
-        out(codec::next_spend_request_action(&json(
-            &spend_request,
-            "spend_request",
-        )?))
+        unary(Unary::NextAction, spend_request)
     }
 
     fn normalize_spend_request(spend_request: String) -> Result<String, wit::Error> {
-        out(codec::normalize_spend_request(&json(
-            &spend_request,
-            "spend_request",
-        )?))
+        unary(Unary::Normalize, spend_request)
     }
 
     fn auth_handle_token_response(
@@ -211,14 +261,11 @@ impl wit::Guest for Component {
     }
 
     fn build_stripe_payload(challenge: String, spt: String) -> Result<String, wit::Error> {
-        out(codec::build_stripe_payload(
-            &json(&challenge, "challenge")?,
-            &spt,
-        ))
+        binary(Binary::BuildStripePayload, challenge, spt)
     }
 
     fn parse_receipt(value: String) -> Result<String, wit::Error> {
-        out(codec::parse_receipt(&value))
+        unary(Unary::ParseReceipt, value)
     }
 
     fn sanitize_for_display(text: String) -> String {
