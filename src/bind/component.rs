@@ -535,6 +535,86 @@ mod client_world {
 
     fn no_progress(_: &Value) {}
 
+    /// The `client` methods that share a signature, by name: as for `codec-api` (see
+    /// [`super::Unary`]), each method only names itself, so their glue merges.
+    #[derive(Clone, Copy)]
+    enum Nullary {
+        AuthStatus = 1,
+        Logout,
+        ListPaymentMethods,
+    }
+
+    /// See [`Nullary`].
+    #[derive(Clone, Copy)]
+    enum One {
+        LoginStart = 1,
+        CreateSpendRequest,
+        RequestApproval,
+        CancelSpendRequest,
+        MppPay,
+    }
+
+    /// See [`Nullary`].
+    #[derive(Clone, Copy)]
+    enum Two {
+        UpdateSpendRequest = 1,
+        WaitForSpendRequest,
+    }
+
+    impl LinkClient {
+        /// The methods without arguments.
+        #[inline(never)]
+        fn none(&self, op: Nullary) -> std::result::Result<String, api::Error> {
+            match op {
+                Nullary::AuthStatus => self.block(Box::pin(self.inner.auth_status())),
+                Nullary::Logout => self.block(Box::pin(self.inner.logout())),
+                Nullary::ListPaymentMethods => self.run(ApiCall::ListPaymentMethods),
+            }
+        }
+
+        /// The methods of one string.
+        #[inline(never)]
+        fn one(&self, op: One, a: String) -> std::result::Result<String, api::Error> {
+            match op {
+                One::LoginStart => {
+                    let options = object_or_empty(&a, "options")?;
+                    self.block(Box::pin(async move {
+                        Ok(self.inner.login_start(&options).await?.to_json())
+                    }))
+                }
+                One::CreateSpendRequest => {
+                    self.run(ApiCall::CreateSpendRequest(json(&a, "input")?))
+                }
+                One::RequestApproval => self.run(ApiCall::RequestApproval(a)),
+                One::CancelSpendRequest => self.run(ApiCall::CancelSpendRequest(a)),
+                One::MppPay => {
+                    let input = json(&a, "input")?;
+                    self.block(Box::pin(async move {
+                        self.inner.mpp_pay(&input, &mut no_progress).await
+                    }))
+                }
+            }
+        }
+
+        /// The methods of two strings (an id and JSON).
+        #[inline(never)]
+        fn two(&self, op: Two, id: String, b: String) -> std::result::Result<String, api::Error> {
+            match op {
+                Two::UpdateSpendRequest => {
+                    self.run(ApiCall::UpdateSpendRequest(id, json(&b, "input")?))
+                }
+                Two::WaitForSpendRequest => {
+                    let options = object_or_empty(&b, "options")?;
+                    self.block(Box::pin(async move {
+                        self.inner
+                            .wait_for_spend_request(&id, &options, &mut no_progress)
+                            .await
+                    }))
+                }
+            }
+        }
+    }
+
     impl api::Guest for Component {
         type Client = LinkClient;
     }
@@ -567,14 +647,11 @@ mod client_world {
         }
 
         fn login_start(&self, options: String) -> std::result::Result<String, api::Error> {
-            let options = object_or_empty(&options, "options")?;
-            self.block(Box::pin(async move {
-                Ok(self.inner.login_start(&options).await?.to_json())
-            }))
+            self.one(One::LoginStart, options)
         }
 
         fn auth_status(&self) -> std::result::Result<String, api::Error> {
-            self.block(Box::pin(self.inner.auth_status()))
+            self.none(Nullary::AuthStatus)
         }
 
         fn login_wait(&self, policy: Option<String>) -> std::result::Result<String, api::Error> {
@@ -590,15 +667,15 @@ mod client_world {
         }
 
         fn logout(&self) -> std::result::Result<String, api::Error> {
-            self.block(Box::pin(self.inner.logout()))
+            self.none(Nullary::Logout)
         }
 
         fn list_payment_methods(&self) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::ListPaymentMethods)
+            self.none(Nullary::ListPaymentMethods)
         }
 
         fn create_spend_request(&self, input: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::CreateSpendRequest(json(&input, "input")?))
+            self.one(One::CreateSpendRequest, input)
         }
 
         fn update_spend_request(
@@ -606,7 +683,7 @@ mod client_world {
             id: String,
             input: String,
         ) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::UpdateSpendRequest(id, json(&input, "input")?))
+            self.two(Two::UpdateSpendRequest, id, input)
         }
 
         fn retrieve_spend_request(
@@ -622,11 +699,11 @@ mod client_world {
         }
 
         fn request_approval(&self, id: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::RequestApproval(id))
+            self.one(One::RequestApproval, id)
         }
 
         fn cancel_spend_request(&self, id: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::CancelSpendRequest(id))
+            self.one(One::CancelSpendRequest, id)
         }
 
         fn list_spend_requests(
@@ -641,19 +718,11 @@ mod client_world {
             id: String,
             options: String,
         ) -> std::result::Result<String, api::Error> {
-            let options = object_or_empty(&options, "options")?;
-            self.block(Box::pin(async move {
-                self.inner
-                    .wait_for_spend_request(&id, &options, &mut no_progress)
-                    .await
-            }))
+            self.two(Two::WaitForSpendRequest, id, options)
         }
 
         fn mpp_pay(&self, input: String) -> std::result::Result<String, api::Error> {
-            let input = json(&input, "input")?;
-            self.block(Box::pin(async move {
-                self.inner.mpp_pay(&input, &mut no_progress).await
-            }))
+            self.one(One::MppPay, input)
         }
     }
 }
