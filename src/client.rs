@@ -216,9 +216,6 @@ impl<H: Host> Client<H> {
 
     /// Sends one request, logging it redacted.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
-        if !H::LOGS {
-            return self.host.fetch(request).await;
-        }
         self.host
             .log(&format!("> {} {}", request.method, request.url));
         if let Some(body) = &request.body {
@@ -261,12 +258,10 @@ impl<H: Host> Client<H> {
             if !retry || attempt >= attempts {
                 return result;
             }
-            if H::LOGS {
-                self.host.log(&format!(
-                    "retrying in {delay} ms (attempt {} of {attempts})",
-                    attempt + 1
-                ));
-            }
+            self.host.log(&format!(
+                "retrying in {delay} ms (attempt {} of {attempts})",
+                attempt + 1
+            ));
             self.host.sleep(delay).await;
             delay = delay.saturating_mul(2).min(8_000);
             attempt += 1;

@@ -108,10 +108,6 @@ pub trait Host {
     async fn sleep(&self, ms: u64);
     /// `len` cryptographically random bytes (idempotency keys).
     fn random(&self, len: usize) -> Vec<u8>;
-    /// Whether [`Host::log`] goes anywhere. A host without a log (the WASI component) says
-    /// `false`, and the driver then neither builds nor redacts its lines: that code is left out
-    /// of the build (~3 KB of the component).
-    const LOGS: bool = true;
     /// A verbose log line, already redacted (no tokens, card numbers or CVCs).
     fn log(&self, _line: &str) {}
 }

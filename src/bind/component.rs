@@ -472,8 +472,6 @@ mod client_world {
     }
 
     impl Host for WasiHost {
-        const LOGS: bool = false;
-
         async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
             Self::send(request)
         }
