@@ -8,7 +8,8 @@ use core::ptr::null_mut;
 
 /// `max_align_t` on wasm32: what `malloc` guarantees.
 const MIN_ALIGN: usize = 16;
-/// WASI's `ENOMEM`.
+/// WASI's `EINVAL` and `ENOMEM`.
+const EINVAL: i32 = 28;
 const ENOMEM: i32 = 48;
 
 /// A block of `size` bytes aligned to `align` (a power of two), or null.
@@ -57,6 +58,9 @@ unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut u8 {
 
 #[unsafe(no_mangle)]
 unsafe extern "C" fn posix_memalign(out: *mut *mut u8, align: usize, size: usize) -> i32 {
+    if !align.is_power_of_two() || align < size_of::<usize>() {
+        return EINVAL;
+    }
     // SAFETY: `out` is a valid pointer (the C contract).
     unsafe {
         let ptr = allocate(align, size);
