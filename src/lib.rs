@@ -50,17 +50,19 @@ pub use error::{Error, ErrorCode, FieldError, Result};
 /// Compact JSON text of a value (`serde_json::to_string`), written without serde's serializer.
 pub(crate) use json::text as json_text;
 
-/// The npm module's allocator: talc instead of std's dlmalloc, 7 KB smaller (about 3 KB of the
-/// gzipped module) and faster. wasm32-unknown-unknown without atomics is single-threaded,
-/// which is what this talc configuration requires. Realloc is alloc-copy-free (no in-place
+/// The wasm allocator: talc instead of std's dlmalloc, 7 KB smaller (about 3 KB of the gzipped
+/// npm module) and faster. Single-threaded wasm (no atomics: the npm module and the WASI
+/// components) is what this talc configuration requires. Realloc is alloc-copy-free (no in-place
 /// growth), which keeps it small.
-#[cfg(all(
-    target_family = "wasm",
-    target_os = "unknown",
-    not(target_feature = "atomics")
-))]
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// The crate version, shared by Cargo.toml, npm/package.json and the WIT package.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// wasi-libc's `malloc` family on the same talc heap, so the components do not link wasi-libc's
+/// dlmalloc (~7 KB) for the few C paths that allocate (std's panic output).
+#[cfg(all(target_os = "wasi", not(target_feature = "atomics")))]
+#[allow(unsafe_code)]
+mod wasi_malloc;

@@ -95,55 +95,105 @@ fn out(result: crate::Result<Value>) -> Result<String, wit::Error> {
     result.map(|v| crate::json_text(&v)).map_err(wit_error)
 }
 
+/// The `codec-api` functions that share a signature, by name ([`Unary`], [`Binary`],
+/// [`Timed`]). Each export only names its function and hands its arguments to the one body of
+/// its signature, so the exports' wit-bindgen glue (argument lifting and result lowering, ~500
+/// bytes each) differs only in that tag and `wasm-opt --merge-similar-functions` keeps one copy
+/// per signature. (Tags start at 1: a 0 argument lets LLVM compile one copy differently.)
+#[derive(Clone, Copy)]
+enum Unary {
+    ValidateUpdate = 1,
+    ValidateRetrieveOptions,
+    ValidateLoginOptions,
+    NextAction,
+    Normalize,
+    ParseReceipt,
+}
+
+/// The functions of one string.
+#[inline(never)]
+fn unary(op: Unary, a: String) -> Result<String, wit::Error> {
+    out(match op {
+        Unary::ValidateUpdate => codec::validate_update_spend_request(&json(&a, "input")?),
+        Unary::ValidateRetrieveOptions => codec::validate_retrieve_options(&json(&a, "input")?),
+        Unary::ValidateLoginOptions => codec::validate_login_options(&json(&a, "input")?),
+        Unary::NextAction => codec::next_spend_request_action(&json(&a, "spend_request")?),
+        Unary::Normalize => codec::normalize_spend_request(&json(&a, "spend_request")?),
+        Unary::ParseReceipt => codec::parse_receipt(&a),
+    })
+}
+
+/// See [`Unary`].
+#[derive(Clone, Copy)]
+enum Binary {
+    ParseKeyValueFlag = 1,
+    Transition,
+    BuildStripePayload,
+}
+
+/// The functions of two strings.
+#[inline(never)]
+fn binary(op: Binary, a: String, b: String) -> Result<String, wit::Error> {
+    out(match op {
+        Binary::ParseKeyValueFlag => codec::parse_key_value_flag(&a, &b),
+        Binary::Transition => codec::spend_request_transition(&a, &b),
+        Binary::BuildStripePayload => codec::build_stripe_payload(&json(&a, "challenge")?, &b),
+    })
+}
+
+/// See [`Unary`].
+#[derive(Clone, Copy)]
+enum Timed {
+    ValidateCreate = 1,
+    ValidateCreateBody,
+}
+
+/// The functions of a JSON string and `now`.
+#[inline(never)]
+fn timed(op: Timed, a: String, now: i64) -> Result<String, wit::Error> {
+    out(match op {
+        Timed::ValidateCreate => codec::validate_create_spend_request(&json(&a, "input")?, now),
+        Timed::ValidateCreateBody => {
+            codec::validate_create_spend_request_body(&json(&a, "body")?, now)
+        }
+    })
+}
+
 impl wit::Guest for Component {
     fn validate_create_spend_request(input: String, now: i64) -> Result<String, wit::Error> {
-        out(codec::validate_create_spend_request(
-            &json(&input, "input")?,
-            now,
-        ))
+        timed(Timed::ValidateCreate, input, now)
     }
 
     fn validate_create_spend_request_body(body: String, now: i64) -> Result<String, wit::Error> {
-        out(codec::validate_create_spend_request_body(
-            &json(&body, "body")?,
-            now,
-        ))
+        timed(Timed::ValidateCreateBody, body, now)
     }
 
     fn validate_update_spend_request(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_update_spend_request(&json(
-            &input, "input",
-        )?))
+        unary(Unary::ValidateUpdate, input)
     }
 
     fn parse_key_value_flag(kind: String, value: String) -> Result<String, wit::Error> {
-        out(codec::parse_key_value_flag(&kind, &value))
+        binary(Binary::ParseKeyValueFlag, kind, value)
     }
 
     fn validate_retrieve_options(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_retrieve_options(&json(&input, "input")?))
+        unary(Unary::ValidateRetrieveOptions, input)
     }
 
     fn validate_login_options(input: String) -> Result<String, wit::Error> {
-        out(codec::validate_login_options(&json(&input, "input")?))
+        unary(Unary::ValidateLoginOptions, input)
     }
 
     fn spend_request_transition(status: String, event: String) -> Result<String, wit::Error> {
-        out(codec::spend_request_transition(&status, &event))
+        binary(Binary::Transition, status, event)
     }
 
     fn next_spend_request_action(spend_request: String) -> Result<String, wit::Error> {
-        out(codec::next_spend_request_action(&json(
-            &spend_request,
-            "spend_request",
-        )?))
+        unary(Unary::NextAction, spend_request)
     }
 
     fn normalize_spend_request(spend_request: String) -> Result<String, wit::Error> {
-        out(codec::normalize_spend_request(&json(
-            &spend_request,
-            "spend_request",
-        )?))
+        unary(Unary::Normalize, spend_request)
     }
 
     fn auth_handle_token_response(
@@ -211,14 +261,11 @@ impl wit::Guest for Component {
     }
 
     fn build_stripe_payload(challenge: String, spt: String) -> Result<String, wit::Error> {
-        out(codec::build_stripe_payload(
-            &json(&challenge, "challenge")?,
-            &spt,
-        ))
+        binary(Binary::BuildStripePayload, challenge, spt)
     }
 
     fn parse_receipt(value: String) -> Result<String, wit::Error> {
-        out(codec::parse_receipt(&value))
+        unary(Unary::ParseReceipt, value)
     }
 
     fn sanitize_for_display(text: String) -> String {
@@ -249,8 +296,7 @@ mod client_world {
     use super::wasi::clocks::{monotonic_clock, wall_clock};
     use super::wasi::http::outgoing_handler;
     use super::wasi::http::types::{
-        ErrorCode as HttpErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest,
-        Scheme,
+        ErrorCode as HttpErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, Scheme,
     };
     use super::wasi::io::streams::StreamError;
     use super::wasi::random::random;
@@ -285,19 +331,20 @@ mod client_world {
         } else if let Some(rest) = url.strip_prefix("http://") {
             (Scheme::Http, rest)
         } else {
-            return Err(transport(format!("unsupported URL: {url}")));
+            return Err(transport(["unsupported URL: ", url].concat()));
         };
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(end);
         if authority.is_empty() {
-            return Err(transport(format!("URL has no host: {url}")));
+            return Err(transport(["URL has no host: ", url].concat()));
         }
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
-        Ok((scheme, authority, path))
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        Ok((scheme, authority, [slash, path].concat()))
+    }
+
+    /// `TRANSPORT_ERROR` for a request part the runtime would not take.
+    fn refused(what: &str) -> Error {
+        transport([what, " refused by the runtime"].concat())
     }
 
     /// A response header value as the npm host's `fetch` sees it: bytes as Latin-1.
@@ -315,13 +362,13 @@ mod client_world {
             for (name, value) in &request.headers {
                 fields
                     .append(name, value.as_bytes())
-                    .map_err(|_| transport(format!("header {name} refused by the runtime")))?;
+                    .map_err(|_| refused(&["header ", name].concat()))?;
             }
             if let Some(body) = &request.body {
                 let length = body.len().to_string();
                 fields
                     .append("content-length", length.as_bytes())
-                    .map_err(|_| transport("content-length refused by the runtime"))?;
+                    .map_err(|_| refused("content-length"))?;
             }
             let outgoing = OutgoingRequest::new(fields);
             let method = match request.method.as_str() {
@@ -333,7 +380,6 @@ mod client_world {
                 "HEAD" => Method::Head,
                 other => Method::Other(other.to_string()),
             };
-            let refused = |what: &str| transport(format!("{what} refused by the runtime"));
             outgoing
                 .set_method(&method)
                 .map_err(|()| refused("method"))?;
@@ -384,15 +430,14 @@ mod client_world {
                     Ok(chunk) => bytes.extend_from_slice(&chunk),
                     Err(StreamError::Closed) => break,
                     Err(StreamError::LastOperationFailed(e)) => {
-                        return Err(transport(format!(
-                            "reading the response failed: {}",
-                            e.to_debug_string()
-                        )));
+                        let why = e.to_debug_string();
+                        return Err(transport(["reading the response failed: ", &why].concat()));
                     }
                 }
             }
+            // Dropped, not finished: trailers are not read, so no future-trailers is needed.
             drop(stream);
-            drop(IncomingBody::finish(incoming));
+            drop(incoming);
             Ok(HttpResponse {
                 status,
                 headers,
@@ -423,7 +468,7 @@ mod client_world {
             HttpErrorCode::InternalError(Some(message)) => return transport(message),
             _ => "HTTP protocol error",
         };
-        transport(format!("HTTP request failed: {what}"))
+        transport(["HTTP request failed: ", what].concat())
     }
 
     impl Host for WasiHost {
@@ -488,6 +533,86 @@ mod client_world {
 
     fn no_progress(_: &Value) {}
 
+    /// The `client` methods that share a signature, by name: as for `codec-api` (see
+    /// [`super::Unary`]), each method only names itself, so their glue merges.
+    #[derive(Clone, Copy)]
+    enum Nullary {
+        AuthStatus = 1,
+        Logout,
+        ListPaymentMethods,
+    }
+
+    /// See [`Nullary`].
+    #[derive(Clone, Copy)]
+    enum One {
+        LoginStart = 1,
+        CreateSpendRequest,
+        RequestApproval,
+        CancelSpendRequest,
+        MppPay,
+    }
+
+    /// See [`Nullary`].
+    #[derive(Clone, Copy)]
+    enum Two {
+        UpdateSpendRequest = 1,
+        WaitForSpendRequest,
+    }
+
+    impl LinkClient {
+        /// The methods without arguments.
+        #[inline(never)]
+        fn none(&self, op: Nullary) -> std::result::Result<String, api::Error> {
+            match op {
+                Nullary::AuthStatus => self.block(Box::pin(self.inner.auth_status())),
+                Nullary::Logout => self.block(Box::pin(self.inner.logout())),
+                Nullary::ListPaymentMethods => self.run(ApiCall::ListPaymentMethods),
+            }
+        }
+
+        /// The methods of one string.
+        #[inline(never)]
+        fn one(&self, op: One, a: String) -> std::result::Result<String, api::Error> {
+            match op {
+                One::LoginStart => {
+                    let options = object_or_empty(&a, "options")?;
+                    self.block(Box::pin(async move {
+                        Ok(self.inner.login_start(&options).await?.to_json())
+                    }))
+                }
+                One::CreateSpendRequest => {
+                    self.run(ApiCall::CreateSpendRequest(json(&a, "input")?))
+                }
+                One::RequestApproval => self.run(ApiCall::RequestApproval(a)),
+                One::CancelSpendRequest => self.run(ApiCall::CancelSpendRequest(a)),
+                One::MppPay => {
+                    let input = json(&a, "input")?;
+                    self.block(Box::pin(async move {
+                        self.inner.mpp_pay(&input, &mut no_progress).await
+                    }))
+                }
+            }
+        }
+
+        /// The methods of two strings (an id and JSON).
+        #[inline(never)]
+        fn two(&self, op: Two, id: String, b: String) -> std::result::Result<String, api::Error> {
+            match op {
+                Two::UpdateSpendRequest => {
+                    self.run(ApiCall::UpdateSpendRequest(id, json(&b, "input")?))
+                }
+                Two::WaitForSpendRequest => {
+                    let options = object_or_empty(&b, "options")?;
+                    self.block(Box::pin(async move {
+                        self.inner
+                            .wait_for_spend_request(&id, &options, &mut no_progress)
+                            .await
+                    }))
+                }
+            }
+        }
+    }
+
     impl api::Guest for Component {
         type Client = LinkClient;
     }
@@ -520,14 +645,11 @@ mod client_world {
         }
 
         fn login_start(&self, options: String) -> std::result::Result<String, api::Error> {
-            let options = object_or_empty(&options, "options")?;
-            self.block(Box::pin(async move {
-                Ok(self.inner.login_start(&options).await?.to_json())
-            }))
+            self.one(One::LoginStart, options)
         }
 
         fn auth_status(&self) -> std::result::Result<String, api::Error> {
-            self.block(Box::pin(self.inner.auth_status()))
+            self.none(Nullary::AuthStatus)
         }
 
         fn login_wait(&self, policy: Option<String>) -> std::result::Result<String, api::Error> {
@@ -543,15 +665,15 @@ mod client_world {
         }
 
         fn logout(&self) -> std::result::Result<String, api::Error> {
-            self.block(Box::pin(self.inner.logout()))
+            self.none(Nullary::Logout)
         }
 
         fn list_payment_methods(&self) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::ListPaymentMethods)
+            self.none(Nullary::ListPaymentMethods)
         }
 
         fn create_spend_request(&self, input: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::CreateSpendRequest(json(&input, "input")?))
+            self.one(One::CreateSpendRequest, input)
         }
 
         fn update_spend_request(
@@ -559,7 +681,7 @@ mod client_world {
             id: String,
             input: String,
         ) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::UpdateSpendRequest(id, json(&input, "input")?))
+            self.two(Two::UpdateSpendRequest, id, input)
         }
 
         fn retrieve_spend_request(
@@ -575,11 +697,11 @@ mod client_world {
         }
 
         fn request_approval(&self, id: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::RequestApproval(id))
+            self.one(One::RequestApproval, id)
         }
 
         fn cancel_spend_request(&self, id: String) -> std::result::Result<String, api::Error> {
-            self.run(ApiCall::CancelSpendRequest(id))
+            self.one(One::CancelSpendRequest, id)
         }
 
         fn list_spend_requests(
@@ -594,19 +716,11 @@ mod client_world {
             id: String,
             options: String,
         ) -> std::result::Result<String, api::Error> {
-            let options = object_or_empty(&options, "options")?;
-            self.block(Box::pin(async move {
-                self.inner
-                    .wait_for_spend_request(&id, &options, &mut no_progress)
-                    .await
-            }))
+            self.two(Two::WaitForSpendRequest, id, options)
         }
 
         fn mpp_pay(&self, input: String) -> std::result::Result<String, api::Error> {
-            let input = json(&input, "input")?;
-            self.block(Box::pin(async move {
-                self.inner.mpp_pay(&input, &mut no_progress).await
-            }))
+            self.one(One::MppPay, input)
         }
     }
 }
