@@ -98,7 +98,29 @@ fn bench(c: &mut Criterion) {
         group.bench_function("mpp-0.18.2", |b| b.iter(|| theirs(black_box(values))));
         group.finish();
     }
+
+    // `decodeStripeChallenge` on the npm bench's "stripe decode, single" header: a `Bearer`
+    // challenge then one stripe charge, decoded to the JSON text the npm package parses.
+    let stripe = vec![format!(
+        r#"Bearer realm="x", Payment id="s1", realm="api.example.com", method="stripe", intent="charge", request="{STRIPE_REQUEST}""#
+    )];
+    let mut group = c.benchmark_group("stripe_single");
+    group.bench_function("linkpay", |b| {
+        b.iter(|| {
+            linkpay::codec::decode_stripe_challenge_text(
+                black_box(&stripe),
+                1_700_000_000_000,
+                None,
+            )
+            .map(|t| t.len())
+        })
+    });
+    group.finish();
 }
+
+/// `{"amount":"1000","currency":"usd","methodDetails":{"networkId":"net_123",
+/// "paymentMethodTypes":["card"]}}`, base64url.
+const STRIPE_REQUEST: &str = "eyJhbW91bnQiOiIxMDAwIiwiY3VycmVuY3kiOiJ1c2QiLCJtZXRob2REZXRhaWxzIjp7Im5ldHdvcmtJZCI6Im5ldF8xMjMiLCJwYXltZW50TWV0aG9kVHlwZXMiOlsiY2FyZCJdfX0";
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -116,9 +116,17 @@ export function pollDecide(policy: JsonObject, state: JsonObject, nowMs: number,
 }
 
 const utf8 = new TextEncoder();
+/** Reused for a single header value (wasm copies the bytes before the call returns). */
+let scratch = new Uint8Array(1024);
 /** Header values cross into wasm as UTF-8 bytes: `TextEncoder` is native code, while
- * wasm-bindgen copies a string in a JS loop (a quarter of the time on a 16 KiB header). */
+ * wasm-bindgen copies a string in a JS loop (a quarter of the time on a 16 KiB header). A
+ * single value is encoded into a reused buffer (`encodeInto`: no new array per call, ~0.3 µs
+ * of a 5 µs `decodeStripeChallenge`). */
 function headerBytes(header: unknown): unknown {
+  if (typeof header === "string") {
+    if (scratch.length < header.length * 3) scratch = new Uint8Array(header.length * 3);
+    return scratch.subarray(0, utf8.encodeInto(header, scratch).written);
+  }
   const bytes = (h: unknown): unknown => (typeof h === "string" ? utf8.encode(h) : h);
   return Array.isArray(header) ? header.map(bytes) : bytes(header);
 }

@@ -83,27 +83,45 @@ impl StripeChallenge {
             None
         };
         let request = Raw::new(text);
-        let amount = amount(request)?;
-        let currency = currency(request)?;
-        let details = match request.get("methodDetails") {
+        // The members read, found in one pass over the request (and one over methodDetails).
+        let mut top = [None; 6];
+        request.get_all(
+            &[
+                "amount",
+                "currency",
+                "methodDetails",
+                "networkId",
+                "paymentMethodTypes",
+                "externalId",
+            ],
+            &mut top,
+        );
+        let [
+            amount_v,
+            currency_v,
+            details_v,
+            network_v,
+            types_v,
+            external_v,
+        ] = top;
+        let amount = amount(amount_v)?;
+        let currency = currency(currency_v)?;
+        let details = match details_v {
             None => None,
             Some(m) if m.kind() == Kind::Null => None,
             Some(m) if m.kind() == Kind::Object => Some(m),
             Some(_) => return Err(invalid("methodDetails: expected object")),
         };
-        // `methodDetails.x ?? request.x`, as the reference client reads it.
-        let present = |v: &Raw<'_>| v.kind() != Kind::Null;
-        let lookup = |key: &str| {
-            details
-                .and_then(|m| m.get(key))
-                .filter(present)
-                .or_else(|| request.get(key).filter(present))
-        };
-        let network_id = match lookup("networkId").and_then(Raw::str) {
+        let mut inner = [None; 3];
+        if let Some(m) = details {
+            m.get_all(&["networkId", "paymentMethodTypes", "metadata"], &mut inner);
+        }
+        let [network_d, types_d, metadata] = inner;
+        let network_id = match lookup(network_d, network_v).and_then(Raw::str) {
             Some(s) if !s.is_empty() => s.into_owned(),
             _ => return Err(invalid("methodDetails.networkId: missing")),
         };
-        let Some(types) = lookup("paymentMethodTypes") else {
+        let Some(types) = lookup(types_d, types_v) else {
             return Err(invalid("methodDetails.paymentMethodTypes: missing"));
         };
         let items = types.items();
@@ -122,14 +140,13 @@ impl StripeChallenge {
             };
             payment_method_types.push(t.into_owned());
         }
-        if details
-            .and_then(|m| m.get("metadata"))
+        if metadata
             .filter(|m| m.kind() == Kind::Object)
             .is_some_and(|m| m.get("externalId").is_some())
         {
             return Err(invalid("methodDetails.metadata.externalId: reserved"));
         }
-        let external_id = match request.get("externalId") {
+        let external_id = match external_v {
             None => None,
             Some(e) => match e.kind() {
                 Kind::Null => None,
@@ -264,6 +281,12 @@ fn js_type(v: &Value) -> &'static str {
     }
 }
 
+/// `methodDetails.x ?? request.x`, as the reference client reads it.
+fn lookup<'a>(details: Option<Raw<'a>>, request: Option<Raw<'a>>) -> Option<Raw<'a>> {
+    let present = |v: &Raw<'_>| v.kind() != Kind::Null;
+    details.filter(present).or_else(|| request.filter(present))
+}
+
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Null => "null",
@@ -275,8 +298,9 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
-fn required_string<'a>(request: Raw<'a>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
-    match request.get(key) {
+/// The string `value` of the request's member `key`.
+fn required_string<'a>(value: Option<Raw<'a>>, key: &str) -> Result<std::borrow::Cow<'a, str>> {
+    match value {
         None => Err(invalid(format!("{key}: missing"))),
         Some(v) => v.str().ok_or_else(|| {
             invalid(format!(
@@ -287,8 +311,8 @@ fn required_string<'a>(request: Raw<'a>, key: &str) -> Result<std::borrow::Cow<'
     }
 }
 
-fn amount(request: Raw<'_>) -> Result<u64> {
-    let raw = required_string(request, "amount")?;
+fn amount(value: Option<Raw<'_>>) -> Result<u64> {
+    let raw = required_string(value, "amount")?;
     let canonical = !raw.is_empty()
         && raw.bytes().all(|b| b.is_ascii_digit())
         && (raw == "0" || !raw.starts_with('0'));
@@ -303,8 +327,8 @@ fn amount(request: Raw<'_>) -> Result<u64> {
     }
 }
 
-fn currency(request: Raw<'_>) -> Result<String> {
-    let raw = required_string(request, "currency")?;
+fn currency(value: Option<Raw<'_>>) -> Result<String> {
+    let raw = required_string(value, "currency")?;
     if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(raw.to_ascii_lowercase())
     } else {
