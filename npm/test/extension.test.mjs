@@ -14,6 +14,17 @@ import { layOut } from "../../scripts/extension-lib.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SETTLE = { timeout: 20_000 };
+const TEST = { timeout: 90_000 };
+
+/** Playwright's `page.close()` and `worker.evaluate()` take no timeout. A stuck evaluate fails
+ * the test instead of hanging the run; a stuck close is left to `ctx.close()`. */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+const closePage = (page) => within(page.close(), 5_000, "page.close").catch(() => undefined);
+const swEval = (fn, arg) => within(sw.evaluate(fn, arg), 20_000, "service worker evaluate");
 
 let sb;
 let ctx;
@@ -49,7 +60,7 @@ before(async () => {
   sw = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent("serviceworker"));
   extensionId = new URL(sw.url()).host;
   // Everything the service worker writes to its console, to search for secrets at the end.
-  await sw.evaluate(() => {
+  await swEval(() => {
     globalThis.__lines = [];
     for (const k of ["log", "info", "warn", "error", "debug"]) {
       const original = console[k];
@@ -63,14 +74,17 @@ before(async () => {
 });
 
 after(async () => {
-  await ctx?.close();
+  await within(ctx?.close() ?? Promise.resolve(), 20_000, "closing Chromium").catch((e) => console.error(String(e)));
   await sb?.close();
   if (work) rmSync(work, { recursive: true, force: true });
+  // A Chromium that would not close keeps Playwright's pipe open: end the process anyway (the
+  // results are already reported; the exit code is node:test's).
+  setTimeout(() => process.exit(), 2_000).unref();
 });
 
 async function tabIdOf(page) {
   const url = page.url();
-  const id = await sw.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id, url);
+  const id = await swEval(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id, url);
   assert.ok(id, `no tab for ${url}`);
   return id;
 }
@@ -97,7 +111,7 @@ describe("checkout extension", () => {
   let checkout;
   let popup;
 
-  test("login from the popup through the device flow", async () => {
+  test("login from the popup through the device flow", TEST, async () => {
     checkout = await ctx.newPage();
     await checkout.goto(`${sb.url}/merchant/checkout`);
     popup = await popupFor(checkout);
@@ -120,16 +134,16 @@ describe("checkout extension", () => {
     assert.match(await device.locator("#client").textContent(), /Link checkout helper/);
     await device.check("#confirm");
     await Promise.all([device.waitForURL(`${sb.authUrl}/device`), device.click("#approve")]);
-    await device.close();
+    await closePage(device);
     await popup.waitForSelector("#auth-status[data-state=authenticated]", SETTLE);
 
-    const stored = await sw.evaluate(() => chrome.storage.local.get(null));
+    const stored = await swEval(() => chrome.storage.local.get(null));
     const auth = JSON.parse(stored["linkpay:auth"]);
     assert.ok(auth.access_token, "the session is in chrome.storage.local");
     secrets.add(auth.access_token).add(auth.refresh_token);
   });
 
-  test("card checkout: detected, approved on the approval page, filled into the form", async () => {
+  test("card checkout: detected, approved on the approval page, filled into the form", TEST, async () => {
     assert.equal(await popup.locator("#merchant").textContent(), "Sandbox Outfitters");
     assert.equal(await popup.locator("#total").textContent(), "$129.00");
     assert.equal(await popup.locator("#item").textContent(), "Trail running jacket");
@@ -146,7 +160,7 @@ describe("checkout extension", () => {
     const context = await approval.locator("#context").textContent();
     assert.match(context, /^You asked the Link checkout helper in your browser, at .+, to pay Sandbox Outfitters \$129\.00 for "Trail running jacket" on 127\.0\.0\.1:\d+\/merchant\/checkout\./);
     await Promise.all([approval.waitForURL(approvalUrl), approval.click("#approve")]);
-    await approval.close();
+    await closePage(approval);
 
     await popup.waitForSelector("#progress[data-state=filled]", SETTLE);
     const sr = await sandboxSpendRequest(id);
@@ -169,10 +183,10 @@ describe("checkout extension", () => {
     await Promise.all([checkout.waitForLoadState("load"), checkout.click("#pay")]);
     assert.match(await checkout.locator("#result").textContent(), /Payment successful: \$129\.00/);
     assert.equal((await sandboxSpendRequest(id)).status, "succeeded");
-    await popup.close();
+    await closePage(popup);
   });
 
-  test("a denied request leaves the form empty, with a clear message", async () => {
+  test("a denied request leaves the form empty, with a clear message", TEST, async () => {
     const page = await ctx.newPage();
     await page.goto(`${sb.url}/merchant/checkout?item=${encodeURIComponent("Wool socks")}&amount=1500`);
     const p = await popupFor(page);
@@ -183,17 +197,17 @@ describe("checkout extension", () => {
     const approval = await ctx.newPage();
     await approval.goto(await p.locator("#approval-url").getAttribute("href"));
     await Promise.all([approval.waitForLoadState("load"), approval.click("#deny")]);
-    await approval.close();
+    await closePage(approval);
     await p.waitForSelector("#progress[data-state=denied]", SETTLE);
     assert.equal(await p.locator("#message").textContent(), "You denied the request in Link. Nothing was filled in.");
     assert.equal(await p.locator("#card").isVisible(), false);
     assert.deepEqual(await fieldValues(page), { cardholder: "", cardnumber: "", exp: "", cvc: "", postal: "" });
     assert.equal((await sandboxSpendRequest(id)).status, "denied");
-    await p.close();
-    await page.close();
+    await closePage(p);
+    await closePage(page);
   });
 
-  test("an MPP 402 endpoint: the popup offers mpp pay, and pays after approval", async () => {
+  test("an MPP 402 endpoint: the popup offers mpp pay, and pays after approval", TEST, async () => {
     const page = await ctx.newPage();
     await page.goto(`${sb.merchantUrl}/api/forecast`);
     const p = await popupFor(page);
@@ -205,17 +219,17 @@ describe("checkout extension", () => {
     const approval = await ctx.newPage();
     await approval.goto(await p.locator("#approval-url").getAttribute("href"));
     await Promise.all([approval.waitForLoadState("load"), approval.click("#approve")]);
-    await approval.close();
+    await closePage(approval);
     await p.waitForSelector("#progress[data-state=paid]", SETTLE);
     assert.match(await p.locator("#answer").textContent(), /^HTTP 200 · receipt success pi_\w+\n\{"location":"San Francisco, CA"/);
-    await p.close();
-    await page.close();
+    await closePage(p);
+    await closePage(page);
   });
 
-  test("no card number, CVC or token in extension storage or any console", async () => {
-    const local = JSON.stringify(await sw.evaluate(() => chrome.storage.local.get(null)));
-    const session = JSON.stringify(await sw.evaluate(() => chrome.storage.session.get(null)));
-    const swLines = await sw.evaluate(() => globalThis.__lines);
+  test("no card number, CVC or token in extension storage or any console", TEST, async () => {
+    const local = JSON.stringify(await swEval(() => chrome.storage.local.get(null)));
+    const session = JSON.stringify(await swEval(() => chrome.storage.session.get(null)));
+    const swLines = await swEval(() => globalThis.__lines);
     assert.ok(Array.isArray(swLines), "the service worker that ran the flows is the one whose console was captured");
     const lines = [...consoleLines, ...swLines].join("\n");
     const cardNumbers = [...secrets].filter((s) => /^\d+$/.test(s));
