@@ -16,8 +16,14 @@ export interface WebStorage {
   removeItem(key: string): void;
 }
 
-const fail = (where: string, op: string, e: unknown): Error =>
-  codedError("STORAGE_ERROR", `Cannot ${op} ${where}: ${e instanceof Error ? e.message : String(e)}`);
+/** Runs one storage call; its failure becomes `STORAGE_ERROR` naming the store and the operation. */
+async function guard<T>(where: string, op: "read" | "write", call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw codedError("STORAGE_ERROR", `Cannot ${op} ${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 /**
  * The session in an extension's `chrome.storage.local` (service worker, popup and options page
@@ -34,12 +40,7 @@ export class ChromeStorage implements LinkStorage {
 
   async get(key: string): Promise<string | null> {
     const name = this.prefix + key;
-    let items: Record<string, unknown>;
-    try {
-      items = await this.area.get(name);
-    } catch (e) {
-      throw fail(this.location, "read", e);
-    }
+    const items = await guard(this.location, "read", () => this.area.get(name));
     const value = items[name];
     if (value === undefined || value === null) return null;
     if (typeof value !== "string") throw codedError("STORAGE_ERROR", `${this.location} holds a corrupt value under ${name}. It was left untouched.`);
@@ -47,19 +48,11 @@ export class ChromeStorage implements LinkStorage {
   }
 
   async set(key: string, value: string): Promise<void> {
-    try {
-      await this.area.set({ [this.prefix + key]: value });
-    } catch (e) {
-      throw fail(this.location, "write", e);
-    }
+    await guard(this.location, "write", () => this.area.set({ [this.prefix + key]: value }));
   }
 
   async delete(key: string): Promise<void> {
-    try {
-      await this.area.remove(this.prefix + key);
-    } catch (e) {
-      throw fail(this.location, "write", e);
-    }
+    await guard(this.location, "write", () => this.area.remove(this.prefix + key));
   }
 }
 
@@ -73,27 +66,15 @@ export class WebStorageStore implements LinkStorage {
   ) {}
 
   async get(key: string): Promise<string | null> {
-    try {
-      return this.store.getItem(this.prefix + key);
-    } catch (e) {
-      throw fail(this.location, "read", e);
-    }
+    return guard(this.location, "read", () => this.store.getItem(this.prefix + key));
   }
 
   async set(key: string, value: string): Promise<void> {
-    try {
-      this.store.setItem(this.prefix + key, value);
-    } catch (e) {
-      throw fail(this.location, "write", e);
-    }
+    await guard(this.location, "write", () => this.store.setItem(this.prefix + key, value));
   }
 
   async delete(key: string): Promise<void> {
-    try {
-      this.store.removeItem(this.prefix + key);
-    } catch (e) {
-      throw fail(this.location, "write", e);
-    }
+    await guard(this.location, "write", () => this.store.removeItem(this.prefix + key));
   }
 }
 
