@@ -14,7 +14,7 @@ import { decode as decodeToon } from "@toon-format/toon";
 import { commandTable } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "main.js");
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "linkpay.cjs");
 const HDR =
   'Payment id="ch_1", realm="merchant.example", method="stripe", intent="charge", request="eyJhbW91bnQiOiIxMDAwIiwiY3VycmVuY3kiOiJ1c2QiLCJtZXRob2REZXRhaWxzIjp7Im5ldHdvcmtJZCI6Im5ldF8xMjMiLCJwYXltZW50TWV0aG9kVHlwZXMiOlsiY2FyZCJdfX0"';
 let seq = 0;
@@ -261,6 +261,56 @@ describe("commands against the sandbox", () => {
     assert.match(demo.stdout, /receipt: success/);
     assert.match(demo.stdout, /mode 600/);
     assert.doesNotMatch(demo.stdout, /\b\d{13,19}\b/, "no card number on screen");
+  });
+});
+
+describe("on a terminal (a pty from util-linux `script`) and in agent mode", () => {
+  const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+  const QR = /[▄▀█]{3}/;
+  let ttyDir;
+  let ttyEnv;
+  before(() => {
+    ttyDir = mkdtempSync(join(tmpdir(), "linkpay-tty-"));
+    ttyEnv = { ...env, HOME: ttyDir, LINK_AUTH_FILE: join(ttyDir, "auth.json"), TERM: "xterm" };
+  });
+  after(() => rmSync(ttyDir, { recursive: true, force: true }));
+
+  /** Runs the CLI with stdin, stdout and stderr on a pseudo-terminal; resolves what it drew. */
+  function onTerminal(args) {
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    return new Promise((resolve) => {
+      execFile("script", ["-qefc", quoted, "/dev/null"], { env: ttyEnv, timeout: 30_000 }, (err, stdout) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, screen: stdout });
+      });
+    });
+  }
+
+  test("the approval URL, its QR code and the spinner for a person; none of it for an agent", async () => {
+    const login = await onTerminal(["auth", "login", "--client-name", "TTY test"]);
+    assert.equal(login.code, 0, login.screen);
+    assert.match(login.screen, /Approve this login \(phrase "[a-z]+-[a-z]+-[a-z]+"\):\r?\n {2}http:\/\/127\.0\.0\.1:\d+\/device\?code=/);
+    assert.match(login.screen, QR);
+    assert.match(login.screen, /authenticated: true/, "a person gets yaml");
+
+    const args = (amount) => ["spend-request", "create", "--amount", amount, "-m", "Sandbox Outdoor", "--merchant-url", "https://outdoor.example/cart", "--context", context()];
+    const create = await onTerminal(args("1500"));
+    assert.equal(create.code, 0, create.screen);
+    assert.match(create.screen, /Approve this spend request:\r?\n {2}http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(create.screen, QR);
+    assert.match(create.screen, SPINNER, "a spinner while it polls");
+    assert.match(create.screen, /✓ done/);
+    assert.match(create.screen, /status: approved/, "a person waits for the approval");
+
+    // The same command from an agent (stdout and stderr pipes): the hint, and a quiet stderr.
+    const agent = await cli(args("1501"), { HOME: ttyDir, LINK_AUTH_FILE: join(ttyDir, "auth.json") });
+    assert.equal(agent.code, 0, agent.stdout);
+    assert.match(agent.stdout, /_next/);
+    assert.equal(agent.stderr, "");
+    for (const text of [agent.stdout, agent.stderr]) {
+      assert.doesNotMatch(text, QR);
+      assert.doesNotMatch(text, SPINNER);
+      assert.doesNotMatch(text, /Approve this/);
+    }
   });
 });
 
