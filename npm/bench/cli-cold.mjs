@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const runs = Number(process.argv[2] ?? 30);
-const bin = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+const bin = fileURLToPath(new URL("../dist/cli/linkpay.cjs", import.meta.url));
 const challenge =
   'Payment id="ch_1", realm="merchant.example", method="stripe", intent="charge", request="eyJhbW91bnQiOiIxMDAwIiwiY3VycmVuY3kiOiJ1c2QiLCJtZXRob2REZXRhaWxzIjp7Im5ldHdvcmtJZCI6Im5ldF8xMjMiLCJwYXltZW50TWV0aG9kVHlwZXMiOlsiY2FyZCJdfX0"';
 const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;

@@ -1,8 +1,11 @@
-import { chmod, lstat, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { homedir } from "node:os";
 import type { LinkStorage } from "./types.js";
 import { codedError } from "./types.js";
+
+/** `node:fs/promises`, loaded on first use: it pulls in streams and readline (~2 ms), which a
+ * command that never opens the file (`linkpay mpp decode`) should not pay at start. */
+const fsp = (): Promise<typeof import("node:fs/promises")> => import("node:fs/promises");
 
 /** `~/.config/linkpay/config.json`, or `$XDG_CONFIG_HOME/linkpay/config.json`. */
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,7 +29,7 @@ export class FileStorage implements LinkStorage {
   private async read(): Promise<Record<string, unknown>> {
     let text: string;
     try {
-      text = await readFile(this.location, "utf8");
+      text = await (await fsp()).readFile(this.location, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
       throw codedError("STORAGE_ERROR", `Cannot read credential file ${this.location}: ${(e as Error).message}`);
@@ -49,6 +52,7 @@ export class FileStorage implements LinkStorage {
   }
 
   private async write(data: Record<string, unknown>): Promise<void> {
+    const { chmod, mkdir, open, rename, unlink } = await fsp();
     const dir = dirname(this.location);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Web Crypto, not node:crypto: loaded only when a file is written (CLI cold start).
@@ -91,7 +95,7 @@ export class FileStorage implements LinkStorage {
       await this.write(data);
     } else {
       // Nothing left: remove the file (as the reference's logout does).
-      await unlink(this.location).catch((e: NodeJS.ErrnoException) => {
+      await (await fsp()).unlink(this.location).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw codedError("STORAGE_ERROR", `Cannot delete ${this.location}: ${e.message}`);
       });
     }
@@ -99,6 +103,6 @@ export class FileStorage implements LinkStorage {
 
   /** Whether the file exists and is a regular file (not a symlink). */
   async exists(): Promise<boolean> {
-    return lstat(this.location).then((s) => s.isFile(), () => false);
+    return (await fsp()).lstat(this.location).then((s) => s.isFile(), () => false);
   }
 }
