@@ -5,7 +5,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, existsSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -343,5 +343,49 @@ describe("the command table is the one source", () => {
       }
       for (const f of flags) assert.ok(c.options.some((o) => o.flag === f), `${c.name}: --${f} in help but not in the table`);
     });
+  });
+});
+
+describe("the packed package", () => {
+  // What `npm pack` ships must be enough for the bin: unpack the tarball, give it the package's
+  // dependencies (a node_modules link), and run a command of each kind from it.
+  test("the bin runs from the tarball: decode, yaml, the sandbox and MCP over stdio", async () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+    const work = mkdtempSync(join(tmpdir(), "linkpay-pack-"));
+    try {
+      const packed = await new Promise((resolve, reject) =>
+        execFile("npm", ["pack", "--json", "--pack-destination", work], { cwd: root, timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout)[0]))),
+      );
+      assert.ok(packed.files.some((f) => f.path === "dist/cli/linkpay.cjs"));
+      assert.ok(!packed.files.some((f) => /^dist\/cli\/.*\.js$/.test(f.path)), "only the bundle of the CLI ships");
+      await new Promise((resolve, reject) => execFile("tar", ["-xzf", join(work, packed.filename), "-C", work], (err) => (err ? reject(err) : resolve())));
+      symlinkSync(join(root, "node_modules"), join(work, "package", "node_modules"), "dir");
+      const bin = join(work, "package", "dist", "cli", "linkpay.cjs");
+      const run = (args) =>
+        new Promise((resolve) => execFile(process.execPath, [bin, ...args], { env, timeout: 30_000 }, (err, stdout) => resolve({ code: err ? err.code : 0, stdout })));
+
+      const decoded = await run(["mpp", "decode", "--challenge", HDR]);
+      assert.equal(decoded.code, 0, decoded.stdout);
+      assert.equal(decodeToon(decoded.stdout).network_id, "net_123");
+      assert.equal(parseYaml((await run(["mpp", "decode", "--challenge", HDR, "--format", "yaml"])).stdout).amount, 1000);
+      const demo = await run(["demo"]);
+      assert.equal(demo.code, 0, demo.stdout);
+      assert.match(demo.stdout, /receipt: success/);
+
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+      const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
+      const mcp = new Client({ name: "pack-test", version: "1.0.0" });
+      await mcp.connect(new StdioClientTransport({ command: process.execPath, args: [bin, "--mcp"], env, stderr: "ignore" }));
+      try {
+        const tools = await mcp.listTools();
+        assert.ok(tools.tools.some((t) => t.name === "mpp_decode"));
+        const call = await mcp.callTool({ name: "mpp_decode", arguments: { challenge: HDR } });
+        assert.equal(call.isError, undefined, JSON.stringify(call));
+      } finally {
+        await mcp.close();
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
