@@ -11,7 +11,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { decode as decodeToon } from "@toon-format/toon";
-import { commandTable } from "../dist/index.js";
+import { commandTable, version } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "linkpay.cjs");
@@ -317,6 +317,14 @@ describe("on a terminal (a pty from util-linux `script`) and in agent mode", () 
 describe("the command table is the one source", () => {
   const table = commandTable().commands;
   const kebab = (k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+  test("--version is the package's version (the Rust core's)", async () => {
+    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "package.json"), "utf8"));
+    const r = await cli(["--version"]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${pkg.version}\n`);
+    assert.equal(r.stdout.trim(), version);
+  });
 
   test("--help, --schema and --llms-full agree with the table", async () => {
     const root = await cli(["--help"]);
