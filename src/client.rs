@@ -57,6 +57,29 @@ pub struct Config {
     /// The machine's name, for the connection label the person sees ("<client> on <host>").
     pub hostname: String,
     pub retry: RetryPolicy,
+    /// The whole-exchange limit of each HTTP request ([`request_timeout`]).
+    pub request_timeout_ms: u32,
+}
+
+/// 30 s, as the npm host's `fetch` always had: long enough for a slow Link API answer, short
+/// enough that an agent is told about a dead network instead of hanging.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
+/// Ten minutes: beyond it a stalled request is indistinguishable from a hang.
+pub const MAX_REQUEST_TIMEOUT_MS: u32 = 600_000;
+
+/// The `requestTimeoutMs` option (`request-timeout-ms` in WIT): absent is the default; else
+/// whole milliseconds from 1 to [`MAX_REQUEST_TIMEOUT_MS`]. `field` names it in the error.
+pub fn request_timeout(value: Option<&Value>, field: &str) -> Result<u32> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(DEFAULT_REQUEST_TIMEOUT_MS);
+    };
+    match value.as_u64().and_then(|ms| u32::try_from(ms).ok()) {
+        Some(ms @ 1..=MAX_REQUEST_TIMEOUT_MS) => Ok(ms),
+        _ => Err(Error::validation(vec![FieldError::new(
+            field,
+            "must be a whole number of milliseconds from 1 to 600000",
+        )])),
+    }
 }
 
 /// The seven authenticated Link API operations, as data (see [`Client::call`]).
@@ -223,6 +246,10 @@ impl<H: Host> Client<H> {
 
     /// Sends one request, logging it redacted.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let request = &HttpRequest {
+            timeout_ms: self.config.request_timeout_ms,
+            ..request.clone()
+        };
         self.host
             .log(&format!("> {} {}", request.method, request.url));
         if let Some(body) = &request.body {
@@ -978,4 +1005,36 @@ fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value 
         map.insert("spend_request_id".into(), Value::String(id.to_string()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn request_timeout_defaults_and_bounds() {
+        assert_eq!(request_timeout(None, "t"), Ok(DEFAULT_REQUEST_TIMEOUT_MS));
+        assert_eq!(
+            request_timeout(Some(&Value::Null), "t"),
+            Ok(DEFAULT_REQUEST_TIMEOUT_MS)
+        );
+        assert_eq!(request_timeout(Some(&json!(1)), "t"), Ok(1));
+        assert_eq!(
+            request_timeout(Some(&json!(600_000)), "t"),
+            Ok(MAX_REQUEST_TIMEOUT_MS)
+        );
+        for bad in [
+            json!(0),
+            json!(600_001),
+            json!(-1),
+            json!(1.5),
+            json!("30000"),
+            json!(u64::MAX),
+        ] {
+            let e = request_timeout(Some(&bad), "requestTimeoutMs").unwrap_err();
+            assert_eq!(e.code, ErrorCode::ValidationError, "{bad}");
+            assert_eq!(e.field_errors[0].path, "requestTimeoutMs", "{bad}");
+        }
+    }
 }

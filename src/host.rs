@@ -18,6 +18,10 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The body as text (JSON or form-encoded), if any.
     pub body: Option<String>,
+    /// How long the whole exchange (connect, send, headers, body) may take; past it the host
+    /// gives up with `TRANSPORT_ERROR`. The driver sets it from [`crate::client::Config`], so
+    /// hosts never pick their own.
+    pub timeout_ms: u32,
 }
 
 impl HttpRequest {
@@ -28,6 +32,7 @@ impl HttpRequest {
             url: url.into(),
             headers: Vec::new(),
             body: None,
+            timeout_ms: crate::client::DEFAULT_REQUEST_TIMEOUT_MS,
         }
     }
 

@@ -53,6 +53,10 @@ export interface LinkClientOptions {
   hostname?: string;
   /** Verbose log lines, redacted at the source. */
   logger?: Logger;
+  /** How long one HTTP exchange (connect, send, headers, body) may take before it is a
+   * `TRANSPORT_ERROR`: 1 to 600000 ms, default 30000. Out of range, every call is a
+   * `VALIDATION_ERROR`. */
+  requestTimeoutMs?: number;
 }
 
 /** Poll limits: seconds between polls, attempts (0 = unlimited), seconds in all. */
@@ -224,6 +228,7 @@ export class LinkClientBase {
       refreshToken: merged.refreshToken,
       noRefresh: merged.noRefresh ?? false,
       hostname: merged.hostname ?? platform.hostname(),
+      requestTimeoutMs: merged.requestTimeoutMs,
     };
     // The driver is made on first use, so a browser entry can fetch the wasm module lazily.
     let made: Promise<WasmDriver> | undefined;

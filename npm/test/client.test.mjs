@@ -347,6 +347,53 @@ describe("tokens, restarts and storage", () => {
     }
   });
 
+  test("requestTimeoutMs bounds the whole exchange: a silent server and a stalled body are TRANSPORT_ERRORs", async () => {
+    // A server that answers nothing on /silent/… and sends headers and half a body on /stalled/….
+    const { createServer } = await import("node:http");
+    const held = [];
+    const server = createServer((req, res) => {
+      held.push(res);
+      if (req.url.startsWith("/stalled/")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"id":');
+      }
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${server.address().port}`;
+    try {
+      for (const path of ["silent", "stalled"]) {
+        const c = new LinkClient({ apiBaseUrl: `${base}/${path}`, accessToken: "lsat_test", storage: new MemoryStorage(), requestTimeoutMs: 300, logger });
+        const started = Date.now();
+        // request-approval is not retried, so one exchange is timed.
+        await assert.rejects(c.spendRequests.requestApproval("lsrq_timeout"), (e) => {
+          assert.equal(e.code, "TRANSPORT_ERROR", `${path}: ${e.message}`);
+          assert.match(e.message, /timeout/i);
+          return true;
+        });
+        const took = Date.now() - started;
+        assert.ok(took >= 250 && took < 5_000, `${path}: gave up after ${took} ms`);
+      }
+      assert.equal(held.length, 2, "one request each");
+
+      // Out of range: a VALIDATION_ERROR naming the option, on every call, and nothing sent.
+      for (const requestTimeoutMs of [0, 600_001, 1.5, "30000"]) {
+        const c = new LinkClient({ apiBaseUrl: base, accessToken: "lsat_test", storage: new MemoryStorage(), requestTimeoutMs });
+        for (let i = 0; i < 2; i++) {
+          await assert.rejects(c.paymentMethods.list(), (e) => {
+            assert.equal(e.code, "VALIDATION_ERROR", String(requestTimeoutMs));
+            assert.deepEqual(e.fieldErrors.map((f) => f.path), ["requestTimeoutMs"]);
+            return true;
+          });
+        }
+      }
+      assert.equal(held.length, 2, "no request for a bad option");
+    } finally {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test("file storage: 0600, atomic; a corrupt file is STORAGE_ERROR naming the path and is kept", async () => {
     const sb = await sandbox();
     const dir = mkdtempSync(join(tmpdir(), "linkpay-store-"));

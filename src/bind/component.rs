@@ -296,8 +296,10 @@ mod client_world {
     use super::wasi::clocks::{monotonic_clock, wall_clock};
     use super::wasi::http::outgoing_handler;
     use super::wasi::http::types::{
-        ErrorCode as HttpErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, Scheme,
+        ErrorCode as HttpErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions,
+        Scheme,
     };
+    use super::wasi::io::poll::{Pollable, poll};
     use super::wasi::io::streams::StreamError;
     use super::wasi::random::random;
 
@@ -393,8 +395,20 @@ mod client_world {
                 .set_path_with_query(Some(&path))
                 .map_err(|()| refused("path"))?;
             let body = outgoing.body().map_err(|()| refused("body"))?;
+            // The whole exchange has `timeout_ms`: the runtime's own limits (wasmtime's default
+            // to ten minutes each) are set to it where it takes them, and the deadline below
+            // bounds the rest.
+            let timeout_ns = u64::from(request.timeout_ms) * 1_000_000;
+            let deadline = monotonic_clock::subscribe_instant(
+                monotonic_clock::now().saturating_add(timeout_ns),
+            );
+            let limits = RequestOptions::new();
+            // A runtime that does not support one of these refuses it; the deadline still holds.
+            let _ = limits.set_connect_timeout(Some(timeout_ns));
+            let _ = limits.set_first_byte_timeout(Some(timeout_ns));
+            let _ = limits.set_between_bytes_timeout(Some(timeout_ns));
             // Handle first, then write: the runtime reads the body while it sends.
-            let pending = outgoing_handler::handle(outgoing, None).map_err(http_error)?;
+            let pending = outgoing_handler::handle(outgoing, Some(limits)).map_err(http_error)?;
             if let Some(text) = &request.body {
                 let stream = body.write().map_err(|()| refused("body stream"))?;
                 for chunk in text.as_bytes().chunks(4096) {
@@ -405,7 +419,12 @@ mod client_world {
                 drop(stream);
             }
             OutgoingBody::finish(body, None).map_err(http_error)?;
-            pending.subscribe().block();
+            let timed_out = || {
+                transport(["no answer within ", &request.timeout_ms.to_string(), " ms"].concat())
+            };
+            if !ready_before(&pending.subscribe(), &deadline) {
+                return Err(timed_out());
+            }
             let response = match pending.get() {
                 Some(Ok(Ok(response))) => response,
                 Some(Ok(Err(e))) => return Err(http_error(e)),
@@ -425,8 +444,14 @@ mod client_world {
                 .stream()
                 .map_err(|()| transport("response body unavailable"))?;
             let mut bytes = Vec::new();
+            let readable = stream.subscribe();
             loop {
-                match stream.blocking_read(64 * 1024) {
+                match stream.read(64 * 1024) {
+                    Ok(chunk) if chunk.is_empty() => {
+                        if !ready_before(&readable, &deadline) {
+                            return Err(timed_out());
+                        }
+                    }
                     Ok(chunk) => bytes.extend_from_slice(&chunk),
                     Err(StreamError::Closed) => break,
                     Err(StreamError::LastOperationFailed(e)) => {
@@ -436,6 +461,7 @@ mod client_world {
                 }
             }
             // Dropped, not finished: trailers are not read, so no future-trailers is needed.
+            drop(readable);
             drop(stream);
             drop(incoming);
             Ok(HttpResponse {
@@ -444,6 +470,11 @@ mod client_world {
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             })
         }
+    }
+
+    /// Waits for `ready` or `deadline`, whichever comes first; true if `ready` did.
+    fn ready_before(ready: &Pollable, deadline: &Pollable) -> bool {
+        poll(&[ready, deadline]).contains(&0)
     }
 
     /// A `wasi:http` error as `TRANSPORT_ERROR`, named by its case (no `Debug`: the derived one
@@ -506,6 +537,9 @@ mod client_world {
     /// The `client` resource: the driver over the component's imports.
     pub struct LinkClient {
         inner: Client<WasiHost>,
+        /// Options the constructor could not take (a WIT constructor cannot fail): every
+        /// method returns this error instead of sending anything.
+        invalid: Option<Error>,
     }
 
     /// A driver future, boxed so every method shares one `block_on` and one result conversion
@@ -515,6 +549,9 @@ mod client_world {
     impl LinkClient {
         #[inline(never)]
         fn block(&self, task: Task<'_>) -> std::result::Result<String, api::Error> {
+            if let Some(e) = &self.invalid {
+                return Err(wit_error(e.clone()));
+            }
             out(block_on(task))
         }
 
@@ -638,9 +675,23 @@ mod client_world {
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "unknown".into()),
                 retry: Default::default(),
+                request_timeout_ms: crate::client::DEFAULT_REQUEST_TIMEOUT_MS,
             };
+            let timeout = options.request_timeout_ms.map(Value::from);
+            let (request_timeout_ms, invalid) =
+                match crate::client::request_timeout(timeout.as_ref(), "request-timeout-ms") {
+                    Ok(ms) => (ms, None),
+                    Err(e) => (config.request_timeout_ms, Some(e)),
+                };
             LinkClient {
-                inner: Client::new(WasiHost, config),
+                inner: Client::new(
+                    WasiHost,
+                    Config {
+                        request_timeout_ms,
+                        ..config
+                    },
+                ),
+                invalid,
             }
         }
 

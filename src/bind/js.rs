@@ -367,6 +367,7 @@ impl Host for JsHostAdapter {
         if let Some(body) = &request.body {
             req.insert("body".into(), body.clone().into());
         }
+        req.insert("timeoutMs".into(), request.timeout_ms.into());
         let answer = settle(
             self.0.fetch(to_js(&Value::Object(req))),
             crate::ErrorCode::TransportError,
@@ -501,7 +502,8 @@ fn progress(callback: JsValue) -> impl FnMut(&Value) {
 
 #[wasm_bindgen(js_class = WasmClient)]
 impl WasmClient {
-    /// `config`: `{apiBaseUrl?, authBaseUrl?, accessToken?, refreshToken?, noRefresh?, hostname?}`.
+    /// `config`: `{apiBaseUrl?, authBaseUrl?, accessToken?, refreshToken?, noRefresh?, hostname?,
+    /// requestTimeoutMs?}`; a bad `requestTimeoutMs` is a `VALIDATION_ERROR`.
     #[wasm_bindgen(constructor)]
     pub fn new(host: JsHost, config: JsValue) -> Result<WasmClient, JsValue> {
         let config = from_js(&config)?;
@@ -519,6 +521,11 @@ impl WasmClient {
                 .unwrap_or(false),
             hostname: text_option(&config, "hostname").unwrap_or_else(|| "unknown".into()),
             retry: Default::default(),
+            request_timeout_ms: crate::client::request_timeout(
+                config.get("requestTimeoutMs"),
+                "requestTimeoutMs",
+            )
+            .map_err(js_error)?,
         };
         Ok(WasmClient {
             inner: Rc::new(Client::new(JsHostAdapter(host), config)),

@@ -7,6 +7,8 @@ export interface WireRequest {
   url: string;
   headers: [string, string][];
   body?: string;
+  /** The whole exchange's limit, set by the driver (`requestTimeoutMs`, default 30 s). */
+  timeoutMs: number;
 }
 
 /** The response shape the wasm driver reads. */
@@ -16,10 +18,8 @@ export interface WireResponse {
   body: string;
 }
 
-/** How long one HTTP exchange may take before it counts as a transport error. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-
-/** Sends a driver request with `fetchFn`; network failures become `TRANSPORT_ERROR`. */
+/** Sends a driver request with `fetchFn`; network failures and running out of `timeoutMs`
+ * (headers and body) become `TRANSPORT_ERROR`. */
 export async function sendWith(fetchFn: FetchFunction, request: WireRequest): Promise<WireResponse> {
   let response: Response;
   try {
@@ -28,7 +28,7 @@ export async function sendWith(fetchFn: FetchFunction, request: WireRequest): Pr
       headers: request.headers,
       body: request.body,
       redirect: "manual",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout(request.timeoutMs),
     });
   } catch (e) {
     const cause = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);

@@ -9,9 +9,10 @@ use linkpay_wasi_runner::{
 };
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// A sandbox process on a free port; killed on drop.
 struct Sandbox {
@@ -118,6 +119,7 @@ impl Sandbox {
             refresh_token: None,
             no_refresh: false,
             hostname: Some("wasmtime-test".into()),
+            request_timeout_ms: None,
         }
     }
 }
@@ -445,4 +447,78 @@ fn a_failing_host_storage_is_storage_error_and_corrupt_tokens_too() {
     let e = err(client.list_payment_methods());
     assert_eq!(wire_code(e.code), "STORAGE_ERROR");
     assert_eq!(sandbox.requests(), Vec::<String>::new(), "nothing sent");
+}
+
+/// A loopback server that reads each request's head and then stalls: with `half_body`, after
+/// sending the status line, headers and the start of a body; otherwise without a byte. The
+/// connections are held open until the process ends.
+fn stalling_server(half_body: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            if half_body {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":";
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.flush();
+            }
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[test]
+fn request_timeout_ms_bounds_the_whole_exchange_and_is_validated() {
+    let mut instance = runtime().instantiate().expect("instantiate");
+    for half_body in [false, true] {
+        let url = stalling_server(half_body);
+        let options = ClientOptions {
+            api_base_url: Some(url.clone()),
+            auth_base_url: Some(url),
+            access_token: Some("lsat_test".into()),
+            refresh_token: None,
+            no_refresh: false,
+            hostname: None,
+            request_timeout_ms: Some(300),
+        };
+        let mut client = instance.client(&options).expect("constructor");
+        let started = Instant::now();
+        // request-approval is not retried: one exchange is timed.
+        let e = err(client.request_approval("lsrq_timeout"));
+        let took = started.elapsed();
+        assert_eq!(wire_code(e.code), "TRANSPORT_ERROR", "{}", e.message);
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(5),
+            "half_body={half_body}: gave up after {took:?} ({})",
+            e.message
+        );
+    }
+
+    // Out of range: every call is a validation error naming the option, and nothing is sent.
+    let sandbox = Sandbox::start(&[]);
+    for bad in [0, 600_001] {
+        let mut options = sandbox.options();
+        options.request_timeout_ms = Some(bad);
+        sandbox.clear_requests();
+        let mut client = instance.client(&options).expect("constructor");
+        for _ in 0..2 {
+            let e = err(client.list_payment_methods());
+            assert_eq!(wire_code(e.code), "VALIDATION_ERROR", "{bad}");
+            assert!(e.message.contains("request-timeout-ms"), "{}", e.message);
+        }
+        drop(client);
+        assert_eq!(
+            sandbox.requests(),
+            Vec::<String>::new(),
+            "{bad}: nothing sent"
+        );
+    }
 }
