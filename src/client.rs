@@ -77,7 +77,11 @@ pub fn request_timeout(value: Option<&Value>, field: &str) -> Result<u32> {
         Some(ms @ 1..=MAX_REQUEST_TIMEOUT_MS) => Ok(ms),
         _ => Err(Error::validation(vec![FieldError::new(
             field,
-            "must be a whole number of milliseconds from 1 to 600000",
+            [
+                "must be a whole number of milliseconds from 1 to ",
+                &MAX_REQUEST_TIMEOUT_MS.to_string(),
+            ]
+            .concat(),
         )])),
     }
 }

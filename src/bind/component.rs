@@ -656,6 +656,12 @@ mod client_world {
 
     impl api::GuestClient for LinkClient {
         fn new(options: api::Options) -> Self {
+            let timeout = options.request_timeout_ms.map(Value::from);
+            let (request_timeout_ms, invalid) =
+                match crate::client::request_timeout(timeout.as_ref(), "request-timeout-ms") {
+                    Ok(ms) => (ms, None),
+                    Err(e) => (crate::client::DEFAULT_REQUEST_TIMEOUT_MS, Some(e)),
+                };
             let config = Config {
                 endpoints: crate::api::Endpoints::new(
                     options.api_base_url.as_deref(),
@@ -675,22 +681,10 @@ mod client_world {
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "unknown".into()),
                 retry: Default::default(),
-                request_timeout_ms: crate::client::DEFAULT_REQUEST_TIMEOUT_MS,
+                request_timeout_ms,
             };
-            let timeout = options.request_timeout_ms.map(Value::from);
-            let (request_timeout_ms, invalid) =
-                match crate::client::request_timeout(timeout.as_ref(), "request-timeout-ms") {
-                    Ok(ms) => (ms, None),
-                    Err(e) => (config.request_timeout_ms, Some(e)),
-                };
             LinkClient {
-                inner: Client::new(
-                    WasiHost,
-                    Config {
-                        request_timeout_ms,
-                        ..config
-                    },
-                ),
+                inner: Client::new(WasiHost, config),
                 invalid,
             }
         }
