@@ -59,6 +59,9 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// The whole-exchange limit of each HTTP request ([`request_timeout`]).
     pub request_timeout_ms: u32,
+    /// Where the host keeps the session (a file path, `memory`, `chrome.storage`), shown as
+    /// `credentials_path` by `auth status`.
+    pub storage_location: Option<String>,
 }
 
 /// 30 s, as the npm host's `fetch` always had: long enough for a slow Link API answer, short
@@ -91,10 +94,10 @@ pub fn request_timeout(value: Option<&Value>, field: &str) -> Result<u32> {
 pub enum ApiCall {
     /// `GET /payment-details`.
     ListPaymentMethods,
-    /// `POST /spend_requests` (or `create_delegated`) with this input, validated first.
-    CreateSpendRequest(Value),
-    /// `POST /spend_requests/{id}` with this input, validated first.
-    UpdateSpendRequest(String, Value),
+    /// `POST /spend_requests` (or `create_delegated`) with this validated input.
+    CreateSpendRequest(Box<validate::spend_request::CreateSpendRequest>),
+    /// `POST /spend_requests/{id}` with this validated input.
+    UpdateSpendRequest(String, validate::spend_request::UpdateSpendRequest),
     /// `GET /spend_requests/{id}` with these expansions.
     RetrieveSpendRequest(String, Vec<Include>),
     /// `POST /spend_requests/{id}/request_approval`.
@@ -409,7 +412,15 @@ impl<H: Host> Client<H> {
     /// approve); otherwise the old session is revoked (best effort), forgotten, and a new
     /// device authorization is requested and stored as pending.
     pub async fn login_start(&self, options: &Value) -> Result<LoginStart> {
-        let options = validate::options::validate_login(options)?;
+        self.login_start_with(&validate::options::validate_login(options)?)
+            .await
+    }
+
+    /// [`Self::login_start`] with options that passed `validate_login`.
+    pub async fn login_start_with(
+        &self,
+        options: &validate::options::LoginOptions,
+    ) -> Result<LoginStart> {
         if let Some(tokens) = self.load_tokens().await?
             && let Some(refresh_token) = tokens.refresh_token.clone()
         {
@@ -460,6 +471,18 @@ impl<H: Host> Client<H> {
     /// The session as it stands, polling a pending device authorization once (storing the
     /// tokens when it was approved). Denial and expiry clear the pending record and fail.
     pub async fn auth_status(&self) -> Result<Value> {
+        let mut status = self.session_status().await?;
+        if let Some(map) = status.as_object_mut() {
+            let location = self.config.storage_location.clone();
+            map.insert(
+                "credentials_path".into(),
+                location.map_or(Value::Null, Value::String),
+            );
+        }
+        Ok(status)
+    }
+
+    async fn session_status(&self) -> Result<Value> {
         if let Some(token) = &self.config.access_token {
             return Ok(object!({
                 "authenticated": true,
@@ -647,21 +670,17 @@ impl<H: Host> Client<H> {
                 Operation::ListPaymentMethods,
                 api::list_payment_methods(endpoints),
             ),
-            ApiCall::CreateSpendRequest(input) => {
-                let request = validate::spend_request::validate_create(input, self.now_s())?;
+            ApiCall::CreateSpendRequest(request) => {
                 let key = format!("linkpay_{}", hex(&self.host.random(16)));
                 (
                     Operation::CreateSpendRequest,
-                    api::create_spend_request(endpoints, &request, &key),
+                    api::create_spend_request(endpoints, request, &key),
                 )
             }
-            ApiCall::UpdateSpendRequest(id, input) => {
-                let update = validate::spend_request::validate_update(input)?;
-                (
-                    Operation::UpdateSpendRequest,
-                    api::update_spend_request(endpoints, id, &update)?,
-                )
-            }
+            ApiCall::UpdateSpendRequest(id, update) => (
+                Operation::UpdateSpendRequest,
+                api::update_spend_request(endpoints, id, update)?,
+            ),
             ApiCall::RetrieveSpendRequest(id, include) => (
                 Operation::RetrieveSpendRequest,
                 api::retrieve_spend_request(endpoints, id, include)?,
@@ -689,12 +708,15 @@ impl<H: Host> Client<H> {
     /// Validates (every rule, before any request), then creates a spend request with a fresh
     /// `Idempotency-Key`, so the retries of this call can never create a second one.
     pub async fn create_spend_request(&self, input: &Value) -> Result<Value> {
-        self.call(&ApiCall::CreateSpendRequest(input.clone())).await
+        let request = validate::spend_request::validate_create(input, self.now_s())?;
+        self.call(&ApiCall::CreateSpendRequest(Box::new(request)))
+            .await
     }
 
     /// Updates a spend request (only the given fields are sent).
     pub async fn update_spend_request(&self, id: &str, input: &Value) -> Result<Value> {
-        self.call(&ApiCall::UpdateSpendRequest(id.into(), input.clone()))
+        let update = validate::spend_request::validate_update(input)?;
+        self.call(&ApiCall::UpdateSpendRequest(id.into(), update))
             .await
     }
 
@@ -731,6 +753,16 @@ impl<H: Host> Client<H> {
         on_progress: &mut dyn FnMut(&Value),
     ) -> Result<Value> {
         let options = validate::options::validate_retrieve(options)?;
+        self.wait_for(id, &options, on_progress).await
+    }
+
+    /// [`Self::wait_for_spend_request`] with options that passed `validate_retrieve`.
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        options: &validate::options::RetrieveOptions,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
         let policy = Policy {
             interval: options.interval.0,
             max_attempts: u32::try_from(options.max_attempts).unwrap_or(u32::MAX),
@@ -784,7 +816,16 @@ impl<H: Host> Client<H> {
         input: &Value,
         on_progress: &mut dyn FnMut(&Value),
     ) -> Result<Value> {
-        let pay = validate::mpp::validate_pay(input)?;
+        self.pay(&validate::mpp::validate_pay(input)?, on_progress)
+            .await
+    }
+
+    /// [`Self::mpp_pay`] with a request that passed `validate_pay`.
+    pub async fn pay(
+        &self,
+        pay: &validate::mpp::PayRequest,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
         let probe_request = pay.merchant_request(None);
         let probe = self.send(&probe_request).await?;
         if probe.status != 402 {
@@ -807,7 +848,7 @@ impl<H: Host> Client<H> {
                 .await?
             }
             None => {
-                let created = self.spt_spend_request(&pay, &stripe, on_progress).await?;
+                let created = self.spt_spend_request(pay, &stripe, on_progress).await?;
                 if !pay.wait {
                     // Not waiting: the probe's 402 and the spend request to approve.
                     let mut out = pay_result(&probe, None);
@@ -895,7 +936,7 @@ impl<H: Host> Client<H> {
         {
             crate::json::insert(map, "test", Value::Bool(true));
         }
-        let created = self.call(&ApiCall::CreateSpendRequest(input)).await?;
+        let created = self.create_spend_request(&input).await?;
         on_progress(&created);
         if !pay.wait {
             return Ok(created);

@@ -9,6 +9,7 @@
 //! request, and names the input's own keys in its field errors (`lineItem[0].quantity`).
 
 use crate::error::{Error, ErrorCode, FieldError, FieldErrors, Result};
+use crate::spend_request::ToJson;
 use crate::validate::{self, options::DEFAULT_CLIENT_NAME};
 use serde_json::{Map, Value};
 
@@ -841,13 +842,55 @@ fn merge(into: &mut Map<String, Value>, value: Value) {
     }
 }
 
+/// The typed value a command's rule set built from its input: what the runner runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Typed {
+    /// The command has no rule set of the core (only per-option checks).
+    None,
+    /// `auth login`: the login options (its poll options are in [`Parsed::core`]).
+    Login(validate::options::LoginOptions),
+    /// `auth status`: the poll options (`include` empty).
+    Poll(validate::options::RetrieveOptions),
+    /// `spend-request create`.
+    Create(Box<validate::spend_request::CreateSpendRequest>),
+    /// `spend-request update`: the id and the fields to change.
+    Update(String, validate::spend_request::UpdateSpendRequest),
+    /// `spend-request retrieve`: the id and the poll options with `include`.
+    Retrieve(String, validate::options::RetrieveOptions),
+    /// A command that takes only a spend-request id.
+    Id(String),
+    /// `mpp pay`.
+    Pay(Box<validate::mpp::PayRequest>),
+}
+
+/// A command's input after every check (see [`parse_input`]).
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    pub command: &'static Command,
+    /// The input in the core's vocabulary (`line_items`, `max_attempts`), defaults applied,
+    /// numbers and booleans coerced: what [`validate_input`] returns.
+    pub core: Map<String, Value>,
+    /// What the command's core rule set built (the runner's input).
+    pub typed: Typed,
+    /// The options the caller gave (camelCase keys), before defaults: whether `interval` was
+    /// given decides whether `mpp pay` waits.
+    pub given: Vec<&'static str>,
+}
+
 /// Checks `input` (camelCase keys, as MCP receives it and the CLI builds it from argv) for the
 /// command `name` with every rule the client applies, before any request: unknown keys,
 /// required keys, types, and the command's core rule set (spend-request create, update, …).
 /// Returns the input in the core's vocabulary (`line_items`, `max_attempts`, defaults applied,
-/// numbers and booleans coerced) for the client; every problem at once as one
-/// `VALIDATION_ERROR` whose paths name the input's keys. `now_s` anchors `expiresAt`.
+/// numbers and booleans coerced); every problem at once as one `VALIDATION_ERROR` whose paths
+/// name the input's keys. `now_s` anchors `expiresAt`.
 pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
+    parse_input(name, input, now_s).map(|p| Value::Object(p.core))
+}
+
+/// [`validate_input`], keeping the typed value the rule set built (the runner's input).
+/// A key may also be given in the core's spelling (`line_items` for `lineItem`,
+/// `merchant_name` for `merchantName`), as the JS API's snake_case inputs are.
+pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
     let command = find(name).ok_or_else(|| {
         Error::new(
             ErrorCode::InvalidInput,
@@ -865,15 +908,25 @@ pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
         }
     };
     let keys: Vec<&str> = command.options.iter().map(|o| o.key).collect();
+    let mut given = Vec::new();
     for key in obj.keys() {
-        if !keys.contains(&key.as_str()) {
-            errs.push(key.clone(), validate::unknown_key_message("", key, &keys));
+        let known = command
+            .options
+            .iter()
+            .find(|o| o.key == key.as_str() || o.core == key.as_str());
+        match known {
+            Some(o) => given.push(o.key),
+            None => errs.push(key.clone(), validate::unknown_key_message("", key, &keys)),
         }
     }
     // The input in the core's vocabulary, defaults applied.
     let mut core = Map::new();
     for o in command.options {
-        let given = obj.get(o.key).filter(|v| !v.is_null()).cloned();
+        let given = obj
+            .get(o.key)
+            .or_else(|| obj.get(o.core))
+            .filter(|v| !v.is_null())
+            .cloned();
         let Some(mut v) = given.or_else(|| default_value(o.default)) else {
             // The core rule sets report their own missing keys (the id rule does not).
             if o.required && (!core_checked(command.rules, o.core) || o.core == "id") {
@@ -912,51 +965,61 @@ pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
         };
         core.insert(o.core.into(), checked);
     }
-    let now = now_s;
-    let checked: Result<Value> = match command.rules {
-        Rules::None => Ok(Value::Object(Map::new())),
+    let checked: Result<(Value, Typed)> = match command.rules {
+        Rules::None => Ok((Value::Object(Map::new()), Typed::None)),
         Rules::Poll => {
-            crate::codec::validate_retrieve_options(&Value::Object(core.clone())).map(|v| {
-                pick(
+            validate::options::validate_retrieve(&Value::Object(core.clone())).map(|o| {
+                let v = ToJson::to_json(&o);
+                let v = pick(
                     v.as_object().unwrap_or(&empty),
                     &["interval", "max_attempts", "timeout"],
-                )
+                );
+                (v, Typed::Poll(o))
             })
         }
         Rules::Login => {
-            crate::codec::validate_login_options(&pick(&core, &validate::options::LOGIN_KEYS))
+            validate::options::validate_login(&pick(&core, &validate::options::LOGIN_KEYS))
+                .map(|o| (ToJson::to_json(&o), Typed::Login(o)))
         }
         Rules::Create => {
             let input = pick(&core, &validate::spend_request::CREATE_KEYS);
-            crate::codec::validate_create_spend_request(&input, now)
+            validate::spend_request::validate_create(&input, now_s)
+                .map(|c| (ToJson::to_json(&c), Typed::Create(Box::new(c))))
         }
         Rules::Update => {
             let id = id_of(&core);
-            let update = crate::codec::validate_update_spend_request(&pick(
+            let update = validate::spend_request::validate_update(&pick(
                 &core,
                 &validate::spend_request::UPDATE_KEYS,
             ));
-            both(id, update)
+            both(id, update.map(|u| (ToJson::to_json(&u), u)))
+                .map(|(v, (id, u))| (v, Typed::Update(id.unwrap_or_default(), u)))
         }
         Rules::Retrieve => {
             let id = id_of(&core);
-            let options = crate::codec::validate_retrieve_options(&pick(
+            let options = validate::options::validate_retrieve(&pick(
                 &core,
                 &validate::options::RETRIEVE_KEYS,
             ));
-            both(id, options)
+            both(id, options.map(|o| (ToJson::to_json(&o), o)))
+                .map(|(v, (id, o))| (v, Typed::Retrieve(id.unwrap_or_default(), o)))
         }
-        Rules::Id => id_of(&core),
+        Rules::Id => id_of(&core).map(|(v, id)| (v, Typed::Id(id.unwrap_or_default()))),
         Rules::Pay => validate::mpp::validate_pay(&pick(&core, &validate::mpp::PAY_KEYS))
-            .map(|_| Value::Object(Map::new())),
+            .map(|p| (Value::Object(Map::new()), Typed::Pay(Box::new(p)))),
     };
     match checked {
-        Ok(normalised) => {
+        Ok((normalised, typed)) => {
             if !errs.is_empty() {
                 return Err(Error::validation(errs.into_vec()));
             }
             merge(&mut core, normalised);
-            Ok(Value::Object(core))
+            Ok(Parsed {
+                command,
+                core,
+                typed,
+                given,
+            })
         }
         Err(e) if e.code == ErrorCode::ValidationError => {
             for f in e.field_errors {
@@ -968,23 +1031,24 @@ pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
     }
 }
 
-/// The spend-request id rule (a missing id was already reported as required).
-fn id_of(core: &Map<String, Value>) -> Result<Value> {
+/// The spend-request id rule (a missing id was already reported as required): `{id}` and the
+/// id, or nothing when it is missing.
+fn id_of(core: &Map<String, Value>) -> Result<(Value, Option<String>)> {
     let Some(id) = core.get("id") else {
-        return Ok(Value::Object(Map::new()));
+        return Ok((Value::Object(Map::new()), None));
     };
     let id = id.as_str().unwrap_or("");
-    crate::api::validate_id(id).map(|id| object!({ "id": id }))
+    crate::api::validate_id(id).map(|id| (object!({ "id": id }), Some(id.to_string())))
 }
 
-/// Both results, their field errors merged when both failed.
-fn both(a: Result<Value>, b: Result<Value>) -> Result<Value> {
+/// Both results, their field errors merged when both failed; the JSON halves merged.
+fn both<A, B>(a: Result<(Value, A)>, b: Result<(Value, B)>) -> Result<(Value, (A, B))> {
     match (a, b) {
-        (Ok(mut x), Ok(y)) => {
+        (Ok((mut x, a)), Ok((y, b))) => {
             if let Some(map) = x.as_object_mut() {
                 merge(map, y);
             }
-            Ok(x)
+            Ok((x, (a, b)))
         }
         (Err(x), Err(y)) if x.code == ErrorCode::ValidationError && y.code == x.code => {
             let fields: Vec<FieldError> =

@@ -115,4 +115,13 @@ pub trait Host {
     fn random(&self, len: usize) -> Vec<u8>;
     /// A verbose log line, already redacted (no tokens, card numbers or CVCs).
     fn log(&self, _line: &str) {}
+    /// Writes `contents` (a card: a secret) to a new file at `path`, mode 0600, atomically;
+    /// an existing file is `OUTPUT_FILE_EXISTS` unless `replace`. Hosts without files (a
+    /// browser, a WASI component) keep this default: `--output-file` is refused there.
+    async fn write_file(&self, path: &str, _contents: &str, _replace: bool) -> Result<()> {
+        Err(crate::Error::new(
+            crate::ErrorCode::InvalidInput,
+            format!("outputFile ({path}) cannot be written by this host: it has no file system"),
+        ))
+    }
 }

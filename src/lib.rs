@@ -38,6 +38,7 @@ pub mod host;
 mod json;
 pub mod mpp;
 pub mod poll;
+pub mod runner;
 pub mod sanitize;
 pub mod spend_request;
 pub mod validate;

@@ -4,7 +4,7 @@
  * class only supplies its host (fetch, storage, clock, randomness, logger) and converts option
  * names.
  */
-import type { FetchFunction, LinkStorage, Logger } from "./host/types.js";
+import { codedError, type FetchFunction, type LinkStorage, type Logger } from "./host/types.js";
 import { sendWith, type WireRequest } from "./host/fetch.js";
 import { MemoryStorage } from "./host/memory.js";
 import { decodeStripeChallenge } from "./core.js";
@@ -25,6 +25,7 @@ export interface WasmDriver {
   listSpendRequests(includeHistory: boolean): Promise<unknown>;
   waitForSpendRequest(id: string, options: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
   mppPay(input: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
+  run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void): Promise<unknown>;
 }
 
 export type WasmDriverClass = new (host: unknown, config: unknown) => WasmDriver;
@@ -57,6 +58,24 @@ export interface LinkClientOptions {
    * `TRANSPORT_ERROR`: 1 to 600000 ms, default 30000. Out of range, every call is a
    * `VALIDATION_ERROR`. */
   requestTimeoutMs?: number;
+}
+
+/** What a command tells its caller while it runs (see `LinkClient.run`). */
+export type RunEvent =
+  /** One chunk of a streaming command's output, as it comes. */
+  | { type: "chunk"; data: Json }
+  /** A person at a terminal should open `url` now. */
+  | { type: "approval"; label: string; url: string }
+  /** The command starts waiting for the person. */
+  | { type: "waiting"; message: string }
+  /** The wait ended. */
+  | { type: "waited"; ok: boolean };
+
+export interface RunOptions {
+  /** A person at a terminal runs the command: logins and approvals are waited for in the same
+   * call, instead of ending with a `_next` hint for an agent. Default false. */
+  human?: boolean;
+  onEvent?: (event: RunEvent) => void;
 }
 
 /** Poll limits: seconds between polls, attempts (0 = unlimited), seconds in all. */
@@ -168,6 +187,8 @@ export interface PlatformDefaults {
   storage(): LinkStorage;
   env(): Partial<LinkClientOptions>;
   hostname(): string;
+  /** Writes a secret to a new 0600 file (`outputFile`); platforms without files leave it out. */
+  writeFile?(path: string, contents: string, replace: boolean): Promise<void>;
 }
 
 export class LinkClientBase {
@@ -203,6 +224,16 @@ export class LinkClientBase {
     pay(url: string, options?: PayOptions): Promise<MppPayResult>;
   };
 
+  /**
+   * Runs a command of linkpay's command table (`"spend-request create"`, or its MCP tool name
+   * `"spend-request_create"`) with its input (the table's camelCase keys, as `--schema` shows;
+   * snake_case also works) and resolves to exactly what `linkpay <command> --format json`
+   * prints: the agent-facing result with its `instruction` and `_next` hints, or for a
+   * streaming command the array of its chunks. The CLI and the MCP server run every command
+   * through this.
+   */
+  readonly run: (command: string, input?: Record<string, unknown>, options?: RunOptions) => Promise<Json>;
+
   constructor(load: DriverLoader, options: LinkClientOptions, platform: PlatformDefaults) {
     const env = platform.env();
     const merged: LinkClientOptions = { ...env, ...options };
@@ -220,6 +251,10 @@ export class LinkClientBase {
       sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
       random: randomBytes,
       log: (line: string) => logger?.(line),
+      writeFile: (path: string, contents: string, replace: boolean) =>
+        platform.writeFile
+          ? platform.writeFile(path, contents, replace)
+          : Promise.reject(codedError("INVALID_INPUT", `outputFile (${path}) cannot be written here: this platform has no file system`)),
     };
     const config = {
       apiBaseUrl: merged.apiBaseUrl,
@@ -229,6 +264,7 @@ export class LinkClientBase {
       noRefresh: merged.noRefresh ?? false,
       hostname: merged.hostname ?? platform.hostname(),
       requestTimeoutMs: merged.requestTimeoutMs,
+      storageLocation: storage.location,
     };
     // The driver is made on first use, so a browser entry can fetch the wasm module lazily.
     let made: Promise<WasmDriver> | undefined;
@@ -238,7 +274,7 @@ export class LinkClientBase {
       return made;
     };
     const clientName = merged.clientName;
-    const withLocation = (status: unknown): AuthStatus => ({ ...(status as AuthStatus), credentials_path: storage.location ?? null });
+    const withLocation = (status: unknown): AuthStatus => status as AuthStatus;
     const policy = (o: PollOptions = {}) => snake({ interval: o.interval, maxAttempts: o.maxAttempts, timeout: o.timeout });
     const wait = async (o: LoginWaitOptions = {}) =>
       withLocation(await (await driver()).loginWait({ ...{ interval: 5, timeout: 300 }, ...policy(o) }, (v) => o.onProgress?.(withLocation(v))));
@@ -253,6 +289,8 @@ export class LinkClientBase {
       wait,
       logout: async () => (await (await driver()).logout()) as { authenticated: false },
     };
+    this.run = async (command, input = {}, o = {}) =>
+      (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent))) as Json;
     this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
     this.spendRequests = {
       create: async (input) => (await (await driver()).createSpendRequest(snake(input))) as SpendRequest,

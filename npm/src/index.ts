@@ -29,7 +29,7 @@ export const version: string = core.version();
 // ------------------------------------------------------------------ the client (Node defaults)
 
 
-export type { LinkClientOptions, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
+export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
 export { FileStorage, MemoryStorage, defaultConfigPath };
 
@@ -58,6 +58,7 @@ export class LinkClient extends LinkClientBase {
       env: nodeEnv,
       storage: () => new FileStorage(process.env.LINK_AUTH_FILE?.trim() ? process.env.LINK_AUTH_FILE : defaultConfigPath()),
       hostname: () => osHostname(),
+      writeFile: async (path, contents, replace) => (await import("./host/secret-file.js")).writeSecretFile(path, contents, replace),
     });
   }
 }

@@ -594,6 +594,7 @@ mod client_world {
     enum Two {
         UpdateSpendRequest = 1,
         WaitForSpendRequest,
+        Run,
     }
 
     impl LinkClient {
@@ -618,7 +619,10 @@ mod client_world {
                     }))
                 }
                 One::CreateSpendRequest => {
-                    self.run(ApiCall::CreateSpendRequest(json(&a, "input")?))
+                    let input = json(&a, "input")?;
+                    self.block(Box::pin(async move {
+                        self.inner.create_spend_request(&input).await
+                    }))
                 }
                 One::RequestApproval => self.run(ApiCall::RequestApproval(a)),
                 One::CancelSpendRequest => self.run(ApiCall::CancelSpendRequest(a)),
@@ -636,7 +640,23 @@ mod client_world {
         fn two(&self, op: Two, id: String, b: String) -> std::result::Result<String, api::Error> {
             match op {
                 Two::UpdateSpendRequest => {
-                    self.run(ApiCall::UpdateSpendRequest(id, json(&b, "input")?))
+                    let input = json(&b, "input")?;
+                    self.block(Box::pin(async move {
+                        self.inner.update_spend_request(&id, &input).await
+                    }))
+                }
+                Two::Run => {
+                    let input = object_or_empty(&b, "input")?;
+                    self.block(Box::pin(async move {
+                        crate::runner::run(
+                            &self.inner,
+                            &id,
+                            &input,
+                            crate::runner::Mode::default(),
+                            &mut |_| {},
+                        )
+                        .await
+                    }))
                 }
                 Two::WaitForSpendRequest => {
                     let options = object_or_empty(&b, "options")?;
@@ -682,6 +702,7 @@ mod client_world {
                     .unwrap_or_else(|| "unknown".into()),
                 retry: Default::default(),
                 request_timeout_ms,
+                storage_location: None,
             };
             LinkClient {
                 inner: Client::new(WasiHost, config),
@@ -766,6 +787,10 @@ mod client_world {
 
         fn mpp_pay(&self, input: String) -> std::result::Result<String, api::Error> {
             self.one(One::MppPay, input)
+        }
+
+        fn run(&self, command: String, input: String) -> std::result::Result<String, api::Error> {
+            self.two(Two::Run, command, input)
         }
     }
 }

@@ -323,6 +323,13 @@ extern "C" {
     fn random(this: &JsHost, len: u32) -> Vec<u8>;
     #[wasm_bindgen(method)]
     fn log(this: &JsHost, line: &str);
+    #[wasm_bindgen(method, catch, js_name = writeFile)]
+    fn write_file(
+        this: &JsHost,
+        path: &str,
+        contents: &str,
+        replace: bool,
+    ) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// A JS failure as a core error: keeps a `.code` the host set (e.g. `STORAGE_ERROR`), else
@@ -447,6 +454,15 @@ impl Host for JsHostAdapter {
     fn log(&self, line: &str) {
         self.0.log(line);
     }
+
+    async fn write_file(&self, path: &str, contents: &str, replace: bool) -> crate::Result<()> {
+        settle(
+            self.0.write_file(path, contents, replace),
+            crate::ErrorCode::OutputFileWriteError,
+        )
+        .await
+        .map(|_| ())
+    }
 }
 
 /// The driver for JS: every method returns a Promise; the TypeScript `LinkClient` wraps it.
@@ -490,6 +506,19 @@ impl WasmClient {
     }
 }
 
+/// A runner event as the JS callback sees it.
+fn event_json(event: crate::runner::Event<'_>) -> Value {
+    use crate::runner::Event;
+    match event {
+        Event::Chunk(data) => object!({ "type": "chunk", "data": data.clone() }),
+        Event::Approval { label, url } => {
+            object!({ "type": "approval", "label": label, "url": url })
+        }
+        Event::Waiting { message } => object!({ "type": "waiting", "message": message }),
+        Event::Waited { ok } => object!({ "type": "waited", "ok": ok }),
+    }
+}
+
 /// A progress callback from JS (ignored when absent or not a function).
 fn progress(callback: JsValue) -> impl FnMut(&Value) {
     let callback = callback.dyn_into::<js_sys::Function>().ok();
@@ -526,6 +555,7 @@ impl WasmClient {
                 "requestTimeoutMs",
             )
             .map_err(js_error)?,
+            storage_location: text_option(&config, "storageLocation"),
         };
         Ok(WasmClient {
             inner: Rc::new(Client::new(JsHostAdapter(host), config)),
@@ -575,13 +605,17 @@ impl WasmClient {
     #[wasm_bindgen(js_name = createSpendRequest)]
     pub fn create_spend_request(&self, input: JsValue) -> js_sys::Promise {
         let input = from_js(&input).unwrap_or(Value::Null);
-        self.call(Ok(ApiCall::CreateSpendRequest(input)))
+        run(&self.inner, |c| async move {
+            c.create_spend_request(&input).await
+        })
     }
 
     #[wasm_bindgen(js_name = updateSpendRequest)]
     pub fn update_spend_request(&self, id: String, input: JsValue) -> js_sys::Promise {
         let input = from_js(&input).unwrap_or(Value::Null);
-        self.call(Ok(ApiCall::UpdateSpendRequest(id, input)))
+        run(&self.inner, |c| async move {
+            c.update_spend_request(&id, &input).await
+        })
     }
 
     /// `include`: an array of `card`, `shared_payment_token`, `link_pay_token`.
@@ -625,6 +659,38 @@ impl WasmClient {
         run(&self.inner, |c| async move {
             c.wait_for_spend_request(&id, &options, &mut on_progress)
                 .await
+        })
+    }
+
+    /// Runs a command of the table (`spend-request create`) with its input (camelCase keys)
+    /// and returns what `linkpay <command> --format json` prints; `on_event` sees
+    /// `{type: "chunk", data}`, `{type: "approval", label, url}`, `{type: "waiting", message}`
+    /// and `{type: "waited", ok}` as they happen. `human`: a person at a terminal runs it.
+    pub fn run(
+        &self,
+        command: String,
+        input: JsValue,
+        human: bool,
+        on_event: JsValue,
+    ) -> js_sys::Promise {
+        let input = from_js(&input);
+        let callback = on_event.dyn_into::<js_sys::Function>().ok();
+        run(&self.inner, move |c| async move {
+            let input = input
+                .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "input is not JSON"))?;
+            let mut on_event = |event: crate::runner::Event<'_>| {
+                if let Some(cb) = &callback {
+                    let _ = cb.call1(&JsValue::NULL, &to_js(&event_json(event)));
+                }
+            };
+            crate::runner::run(
+                &c,
+                &command,
+                &input,
+                crate::runner::Mode { human },
+                &mut on_event,
+            )
+            .await
         })
     }
 

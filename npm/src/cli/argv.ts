@@ -3,6 +3,7 @@
  * text (the Rust rules coerce and check them), unknown flags become unknown keys (which the
  * rules reject with their path), so the CLI and MCP see one set of rules.
  */
+import { resolve } from "node:path";
 import type { CommandOption, CommandSpec, Json, JsonObject } from "../index.js";
 import { FORMATS, type Format } from "./output.js";
 import { codedError } from "../host/types.js";
@@ -247,4 +248,13 @@ export function llmsFull(version: string, commands: CommandSpec[], full: boolean
     out.push("```json", JSON.stringify(c.inputSchema), "```", "");
   }
   return out.join("\n");
+}
+
+/** `outputFile` made absolute against this process's directory (an effect the core cannot
+ * have): the runner prints the path it was given as `card_output_file`. A trailing `/` is kept,
+ * so the runner can refuse a directory. */
+export function withAbsoluteOutputFile<T extends Record<string, unknown>>(input: T): T {
+  const file = input.outputFile;
+  if (typeof file !== "string" || file.trim() === "") return input;
+  return { ...input, outputFile: resolve(file) + (/[\\/]$/.test(file) ? "/" : "") };
 }

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LinkClient, MemoryStorage, decodeStripeChallenge, version, type JsonObject } from "../index.js";
 import { startSandbox } from "../sandbox/index.js";
-import { writeCardFile } from "./card.js";
 
 export interface DemoOptions {
   interactive: boolean;
@@ -65,11 +64,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     });
     say(`spend request ${created.id}: ${created.status}`);
     say(`approval_url ${created.approval_url} — ${person}`);
-    const approved = await client.spendRequests.waitFor(String(created.id), { include: ["card"], ...wait });
-    say(`status: ${approved.status}`);
-    if (approved.status !== "approved") throw new Error(`the spend request was ${approved.status}`);
     const cardFile = join(dir, "card.json");
-    const shown = await writeCardFile(approved as unknown as JsonObject, cardFile, false);
+    const retrieved = (await client.run("spend-request retrieve", { id: created.id, include: ["card"], outputFile: cardFile, ...wait })) as JsonObject[];
+    const shown = retrieved[retrieved.length - 1];
+    say(`status: ${shown.status}`);
+    if (shown.status !== "approved") throw new Error(`the spend request was ${shown.status}`);
     const card = shown.card as JsonObject;
     say(`card ${card.brand} •••• ${card.last4}, exp ${card.exp_month}/${card.exp_year} — number and CVC never printed`);
     say(`full card in ${cardFile} (mode ${(statSync(cardFile).mode & 0o777).toString(8)}, removed when the demo ends)`);

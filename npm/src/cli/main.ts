@@ -5,17 +5,16 @@
  * `LinkClient`'s. Heavy modules (MCP SDK, toon, yaml, qrcode, the sandbox) load only in the
  * commands that use them.
  */
-import { commandTable, validateCommandInput, version, type CommandSpec, type Json, type JsonObject } from "../index.js";
-import { splitGlobals, findCommand, parseInput, helpText, llmsFull, type Globals } from "./argv.js";
+import { commandTable, validateCommandInput, version, LinkClient, FileStorage, type CommandSpec, type Json } from "../index.js";
+import { splitGlobals, findCommand, parseInput, helpText, llmsFull, withAbsoluteOutputFile, type Globals } from "./argv.js";
 import { encode, errorObject, type Format } from "./output.js";
-import type { RunContext, TtyHooks } from "./run.js";
+import type { RunEvent } from "../client.js";
 import { codedError } from "../host/types.js";
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 
 /** Prints what a command emits, in the format and shape the reference prints. */
 class Printer {
-  private readonly chunks: Json[] = [];
   private readonly started = Date.now();
   /** The toon encoder, loaded before an incremental command runs (so yields print in order). */
   toon?: (value: Json) => string;
@@ -26,25 +25,23 @@ class Printer {
     private readonly command: CommandSpec | undefined,
   ) {}
 
-  emit = (emitted: Json | object): void => {
-    const value = emitted as Json; // the client's typed results are JSON values
+  /** One chunk of a streaming command, printed at once in jsonl and incremental toon. */
+  emit = (value: Json): void => {
     if (this.format === "jsonl" && this.command?.streaming) {
       out(JSON.stringify({ type: "chunk", data: value }));
     } else if (this.incremental && this.command?.streaming && this.toon) {
       out(value !== null && typeof value === "object" ? this.toon(value) : String(value));
-    } else {
-      this.chunks.push(value);
     }
   };
 
-  async done(): Promise<void> {
+  /** The command's output (what `--format json` prints), unless its chunks were printed. */
+  async done(output: Json): Promise<void> {
     if (this.format === "jsonl" && this.command?.streaming) {
       out(JSON.stringify({ type: "done", ok: true, meta: { command: this.command.name, duration: `${Date.now() - this.started}ms` } }));
       return;
     }
     if (this.incremental && this.command?.streaming) return;
-    const value = this.command?.streaming ? this.chunks : (this.chunks[0] ?? null);
-    out(await encode(value, this.format));
+    out(await encode(output, this.format));
   }
 
   async fail(e: unknown): Promise<void> {
@@ -60,24 +57,20 @@ class Printer {
   }
 }
 
-function ttyHooks(): TtyHooks {
-  return {
-    async approvalUrl(label, url) {
-      const { qr } = await import("./tty.js");
-      process.stderr.write(`\n${label}:\n  ${url}\n\n${await qr(url)}\n`);
-    },
-    async wait(message, work) {
-      const { spinner } = await import("./tty.js");
-      const s = spinner(message);
-      try {
-        const result = await work;
-        s.stop("✓ done");
-        return result;
-      } catch (e) {
-        s.stop("✗ failed");
-        throw e;
-      }
-    },
+/** What a terminal shows while a command waits for a person (stderr only). */
+function terminalEvents(tty: boolean): (event: RunEvent) => void {
+  let spinner: Promise<{ stop(text: string): void }> | undefined;
+  return (event) => {
+    if (event.type === "approval") {
+      if (!tty) return void process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n`);
+      void import("./tty.js").then(async ({ qr }) => process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n${await qr(event.url)}\n`));
+    } else if (event.type === "waiting" && tty) {
+      spinner = import("./tty.js").then(({ spinner: start }) => start(event.message));
+    } else if (event.type === "waited" && spinner) {
+      const ok = event.ok;
+      void spinner.then((s) => s.stop(ok ? "✓ done" : "✗ failed"));
+      spinner = undefined;
+    }
   };
 }
 
@@ -127,23 +120,27 @@ async function main(argv: string[]): Promise<void> {
   if (globals.schema) return void out(await encode(command.inputSchema, format));
 
   try {
-    const input = validateCommandInput(command.name, parseInput(command, args));
+    const input = parseInput(command, args);
     if (printer.incremental && command.streaming) printer.toon = (await import("@toon-format/toon")).encode as (v: Json) => string;
-    if (command.name === "sandbox" || command.name === "serve" || command.name === "demo") {
+    if (!command.mcp) {
+      // The process-level commands (`sandbox`, `serve`, `demo`) run here, not in the core.
       const { runProcessCommand } = await import("./process.js");
-      await runProcessCommand(command.name, input, { human });
+      await runProcessCommand(command.name, validateCommandInput(command.name, input), { human });
       return;
     }
-    const ctx: RunContext = {
-      human,
-      authFile: globals.auth,
+    const link = new LinkClient({
+      storage: globals.auth ? new FileStorage(globals.auth) : undefined,
       logger: globals.verbose ? (line) => process.stderr.write(`[linkpay] ${line}\n`) : undefined,
-      emit: printer.emit,
-      tty: human && process.stderr.isTTY === true ? ttyHooks() : undefined,
-    };
-    const { runCommand } = await import("./run.js");
-    await runCommand(command.name, input as JsonObject, ctx);
-    await printer.done();
+    });
+    const terminal = human ? terminalEvents(process.stderr.isTTY === true) : undefined;
+    const output = await link.run(command.name, withAbsoluteOutputFile(input), {
+      human,
+      onEvent: (event) => {
+        if (event.type === "chunk") printer.emit(event.data);
+        else terminal?.(event);
+      },
+    });
+    await printer.done(output);
   } catch (e) {
     await printer.fail(e);
   }

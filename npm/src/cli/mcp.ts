@@ -11,9 +11,9 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { commandTable, validateCommandInput, version, type Json, type JsonObject } from "../index.js";
+import { commandTable, version, LinkClient, FileStorage, type Json, type JsonObject } from "../index.js";
 import { errorObject } from "./output.js";
-import { runCommand } from "./run.js";
+import { withAbsoluteOutputFile } from "./argv.js";
 
 export interface McpOptions {
   /** Credential file (else `LINK_AUTH_FILE`, else the default). */
@@ -31,21 +31,18 @@ export function createMcpServer(options: McpOptions = {}): Server {
     const fail = (e: unknown) => ({ isError: true, content: [{ type: "text" as const, text: JSON.stringify(errorObject(e)) }] });
     const command = tools.find((c) => c.tool === request.params.name);
     if (!command) return fail({ code: "INVALID_INPUT", message: `Unknown tool '${request.params.name}'` });
-    const chunks: Json[] = [];
     const progressToken = request.params._meta?.progressToken;
+    let progress = 0;
     try {
-      const input = validateCommandInput(command.name, (request.params.arguments ?? {}) as JsonObject);
-      await runCommand(command.name, input, {
-        human: false,
-        authFile: options.authFile,
-        emit: (value) => {
-          chunks.push(value as Json);
-          if (progressToken !== undefined && command.streaming) {
-            void extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: chunks.length, message: JSON.stringify(value) } }).catch(() => undefined);
-          }
+      const link = new LinkClient({ storage: options.authFile ? new FileStorage(options.authFile) : undefined });
+      const input = withAbsoluteOutputFile((request.params.arguments ?? {}) as JsonObject);
+      const value: Json = await link.run(command.name, input, {
+        onEvent: (event) => {
+          if (event.type !== "chunk" || progressToken === undefined) return;
+          progress += 1;
+          void extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, message: JSON.stringify(event.data) } }).catch(() => undefined);
         },
       });
-      const value = command.streaming ? chunks : (chunks[0] ?? null);
       return { content: [{ type: "text" as const, text: JSON.stringify(value, null, 2) }] };
     } catch (e) {
       return fail(e);

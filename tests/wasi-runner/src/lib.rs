@@ -333,6 +333,10 @@ impl LinkClient<'_> {
         /// `mpp-pay`.
         mpp_pay(input: &str) => call_mpp_pay
     );
+    method!(
+        /// `run`: a command of the table, exactly as `linkpay <command> --format json`.
+        run(command: &str, input: &str) => call_run
+    );
 
     /// The host state behind this client (storage and its log).
     pub fn state(&mut self) -> &mut ClientState {
