@@ -308,6 +308,19 @@ describe("create_delegated", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("`linkpay sandbox --allow-delegated` (the command table's option) allows it", async () => {
+    const child = spawn(process.execPath, [BIN, "sandbox", "--port", "0", "--allow-delegated"], { env: { PATH: process.env.PATH }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await listening(child);
+      const token = (await call(url, "POST", "/sandbox/tokens", { body: {} })).json.access_token;
+      const res = await call(url, "POST", "/spend_requests/create_delegated", { token, body: cardBody() });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.status, "approved");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
 });
 
 // ----- 4. what the pages show --------------------------------------------------------------------
