@@ -50,6 +50,10 @@ function luhnValid(digits: string): boolean {
 
 /** Redacts card numbers and prefixed tokens anywhere in `text`. */
 export function redactValues(text: string): string {
+  // Most values (content types, user agents, short ids) hold neither: skip both scans.
+  const digits = /\d/.test(text);
+  if (!digits && !text.includes("_")) return text;
+  if (!digits) return text.replace(TOKEN, (_token, prefix: string) => `${prefix}${REDACTED}`);
   return text
     .replace(DIGIT_RUN, (run) => {
       const digits = run.replace(/%20|\D/g, "");

@@ -240,7 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   /** Keeps a log entry, dropping the oldest ones beyond the count or byte limit (in batches: one splice per many requests). */
   function keep(entry: LoggedRequest): void {
-    const bytes = 256 + entry.path.length + (entry.body?.length ?? 0) + JSON.stringify(entry.headers).length + JSON.stringify(entry.query).length;
+    const bytes = 256 + entry.path.length + (entry.body?.length ?? 0) + textSize(entry.headers) + textSize(entry.query);
     entryBytes.set(entry, bytes);
     log.push(entry);
     logBytes += bytes;
@@ -612,6 +612,16 @@ function readBody(req: IncomingMessage): Promise<string | null> {
  */
 function redactPath(path: string): string {
   return redactBody(path, "text/plain").body ?? path;
+}
+
+/** About how many characters a header or query record holds (for the log's byte budget). */
+function textSize(record: Record<string, string | string[]>): number {
+  let n = 0;
+  for (const k in record) {
+    const v = record[k];
+    n += k.length + 6 + (typeof v === "string" ? v.length : v.reduce((sum, s) => sum + s.length + 3, 0));
+  }
+  return n;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
