@@ -5,7 +5,8 @@
  *
  * - a form token: each page carries a hidden `page_token`, an HMAC of what the form acts on
  *   (`approve|lsrq_…`) under a key drawn when the process starts. Another site cannot read the
- *   page (no CORS for it), so it cannot know the token; a restart makes open pages stale;
+ *   page, so it cannot know the token (CORS lets only loopback origins and `corsOrigins` read
+ *   answers, and those may use the controls anyway); a restart makes open pages stale;
  * - the browser's own word: `Sec-Fetch-Site` (every current browser sends it) must be
  *   `same-origin` (or `none`: typed by the person), and an `Origin` other than `null` must be
  *   this sandbox's. The pages send `Referrer-Policy: no-referrer`, under which browsers send
