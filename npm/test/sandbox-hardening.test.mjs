@@ -6,7 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -427,8 +427,11 @@ describe("persistence", () => {
   test("a data file that cannot be written at start is an error, not a sandbox that loses writes", async () => {
     const dir = mkdtempSync(join(tmpdir(), "linkpay-507-"));
     try {
-      writeFileSync(join(dir, "file"), "");
-      await assert.rejects(startSandbox({ dataFile: join(dir, "file", "sandbox.json"), onError: () => undefined }), /ENOTDIR|could not save/);
+      // The file does not exist yet (a fresh start), but its first temp file cannot be created:
+      // a directory holds the name.
+      const file = join(dir, "sandbox.json");
+      mkdirSync(`${file}.${process.pid}.1.tmp`);
+      await assert.rejects(startSandbox({ dataFile: file, onError: () => undefined }), /could not save/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -454,7 +457,9 @@ describe("persistence", () => {
         await new Promise((resolve) => child.once("exit", resolve));
         child = start();
         url = await listening(child);
-        const seen = (await call(url, "GET", "/spend_requests", { token })).json.data.map((s) => s.id);
+        const list = await call(url, "GET", "/spend_requests", { token });
+        assert.equal(list.status, 200, "the access token issued with a 200 was lost");
+        const seen = list.json.data.map((s) => s.id);
         for (const id of ids) assert.ok(seen.includes(id), `${id} was answered 200 and lost`);
       }
       // A start clears temp files an earlier process may have left (they hold cards and tokens).
