@@ -489,7 +489,7 @@ const LISTEN: [Opt; 2] = [
     opt("host", "host", Kind::String, "Interface to listen on.").default(Default::Str("127.0.0.1")),
 ];
 
-const SANDBOX: [Opt; 4] = [
+const SANDBOX: [Opt; 5] = [
     LISTEN[0].default(Default::Int(4242)),
     LISTEN[1],
     opt(
@@ -497,6 +497,12 @@ const SANDBOX: [Opt; 4] = [
         "auto_approve",
         Kind::Boolean,
         "Approve logins and spend requests without a person.",
+    ),
+    opt(
+        "allowDelegated",
+        "allow_delegated",
+        Kind::Boolean,
+        "Allow pre-approved creates (create_delegated, `spend-request create --approve`).",
     ),
     opt(
         "data",

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -202,10 +203,44 @@ describe("approval page", () => {
   });
 });
 
+describe("cross-site posts", () => {
+  test("a form on another site cannot approve or connect, even with the page's token", async () => {
+    const token = sb.issueTokens().access_token;
+    const sr = await api("POST", "/spend_requests", token, { credential_type: "card", amount: 300, currency: "usd", merchant_name: "Evil", merchant_url: "https://evil.example", context: `Cross-site test ${Math.random()} `.padEnd(120, "x"), request_approval: true });
+    const leaked = /name="page_token" value="([^"]+)"/.exec(await (await fetch(sr.approval_url)).text())[1];
+    const code = await deviceCode("Evil agent", "evil");
+    const deviceToken = /name="page_token" value="([^"]+)"/.exec(await (await fetch(code.verification_uri_complete)).text())[1];
+    // Another site (localhost is not 127.0.0.1): two forms a person might be tricked into submitting.
+    const attacker = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><form id="a" method="post" action="${sr.approval_url}"><input type="hidden" name="action" value="approve"><input type="hidden" name="page_token" value="${leaked}"><button id="go">Win a prize</button></form>
+<form id="d" method="post" action="${sb.url}/device"><input type="hidden" name="code" value="${code.user_code}"><input type="hidden" name="confirm" value="yes"><input type="hidden" name="action" value="approve"><input type="hidden" name="page_token" value="${deviceToken}"><button id="go2">Claim</button></form>`);
+    });
+    await new Promise((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const page = await browser.newPage();
+    try {
+      const evil = `http://localhost:${attacker.address().port}/`;
+      for (const button of ["#go", "#go2"]) {
+        await page.goto(evil);
+        const [response] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(sb.url)), page.click(button)]);
+        assert.equal(response.status(), 403, button);
+        await page.waitForLoadState("load");
+        assert.match(await page.locator("#error").textContent(), /did not come from this page/);
+      }
+      assert.equal((await api("GET", `/spend_requests/${sr.id}`, token)).status, "pending_approval");
+      assert.equal((await pollToken(code.device_code)).json.error, "authorization_pending");
+    } finally {
+      await page.close();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+  });
+});
+
 describe("demo checkout", () => {
   test("autofill-style fields accept an issued card once", async () => {
     const token = sb.issueTokens().access_token;
-    const sr = await api("POST", "/spend_requests/create_delegated", token, { credential_type: "card", amount: 12_900, currency: "usd", merchant_name: "Sandbox Outfitters", merchant_url: `${sb.url}/merchant/checkout`, context: `Checkout test ${Math.random()} `.padEnd(120, "x") });
+    const sr = await api("POST", "/spend_requests", token, { credential_type: "card", amount: 12_900, currency: "usd", merchant_name: "Sandbox Outfitters", merchant_url: `${sb.url}/merchant/checkout`, context: `Checkout test ${Math.random()} `.padEnd(120, "x"), request_approval: true });
+    sb.approve(sr.id);
     const card = (await api("GET", `/spend_requests/${sr.id}?include=card`, token)).card;
     const { page, problems } = await open(`${sb.url}/merchant/checkout`);
     try {

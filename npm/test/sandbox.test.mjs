@@ -521,7 +521,11 @@ describe("api: spend requests", () => {
       // The bank page completes it at once.
       const other = (await create(sb, token, cardBody({ payment_details: "csmrpd_sandbox_3ds" }))).json;
       sb.approve(other.id);
-      const page = await call(sb, "POST", `/3ds/${other.id}`);
+      const form = await call(sb, "GET", `/3ds/${other.id}`);
+      const pageToken = /name="page_token" value="([^"]+)"/.exec(form.text)[1];
+      assert.equal((await call(sb, "POST", `/3ds/${other.id}`)).status, 403, "a post without the page's token changes nothing");
+      assert.equal((await call(sb, "GET", `/spend_requests/${other.id}`, { token })).json.status, "requires_action");
+      const page = await call(sb, "POST", `/3ds/${other.id}`, { form: { page_token: pageToken } });
       assert.equal(page.status, 200);
       assert.equal((await call(sb, "GET", `/spend_requests/${other.id}`, { token })).json.status, "approved");
     }));
@@ -556,8 +560,8 @@ describe("api: spend requests", () => {
       assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${c.id}/resume`)).status, 409);
     }));
 
-  test("create_delegated: created approved, with credentials", () =>
-    withSandbox({}, async (sb) => {
+  test("create_delegated (with allowDelegated): created approved, with credentials", () =>
+    withSandbox({ allowDelegated: true }, async (sb) => {
       const token = tokenOf(sb);
       let res = await call(sb, "POST", "/spend_requests/create_delegated", { token, body: cardBody({ request_approval: undefined }) });
       assert.equal(res.status, 200, res.text);
@@ -616,7 +620,7 @@ describe("limits", () => {
     }));
 
   test("10 approved at once: at approval and at create", () =>
-    withSandbox({}, async (sb) => {
+    withSandbox({ allowDelegated: true }, async (sb) => {
       const token = tokenOf(sb);
       const ids = [];
       for (let i = 0; i < 12; i++) ids.push((await create(sb, token, cardBody({ amount: 100 }))).json.id);
@@ -711,7 +715,7 @@ describe("limits", () => {
 // ----- controls, log, CORS, errors -------------------------------------------------------------
 
 describe("sandbox controls and the wire", () => {
-  test("the request log: method, path, query, redacted headers, raw body; /sandbox is not logged", () =>
+  test("the request log: method, path, query, redacted headers, redacted body; /sandbox is not logged", () =>
     withSandbox({}, async (sb) => {
       const token = tokenOf(sb);
       assert.deepEqual((await call(sb, "GET", "/sandbox/requests")).json, { data: [] }, "zero requests");
@@ -726,7 +730,7 @@ describe("sandbox controls and the wire", () => {
       assert.equal(log[0].headers["user-agent"], "link-cli/0.13.1");
       assert.equal(log[0].body, null);
       assert.equal(log[0].status, 404);
-      assert.equal(log[1].body, `client_id=${CLIENT_ID}&token=rt_x`);
+      assert.equal(log[1].body, `client_id=${CLIENT_ID}&token=<redacted>`, "the revoked token is a secret");
       assert.equal(log[1].headers["content-type"], "application/x-www-form-urlencoded");
       assert.ok(!JSON.stringify(log).includes(token));
       assert.equal((await call(sb, "GET", `/sandbox/requests?since=${log[0].seq}`)).json.data.length, 1);

@@ -27,11 +27,12 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: {
   if (name === "sandbox") {
     const { startSandbox } = await import("../sandbox/index.js");
     const autoApprove = input.auto_approve === true;
+    const allowDelegated = input.allow_delegated === true;
     const data = typeof input.data === "string" ? input.data : undefined;
-    const sb = await startSandbox({ port, host, autoApprove, dataFile: data });
+    const sb = await startSandbox({ port, host, autoApprove, allowDelegated, dataFile: data });
     process.stdout.write(
       [
-        `linkpay sandbox listening on ${sb.url}${autoApprove ? " (auto-approve)" : ""}`,
+        `linkpay sandbox listening on ${sb.url}${autoApprove ? " (auto-approve)" : ""}${allowDelegated ? " (delegated creates allowed)" : ""}`,
         `  export LINK_AUTH_BASE_URL=${sb.authUrl}`,
         `  export LINK_API_BASE_URL=${sb.apiUrl}`,
         `  device page   ${sb.url}/device`,

@@ -7,7 +7,7 @@
 import type { JsonObject } from "../index.js";
 import type { Context } from "./context.js";
 import { html, type Reply } from "./http.js";
-import { esc, money, page } from "./html.js";
+import { clean, esc, money, page, shown } from "./html.js";
 import { randomId } from "./ids.js";
 import { markUsed, settle } from "./spend.js";
 
@@ -60,10 +60,10 @@ function item(query: URLSearchParams): { name: string; amount: number; currency:
 
 function form(it: { name: string; amount: number; currency: string }, error = ""): string {
   return `<h1>${esc(MERCHANT_NAME)} · checkout</h1>
-<table><tr><td id="item">${esc(it.name)}</td><td class="num" id="price">${esc(money(it.amount, it.currency))}</td></tr></table>
+<table><tr><td id="item">${shown(it.name)}</td><td class="num" id="price">${esc(money(it.amount, it.currency))}</td></tr></table>
 ${error}
 <form method="post" action="/merchant/checkout" id="checkout" autocomplete="on">
-<input type="hidden" name="item" value="${esc(it.name)}">
+<input type="hidden" name="item" value="${clean(it.name)}">
 <input type="hidden" name="amount" value="${esc(it.amount)}">
 <input type="hidden" name="currency" value="${esc(it.currency)}">
 <label for="cc-name">Name on card</label>
@@ -112,7 +112,7 @@ export function checkoutSubmit(ctx: Context, fields: Map<string, string>): Reply
     200,
     page(
       `${MERCHANT_NAME} · paid`,
-      `<h1>${esc(MERCHANT_NAME)}</h1><p class="status ok" id="result">Payment successful: ${esc(money(it.amount, it.currency))} for ${esc(it.name)}.</p>
+      `<h1>${esc(MERCHANT_NAME)}</h1><p class="status ok" id="result">Payment successful: ${esc(money(it.amount, it.currency))} for ${shown(it.name)}.</p>
 <p class="muted">Order <code id="order">${esc(result.reference)}</code></p>`,
     ),
   );

@@ -59,6 +59,12 @@ export interface Config {
   threeDSecureDelayMs: number;
   /** How long an MPP challenge stays payable, ms. */
   challengeTtlMs: number;
+  /**
+   * Whether `POST /spend_requests/create_delegated` works. The real API allows it only to
+   * allow-listed clients, because it hands over an approved credential with no person involved;
+   * the sandbox refuses it unless started with `allowDelegated` / `--allow-delegated`.
+   */
+  allowDelegated: boolean;
   limits: Limits;
 }
 
@@ -66,8 +72,10 @@ export interface Context {
   state: State;
   clock: SandboxClock;
   config: Config;
-  /** Call after every change to the state (schedules a save with `--data`). */
+  /** Call after every change to the state (with `--data`, the answer waits until it is saved). */
   changed(): void;
+  /** This process's key for the pages' form tokens (`formToken`). */
+  pageKey: Buffer;
   /** The user the device page and the approval controls act for when none is named. */
   defaultUser(): UserRecord;
 }

@@ -2,13 +2,36 @@
  * HTML for the sandbox's pages (device verification, approval, 3-D Secure, demo checkout).
  * Every value that reaches a page goes through `esc`; the pages also carry a CSP that allows
  * no script at all, so hostile text (an agent's `context`, a client name) is shown inert.
+ * Text from agents and clients goes through `shown`, which also removes what would mislead a
+ * person (bidi overrides, invisible characters, controls) and says so.
  */
+
+import { sanitizeForDisplay } from "../index.js";
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function esc(value: unknown): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+}
+
+/**
+ * Untrusted text as a page shows it: the core's `sanitizeForDisplay` (what the CLI shows: no
+ * bidi controls, zero-width or tag characters, controls, escape sequences), escaped, and when
+ * anything was removed a visible note saying how many characters, so `Shop \u202Elapyap\u202C`
+ * reads "Shop lapyap (2 hidden characters removed)" instead of "Shop paypal".
+ */
+export function shown(value: unknown): string {
+  const raw = String(value ?? "");
+  const clean = sanitizeForDisplay(raw);
+  if (clean === raw) return esc(raw);
+  const removed = [...raw].length - [...clean].length;
+  return `${esc(clean)} <span class="removed">(${removed} hidden character${removed === 1 ? "" : "s"} removed)</span>`;
+}
+
+/** Untrusted text for an attribute or a title: sanitized and escaped, without the note. */
+export function clean(value: unknown): string {
+  return esc(sanitizeForDisplay(String(value ?? "")));
 }
 
 /** The CSP of every page: no scripts, no plugins, forms post only to this origin. */
@@ -37,6 +60,7 @@ button.deny{background:#e3e8ee;color:#1a1f36}
 label{display:block;margin:.6rem 0 .2rem;font-weight:600}
 input[type=text],input:not([type]){font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #cfd7df;border-radius:6px}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
+.removed{color:#8a1c12;font-size:.85rem;font-weight:600;white-space:nowrap}
 `;
 
 /** A complete page: title, the sandbox banner and `body` (already-escaped HTML). */
@@ -44,7 +68,7 @@ export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${esc(title)}</title><style>${STYLE}</style></head>
+<title>${clean(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <div class="muted"><span class="brand">link</span> sandbox · no real money moves</div>
 ${body}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `node dist/sandbox/main.js [--port N] [--host 127.0.0.1] [--auto-approve] [--data FILE]`
+ * `node dist/sandbox/main.js [--port N] [--host 127.0.0.1] [--auto-approve] [--allow-delegated] [--data FILE]`
  *
  * Runs the sandbox until SIGINT/SIGTERM. It prints only its URLs: never a card number, CVC or
  * token.
@@ -8,12 +8,13 @@
 import { parseArgs } from "node:util";
 import { startSandbox } from "./server.js";
 
-const USAGE = `Usage: linkpay-sandbox [--port N] [--host 127.0.0.1] [--auto-approve] [--data FILE]
+const USAGE = `Usage: linkpay-sandbox [--port N] [--host 127.0.0.1] [--auto-approve] [--allow-delegated] [--data FILE]
 
-  --port N          TCP port (default 4242; 0 picks a free one)
-  --host ADDR       interface to listen on (default 127.0.0.1)
-  --auto-approve    approve device logins and spend requests without a person
-  --data FILE       keep state in FILE (0600) across restarts
+  --port N            TCP port (default 4242; 0 picks a free one)
+  --host ADDR         interface to listen on (default 127.0.0.1)
+  --auto-approve      approve device logins and spend requests without a person
+  --allow-delegated   allow pre-approved creates (create_delegated, \`spend-request create --approve\`)
+  --data FILE         keep state in FILE (0600) across restarts; saved before each answer
 `;
 
 async function main(): Promise<void> {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         host: { type: "string" },
         "auto-approve": { type: "boolean" },
+        "allow-delegated": { type: "boolean" },
         data: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -42,10 +44,16 @@ async function main(): Promise<void> {
     process.stderr.write(`--port must be an integer from 0 to 65535\n`);
     process.exit(2);
   }
-  const sandbox = await startSandbox({ port, host: values.host ?? "127.0.0.1", autoApprove: values["auto-approve"] === true, dataFile: values.data });
+  const sandbox = await startSandbox({
+    port,
+    host: values.host ?? "127.0.0.1",
+    autoApprove: values["auto-approve"] === true,
+    allowDelegated: values["allow-delegated"] === true,
+    dataFile: values.data,
+  });
   process.stdout.write(
     [
-      `linkpay sandbox listening on ${sandbox.url}${values["auto-approve"] === true ? " (auto-approve)" : ""}`,
+      `linkpay sandbox listening on ${sandbox.url}${values["auto-approve"] === true ? " (auto-approve)" : ""}${values["allow-delegated"] === true ? " (delegated creates allowed)" : ""}`,
       `  export LINK_AUTH_BASE_URL=${sandbox.authUrl}`,
       `  export LINK_API_BASE_URL=${sandbox.apiUrl}`,
       `  device page   ${sandbox.url}/device`,

@@ -1,7 +1,9 @@
 /**
  * The pages a person sees: the device-verification page (the `verification_uri`), the approval
  * page (the `approval_url`, what the Link app shows), the 3-D Secure page and the sandbox index.
- * All text from agents and clients is escaped (`esc`) and the CSP forbids scripts.
+ * All text from agents and clients is sanitized and escaped (`shown`, `clean`) and the CSP
+ * forbids scripts. Every form that decides something carries its form token (`forms.ts`); the
+ * server checks it before a decision reaches these functions.
  */
 
 import type { Json, JsonObject } from "../index.js";
@@ -9,7 +11,8 @@ import type { Context } from "./context.js";
 import { decideDevice, findDeviceAuth } from "./auth.js";
 import { isoSeconds } from "./clock.js";
 import { HttpError, html, type Reply } from "./http.js";
-import { esc, money, page } from "./html.js";
+import { FORM_TOKEN_FIELD, formToken } from "./forms.js";
+import { esc, money, page, shown } from "./html.js";
 import { approveAsPerson, deny, find, resume } from "./spend.js";
 import type { DeviceAuthRecord, SpendRequestRecord } from "./state.js";
 import { describePaymentMethod, findPaymentMethod } from "./wallet.js";
@@ -27,7 +30,20 @@ ${message}
 }
 
 function listOf(values: Json[]): string {
-  return values.map((v) => `<li><code>${esc(typeof v === "string" ? v : JSON.stringify(v))}</code></li>`).join("");
+  return values.map((v) => `<li><code>${shown(typeof v === "string" ? v : JSON.stringify(v))}</code></li>`).join("");
+}
+
+/** The hidden field that proves a post came from this page (`forms.ts`). */
+function tokenField(ctx: Context, purpose: string, subject: string): string {
+  return `<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(formToken(ctx, purpose, subject))}">`;
+}
+
+/** A decision posted without this page's form token, or from another site: nothing changed. */
+export function refusedPost(title: string): Reply {
+  return html(
+    403,
+    page(title, `<h1>${esc(title)}</h1><p class="error" id="error">This form did not come from this page, or the page is out of date. Nothing was changed: open the link again and decide there.</p>`),
+  );
 }
 
 /** `GET /device[?code=phrase]`. */
@@ -39,20 +55,21 @@ export function devicePage(ctx: Context, code: string | null): Reply {
     const why = auth === undefined ? "That phrase does not match any sign-in request." : auth.status !== "pending" ? "That phrase was already used." : "That phrase has expired. Start the sign-in again in the app.";
     return html(auth === undefined ? 404 : 410, page("Connect to Link", phraseForm(`<p class="error" id="error">${esc(why)}</p>`)));
   }
-  return html(200, page("Connect to Link", deviceConfirm(auth)));
+  return html(200, page("Connect to Link", deviceConfirm(ctx, auth)));
 }
 
-function deviceConfirm(auth: DeviceAuthRecord): string {
+function deviceConfirm(ctx: Context, auth: DeviceAuthRecord): string {
   const client = auth.client_hint || "An app";
   const scopes = auth.scope.split(" ").filter(Boolean);
-  return `<h1><span id="client">${esc(client)}</span> wants to connect to your Link account</h1>
-<p class="muted">Connection: <span id="connection">${esc(auth.connection_label || "(not named)")}</span></p>
+  return `<h1><span id="client">${shown(client)}</span> wants to connect to your Link account</h1>
+<p class="muted">Connection: <span id="connection">${shown(auth.connection_label || "(not named)")}</span></p>
 <p>Check that this phrase is exactly the one the app shows:</p>
 <p><span class="phrase" id="phrase">${esc(auth.user_code)}</span></p>
 <p>It asks for:</p>
 <ul id="scopes">${listOf(scopes)}${listOf(auth.authorization_details)}</ul>
 <form method="post" action="/device">
 <input type="hidden" name="code" value="${esc(auth.user_code)}">
+${tokenField(ctx, "device", auth.user_code)}
 <label class="check"><input type="checkbox" name="confirm" value="yes" id="confirm" required> The phrase matches</label>
 <div class="actions">
 <button class="approve" type="submit" name="action" value="approve" id="approve">Approve</button>
@@ -68,7 +85,7 @@ export function deviceDecide(ctx: Context, fields: Map<string, string>): Reply {
   if (action !== "approve" && action !== "deny") return html(400, page("Connect to Link", phraseForm(`<p class="error" id="error">Choose Approve or Deny.</p>`)));
   if (action === "approve" && fields.get("confirm") !== "yes") {
     const auth = findDeviceAuth(ctx, code);
-    const body = auth === undefined ? phraseForm() : deviceConfirm(auth);
+    const body = auth === undefined ? phraseForm() : deviceConfirm(ctx, auth);
     return html(400, page("Connect to Link", `<p class="error" id="error">Confirm that the phrase matches first.</p>${body}`));
   }
   let auth: DeviceAuthRecord;
@@ -78,12 +95,17 @@ export function deviceDecide(ctx: Context, fields: Map<string, string>): Reply {
     if (!(e instanceof HttpError)) throw e;
     return html(e.status, page("Connect to Link", phraseForm(`<p class="error" id="error">${esc(e.message)}</p>`)));
   }
-  const client = esc(auth.client_hint || "The app");
+  const client = shown(auth.client_hint || "The app");
   const result =
     action === "approve"
       ? `<p class="status ok" id="result">Approved. ${client} is now connected; you can go back to it.</p>`
       : `<p class="status bad" id="result">Denied. ${client} was not connected.</p>`;
   return html(200, page("Connect to Link", `<h1>Connect an app to your Link account</h1>${result}`));
+}
+
+/** The answer to a decision that could not be saved (507): nothing changed. */
+export function storageFailedPage(message: string): Reply {
+  return html(507, page("linkpay sandbox", `<h1>Not saved</h1><p class="error" id="error">${esc(message)}</p>`));
 }
 
 // ----- approval --------------------------------------------------------------------------------
@@ -105,8 +127,8 @@ function itemRows(sr: SpendRequestRecord, currency: string): string {
     .map((item) => {
       const qty = typeof item.quantity === "number" ? item.quantity : 1;
       const unit = typeof item.unit_amount === "number" ? money(item.unit_amount * qty, currency) : "";
-      const desc = typeof item.description === "string" ? `<br><span class="muted">${esc(item.description)}</span>` : "";
-      return `<tr><td>${esc(item.name)}${qty !== 1 ? ` × ${esc(qty)}` : ""}${desc}</td><td class="num">${esc(unit)}</td></tr>`;
+      const desc = typeof item.description === "string" ? `<br><span class="muted">${shown(item.description)}</span>` : "";
+      return `<tr><td>${shown(item.name)}${qty !== 1 ? ` × ${esc(qty)}` : ""}${desc}</td><td class="num">${esc(unit)}</td></tr>`;
     })
     .join("");
 }
@@ -114,7 +136,7 @@ function itemRows(sr: SpendRequestRecord, currency: string): string {
 function totalRows(sr: SpendRequestRecord, currency: string): string {
   const totals = Array.isArray(sr.request.totals) ? (sr.request.totals as JsonObject[]) : [];
   return totals
-    .map((t) => `<tr${t.type === "total" ? ' style="font-weight:700"' : ""}><td>${esc(t.display_text)}</td><td class="num">${esc(money(Number(t.amount ?? 0), currency))}</td></tr>`)
+    .map((t) => `<tr${t.type === "total" ? ' style="font-weight:700"' : ""}><td>${shown(t.display_text)}</td><td class="num">${esc(money(Number(t.amount ?? 0), currency))}</td></tr>`)
     .join("");
 }
 
@@ -133,17 +155,18 @@ function approvalBody(ctx: Context, sr: SpendRequestRecord, notice = ""): string
   return `<h1>Approve a purchase by your agent</h1>
 ${notice}
 <p class="muted">Merchant</p>
-<p><strong id="merchant">${esc(merchant)}</strong>${typeof r.merchant_url === "string" ? `<br><span class="muted" id="merchant-url">${esc(r.merchant_url)}</span>` : ""}</p>
+<p><strong id="merchant">${shown(merchant)}</strong>${typeof r.merchant_url === "string" ? `<br><span class="muted" id="merchant-url">${shown(r.merchant_url)}</span>` : ""}</p>
 <div class="amount" id="amount">${esc(money(amount, currency))}</div>
 <p class="muted">${spt ? "Shared payment token" : r.execution_method === "link_pay_token" ? "Link Pay token" : "One-time virtual card"}${pm ? ` · paid with ${esc(describePaymentMethod(pm))}` : ""}${r.test === true ? " · test mode" : ""}</p>
 ${items ? `<table id="line-items">${items}</table>` : ""}
 ${totals ? `<table id="totals">${totals}</table>` : ""}
 <p class="muted">Why the agent is buying this (written by the agent; check it):</p>
-<div class="context" id="context">${esc(r.context)}</div>
+<div class="context" id="context">${shown(r.context)}</div>
 ${
   waiting
     ? `<p class="muted">Waiting for you${deadline === undefined ? "" : ` until ${esc(isoSeconds(deadline))}`}.</p>
 <form method="post" action="/approve/${esc(sr.id)}" class="actions">
+${tokenField(ctx, "approve", sr.id)}
 <button class="approve" type="submit" name="action" value="approve" id="approve">Approve</button>
 <button class="deny" type="submit" name="action" value="deny" id="deny">Deny</button>
 </form>`
@@ -203,7 +226,7 @@ export function threeDSecurePage(ctx: Context, id: string, method: string): Repl
   const body =
     sr.status === "requires_action"
       ? `<p>Your bank asks you to confirm the purchase of <strong>${esc(money(Number(sr.request.amount ?? 0), String(sr.request.currency ?? "usd")))}</strong>.</p>
-<form method="post" action="/3ds/${esc(sr.id)}" class="actions"><button class="approve" type="submit" id="complete">Complete verification</button></form>`
+<form method="post" action="/3ds/${esc(sr.id)}" class="actions">${tokenField(ctx, "3ds", sr.id)}<button class="approve" type="submit" id="complete">Complete verification</button></form>`
       : `<p class="status ok" id="result">Verification complete. Status: ${esc(sr.status)}.</p>`;
   return html(200, page("3-D Secure", `<h1>3-D Secure verification</h1>${body}`));
 }

@@ -14,8 +14,12 @@
  *   GET|POST /3ds/{id}                                   3-D Secure page (`action_url`)
  *   /merchant/…                                          demo merchant (checkout, MPP API)
  *   /sandbox/…                                           controls (never part of the real API)
+ *
+ * Every response carries `X-Content-Type-Options: nosniff`. With `dataFile`, a request that
+ * changed the state is answered once the change is on disk (507 when it cannot be saved).
  */
 
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Json, JsonObject } from "../index.js";
@@ -23,10 +27,12 @@ import * as auth from "./auth.js";
 import { SandboxClock, isoSeconds, type ClockSource } from "./clock.js";
 import { DEFAULT_LIMITS, type Config, type Context, type Limits } from "./context.js";
 import { checkoutPage, checkoutSubmit, chargeJson } from "./checkout.js";
+import { FORM_TOKEN_FIELD, crossSite, formTokenValid, samePagePost } from "./forms.js";
 import { HttpError, apiError, formFields, json, parseFormPairs, type Reply } from "./http.js";
 import { PAGE_CSP } from "./html.js";
 import { merchantRoute } from "./merchant.js";
 import * as pages from "./pages.js";
+import { redactBody, redactHeaders, redactQuery } from "./redact.js";
 import * as spend from "./spend.js";
 import { Persister, State, readDataFile, type UserRecord } from "./state.js";
 import { DEFAULT_USER_ID, createUser, paymentDetails, shippingAddresses, userInfo } from "./wallet.js";
@@ -40,7 +46,10 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   /** Sandbox milliseconds between the approval request and the auto-approval (default 0: the next poll sees it). */
   autoApproveDelayMs?: number;
-  /** Save the state here (atomically, mode 0600) and load it on start. */
+  /**
+   * Save the state here (atomically, mode 0600) and load it on start. A change is on disk before
+   * its request is answered; when it cannot be saved, the answer is 507 and nothing changed.
+   */
   dataFile?: string;
   /** Base time source (default `Date.now`); the sandbox clock is this plus what `advanceClock` added. */
   clock?: ClockSource;
@@ -58,6 +67,17 @@ export interface SandboxOptions {
   limits?: Partial<Limits>;
   /** How many requests the log keeps (default 10 000; the oldest are dropped). */
   requestLogLimit?: number;
+  /**
+   * How many bytes the log keeps in all, roughly (bodies, headers, paths; default 32 MiB; the
+   * oldest entries are dropped). Each body keeps at most 4 KiB anyway.
+   */
+  requestLogBytes?: number;
+  /**
+   * Allow `POST /spend_requests/create_delegated` (created approved, no person involved; the
+   * hidden `--approve` of `spend-request create`). The real API allows it only to allow-listed
+   * clients; without this the sandbox answers 403 like it.
+   */
+  allowDelegated?: boolean;
   /** Extra origins allowed by CORS besides loopback ones. */
   corsOrigins?: string[];
   /** Where to report unexpected errors (default `console.error`; never given secrets). */
@@ -71,10 +91,14 @@ export interface LoggedRequest {
   method: string;
   path: string;
   query: Record<string, string | string[]>;
-  /** Lower-case names; `Authorization`-type values redacted to their scheme. */
+  /** Lower-case names; `Authorization`-type values redacted to their scheme, secrets in values redacted. */
   headers: Record<string, string | string[]>;
-  /** The raw body text, `null` when empty. */
+  /** The body text with secrets redacted (by key and by value), at most 4 KiB; `null` when empty. */
   body: string | null;
+  /** Set when `body` was cut to 4 KiB. */
+  body_truncated?: true;
+  /** With `body_truncated`: the size of the whole body, bytes. */
+  body_bytes?: number;
   /** The answer's status, once sent. */
   status?: number;
 }
@@ -120,7 +144,6 @@ export interface Sandbox {
 }
 
 const MAX_BODY = 1 << 20;
-const REDACTED_HEADERS = new Set(["authorization", "payment-authorization", "proxy-authorization", "cookie"]);
 const EXPOSED_HEADERS = "WWW-Authenticate, Payment-Receipt, Retry-After, Idempotent-Replayed";
 const ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, Payment-Authorization, Accept-Payment, User-Agent";
 
@@ -148,6 +171,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     deviceIntervalS: options.deviceIntervalSeconds ?? 1,
     threeDSecureDelayMs: options.threeDSecureDelayMs ?? 3000,
     challengeTtlMs: options.challengeTtlMs ?? 300_000,
+    allowDelegated: options.allowDelegated ?? false,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
   const persister =
@@ -159,22 +183,35 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             state.clockOffsetMs = clock.offsetMs;
             return state.toJSON();
           },
+          // A failed save: back to what the file holds (the clock keeps its time).
+          (text) => {
+            state = State.fromJSON(JSON.parse(text) as JsonObject, spend.isFinal);
+          },
           (e) => onError(`could not save ${options.dataFile}: ${(e as Error).message}`),
         );
+  // Counts changes, so a request knows whether it made one (and must wait for the save).
+  let changes = 0;
   const ctx: Context = {
     get state() {
       return state;
     },
     clock,
     config,
-    changed: () => persister?.touch(),
+    changed: () => {
+      changes++;
+      persister?.touch();
+    },
+    pageKey: randomBytes(32),
     defaultUser: () => state.users.get(DEFAULT_USER_ID) ?? createUser(ctx, { id: DEFAULT_USER_ID }),
   };
   ctx.defaultUser();
 
   const log: LoggedRequest[] = [];
+  let logBytes = 0;
+  const entryBytes = new WeakMap<LoggedRequest, number>();
   let seq = 0;
   const logLimit = options.requestLogLimit ?? 10_000;
+  const logByteLimit = options.requestLogBytes ?? 32 * 1024 * 1024;
   const extraOrigins = new Set(options.corsOrigins ?? []);
 
   const fail = (res: ServerResponse, e: unknown): void => {
@@ -201,6 +238,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   server.keepAliveTimeout = 30_000;
 
+  /** Keeps a log entry, dropping the oldest ones beyond the count or byte limit (in batches: one splice per many requests). */
+  function keep(entry: LoggedRequest): void {
+    const bytes = 256 + entry.path.length + (entry.body?.length ?? 0) + textSize(entry.headers) + textSize(entry.query);
+    entryBytes.set(entry, bytes);
+    log.push(entry);
+    logBytes += bytes;
+    if (log.length <= logLimit + Math.min(1000, logLimit) && logBytes <= logByteLimit) return;
+    let drop = Math.max(0, log.length - logLimit);
+    let bytesAfter = logBytes;
+    for (let i = 0; i < drop; i++) bytesAfter -= entryBytes.get(log[i]) ?? 0;
+    // Under the byte limit with a margin, so the next few requests do not splice again.
+    while (drop < log.length - 1 && bytesAfter > logByteLimit * 0.9) bytesAfter -= entryBytes.get(log[drop++]) ?? 0;
+    log.splice(0, drop);
+    logBytes = bytesAfter;
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse, text: string | null): void {
     const method = req.method ?? "GET";
     const target = req.url ?? "/";
@@ -210,10 +263,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const cors = corsHeaders(req.headers.origin, extraOrigins);
     let entry: LoggedRequest | undefined;
     if (!path.startsWith("/sandbox/") && path !== "/sandbox") {
-      entry = { seq: ++seq, time: isoSeconds(clock.now()), method, path, query: queryObject(query), headers: redact(req.headers), body: text === "" ? null : text };
-      log.push(entry);
-      if (log.length > logLimit + 1000) log.splice(0, log.length - logLimit);
+      const logged = redactBody(text, headerValue(req.headers["content-type"]));
+      entry = { seq: ++seq, time: isoSeconds(clock.now()), method, path: redactPath(path), query: redactQuery(query), headers: redactHeaders(req.headers), body: logged.body };
+      if (logged.truncated !== undefined) {
+        entry.body_truncated = true;
+        entry.body_bytes = logged.truncated.bytes;
+      }
+      keep(entry);
     }
+    const before = changes;
     let reply: Reply;
     if (text === null) {
       reply = json(413, { error: { code: "payload_too_large", message: `Request bodies are limited to ${MAX_BODY} bytes` } });
@@ -227,8 +285,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         reply = { status: e.status, body: e.body, headers: e.headers };
       }
     }
-    if (entry !== undefined) entry.status = reply.status;
-    send(res, reply, cors);
+    if (persister === undefined || changes === before) {
+      if (entry !== undefined) entry.status = reply.status;
+      send(res, reply, cors);
+      return;
+    }
+    // The request changed the state: answer once the change is on disk. When it cannot be
+    // saved the state is back to the file's and the answer says nothing changed.
+    const answer = (r: Reply): void => {
+      if (entry !== undefined) entry.status = r.status;
+      send(res, r, cors);
+    };
+    persister.commit().then(
+      () => answer(reply),
+      (e: unknown) => answer(insufficientStorage(e, reply)),
+    ).catch((e: unknown) => fail(res, e));
+  }
+
+  /** 507 in the shape of the route that failed to save (a page, or the API's error). */
+  function insufficientStorage(e: unknown, reply: Reply): Reply {
+    const why = (e as NodeJS.ErrnoException).code ?? "write failed";
+    const message = `The sandbox could not save its state (${why}); nothing was changed. Free space or fix the data file's directory, then retry.`;
+    if (reply.headers?.["content-security-policy"] !== undefined) {
+      return withCsp(pages.storageFailedPage(message));
+    }
+    return json(507, { error: { code: "insufficient_storage", message } }, { "cache-control": "no-store" });
   }
 
   function route(r: Request): Reply {
@@ -245,7 +326,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Auth base.
     if (top === "device") {
       if (n === 1 && method === "GET") return withCsp(pages.devicePage(ctx, r.query.get("code")));
-      if (n === 1 && method === "POST") return withCsp(pages.deviceDecide(ctx, formFields(parseFormPairs(r.text))));
+      if (n === 1 && method === "POST") {
+        const fields = formFields(parseFormPairs(r.text));
+        if (!pagePost(r, fields, "device", fields.get("code") ?? "")) return withCsp(pages.refusedPost("Connect to Link"));
+        return withCsp(pages.deviceDecide(ctx, fields));
+      }
       if (n === 2 && method === "POST" && (second === "code" || second === "token" || second === "revoke")) {
         requireForm(r);
         const pairs = parseFormPairs(r.text);
@@ -268,9 +353,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Pages.
     if (top === "approve" && n === 2) {
       if (method === "GET") return withCsp(pages.approvalPage(ctx, second));
-      if (method === "POST") return withCsp(pages.approvalDecide(ctx, second, formFields(parseFormPairs(r.text))));
+      if (method === "POST") {
+        const fields = formFields(parseFormPairs(r.text));
+        if (!pagePost(r, fields, "approve", second)) return withCsp(pages.refusedPost("Approve a purchase"));
+        return withCsp(pages.approvalDecide(ctx, second, fields));
+      }
     }
-    if (top === "3ds" && n === 2 && (method === "GET" || method === "POST")) return withCsp(pages.threeDSecurePage(ctx, second, method));
+    if (top === "3ds" && n === 2 && (method === "GET" || method === "POST")) {
+      if (method === "POST" && !pagePost(r, formFields(parseFormPairs(r.text)), "3ds", second)) return withCsp(pages.refusedPost("3-D Secure"));
+      return withCsp(pages.threeDSecurePage(ctx, second, method));
+    }
     if (n === 0 && method === "GET") return withCsp(pages.indexPage(ctx));
 
     // Merchant.
@@ -285,10 +377,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (reply !== undefined) return reply;
     }
 
-    // Controls.
-    if (top === "sandbox") return controlRoute(r, parts.slice(1));
+    // Controls. They need no token (tests and the bench drive them), so a browser page of
+    // another site must not reach them either: its fetches carry its Origin (or Sec-Fetch-Site).
+    if (top === "sandbox") {
+      if (method !== "GET" && method !== "HEAD" && crossSite(r.headers, (origin) => allowedOrigin(origin, extraOrigins))) {
+        throw apiError(403, "cross_site_request", "The sandbox controls accept requests from loopback origins (and corsOrigins) only");
+      }
+      return controlRoute(r, parts.slice(1));
+    }
 
     throw apiError(404, "not_found", `Unrecognized request URL (${method}: ${path})`);
+  }
+
+  /** A decision posted by the page itself: its form token, and no browser saying it came from elsewhere. */
+  function pagePost(r: Request, fields: Map<string, string>, purpose: string, subject: string): boolean {
+    return samePagePost(r.headers) && formTokenValid(ctx, purpose, subject, fields.get(FORM_TOKEN_FIELD));
   }
 
   function spendRoute(r: Request, parts: string[]): Reply {
@@ -300,6 +403,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (n === 1 && method === "GET") {
       const history = r.query.get("include_history") === "true";
       return json(200, { data: spend.list(ctx, user, history) }, noStore);
+    }
+    if (n === 2 && id === "create_delegated" && method === "POST" && !config.allowDelegated) {
+      // The real API's answer to a client that is not allow-listed (link-cli.md §2: "needs an
+      // allow-list"). 403, not 401: the token is fine, and a 401 would make clients refresh it.
+      throw apiError(403, "delegated_creation_not_allowed", "This client is not allowed to create pre-approved spend requests (create_delegated). Create the spend request and ask the person to approve it instead; the sandbox allows it when started with --allow-delegated.");
     }
     if ((n === 1 || (n === 2 && id === "create_delegated")) && method === "POST") {
       const key = headerValue(r.headers["idempotency-key"]);
@@ -401,7 +509,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const address = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
   config.baseUrl = url;
-  persister?.touch();
+  if (persister !== undefined) {
+    // The first save, before anyone is told the URL: a data file that cannot be written is an
+    // error now, not a 507 on the first request.
+    await persister.removeStaleTemps();
+    persister.touch();
+    try {
+      await persister.commit();
+    } catch (e) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new Error(`could not save ${options.dataFile}: ${(e as Error).message}`);
+    }
+  }
 
   const sandbox: Sandbox = {
     url,
@@ -454,12 +573,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     clearRequests() {
       log.length = 0;
+      logBytes = 0;
     },
     reset() {
       const secret = state.secret;
       state = new State();
       state.secret = secret;
       log.length = 0;
+      logBytes = 0;
       ctx.defaultUser();
       ctx.changed();
     },
@@ -485,27 +606,22 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-function queryObject(query: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of query) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
+/**
+ * A path as the log keeps it: an id-like segment is kept, but a segment that is a secret (a card
+ * number or a token someone put in a URL) is redacted like a body.
+ */
+function redactPath(path: string): string {
+  return redactBody(path, "text/plain").body ?? path;
 }
 
-function redact(headers: IncomingMessage["headers"]): Record<string, string | string[]> {
-  const out = { ...headers } as Record<string, string | string[]>;
-  for (const k of REDACTED_HEADERS) {
-    const v = out[k];
-    if (v === undefined) continue;
-    const one = (s: string): string => {
-      const space = s.indexOf(" ");
-      return space > 0 ? `${s.slice(0, space)} <redacted>` : "<redacted>";
-    };
-    out[k] = Array.isArray(v) ? v.map(one) : one(v);
+/** About how many characters a header or query record holds (for the log's byte budget). */
+function textSize(record: Record<string, string | string[]>): number {
+  let n = 0;
+  for (const k in record) {
+    const v = record[k];
+    n += k.length + 6 + (typeof v === "string" ? v.length : v.reduce((sum, s) => sum + s.length + 3, 0));
   }
-  return out;
+  return n;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -545,19 +661,20 @@ function withCsp(reply: Reply): Reply {
 
 /** CORS headers for loopback origins (and configured extras); `undefined` for anyone else. */
 function corsHeaders(origin: string | undefined, extra: ReadonlySet<string>): Record<string, string> | undefined {
-  if (origin === undefined) return undefined;
-  let allowed = extra.has(origin);
-  if (!allowed) {
-    try {
-      const u = new URL(origin);
-      const h = u.hostname;
-      allowed = (u.protocol === "http:" || u.protocol === "https:") && (h === "localhost" || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h));
-    } catch {
-      allowed = false;
-    }
-  }
-  if (!allowed) return undefined;
+  if (origin === undefined || !allowedOrigin(origin, extra)) return undefined;
   return { "access-control-allow-origin": origin, vary: "Origin", "access-control-expose-headers": EXPOSED_HEADERS };
+}
+
+/** Loopback origins and the configured extras. */
+function allowedOrigin(origin: string, extra: ReadonlySet<string>): boolean {
+  if (extra.has(origin)) return true;
+  try {
+    const u = new URL(origin);
+    const h = u.hostname;
+    return (u.protocol === "http:" || u.protocol === "https:") && (h === "localhost" || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h));
+  } catch {
+    return false;
+  }
 }
 
 function preflight(req: IncomingMessage): Reply {
@@ -582,7 +699,8 @@ function send(res: ServerResponse, reply: Reply, cors: Record<string, string> | 
     payload = JSON.stringify(reply.body);
     type = reply.type ?? "application/json; charset=utf-8";
   }
-  const headers: Record<string, string | string[] | number> = { ...cors, ...reply.headers };
+  // nosniff on every answer: a JSON body (which may echo an agent's text) is never run as a page.
+  const headers: Record<string, string | string[] | number> = { ...cors, ...reply.headers, "x-content-type-options": "nosniff" };
   if (type !== undefined && headers["content-type"] === undefined) headers["content-type"] = type;
   headers["content-length"] = Buffer.byteLength(payload);
   res.writeHead(reply.status, headers);

@@ -1,12 +1,12 @@
 /**
- * Everything the sandbox remembers, its indexes, and saving it to `--data FILE` (atomically:
- * a 0600 temp file renamed over the old one). Records are plain JSON so a file written by one
+ * Everything the sandbox remembers, its indexes, and saving it to `--data FILE` (atomically and
+ * before answering: a fsynced 0600 temp file renamed over the old one, see `Persister`). Records are plain JSON so a file written by one
  * sandbox version can be read by the next; the indexes are rebuilt on load.
  */
 
-import { mkdir, rename, writeFile, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Json, JsonObject } from "../index.js";
 
@@ -211,74 +211,149 @@ export function readDataFile(path: string): JsonObject | undefined {
 }
 
 /**
- * Coalesces saves: a change marks the state dirty and one write happens shortly after, so a burst
- * of requests costs one write. Each write goes to a fresh 0600 temp file that is renamed over
- * the data file, so a crash leaves either the old or the new state, never half of one.
+ * Saves the state to the data file, and says when a change is on disk.
+ *
+ * A request that changed the state is answered only once a write that includes the change has
+ * finished (`commit`): a 200 means the change survives a crash. Concurrent requests share writes
+ * (group commit): while one write is in flight, later changes wait for the next one, which covers
+ * them all. Each write goes to a fresh 0600 temp file in the same directory, is fsynced, renamed
+ * over the data file, and the directory is fsynced, so a crash leaves either the old or the new
+ * state, never half of one, and a renamed file is not lost with the directory entry.
+ *
+ * When a write fails (a full disk, a path that is no longer a directory), the state in memory goes
+ * back to what the file holds (`restore` with the last text written), and every change waiting
+ * for that write is refused: what the sandbox answers always matches what it would load.
+ * Changes made outside a request (the JS handle: `approve`, `advanceClock`, …) are written
+ * shortly after (`touch`), and `flush` waits for them.
  */
 export class Persister {
-  #dirty = false;
+  /** Counts changes; `#savedGen` is the count the file includes. */
+  #gen = 0;
+  #savedGen = 0;
+  #lastGood: string | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> | undefined;
+  #running: Promise<void> | undefined;
+  #waiters: { gen: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   #seq = 0;
-
-  #error: unknown;
 
   constructor(
     readonly path: string,
     readonly snapshot: () => JsonObject,
+    readonly restore: (text: string) => void,
     readonly onError: (e: unknown) => void,
     readonly delayMs = 20,
   ) {}
 
   /** Marks the state changed; a write follows within `delayMs`. */
   touch(): void {
-    this.#dirty = true;
-    if (this.#timer === undefined && this.#writing === undefined) {
-      this.#timer = setTimeout(() => void this.#run(), this.delayMs);
+    this.#gen++;
+    if (this.#timer === undefined && this.#running === undefined) {
+      this.#timer = setTimeout(() => this.#kick(), this.delayMs);
       this.#timer.unref();
     }
   }
 
-  async #run(): Promise<void> {
-    this.#timer = undefined;
-    if (this.#writing !== undefined) return;
-    while (this.#dirty) {
-      this.#dirty = false;
-      this.#writing = this.#write();
-      try {
-        await this.#writing;
-        this.#error = undefined;
-      } catch (e) {
-        this.#error = e;
-        this.onError(e);
-      } finally {
-        this.#writing = undefined;
-      }
-    }
+  /** Resolves once every change made so far is on disk; rejects when that write failed. */
+  commit(): Promise<void> {
+    const gen = this.#gen;
+    if (this.#savedGen >= gen) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ gen, resolve, reject }));
+    this.#kick();
+    return done;
   }
 
-  async #write(): Promise<void> {
-    const text = JSON.stringify(this.snapshot());
-    const tmp = `${this.path}.${process.pid}.${++this.#seq}.tmp`;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    try {
-      await writeFile(tmp, text, { mode: 0o600, flag: "wx" });
-      await rename(tmp, this.path);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
-  }
-
-  /** Writes now if anything changed, and waits for every write in flight. */
-  async flush(): Promise<void> {
+  #kick(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#writing !== undefined) await this.#writing.catch(() => undefined);
-    while (this.#writing !== undefined) await new Promise((r) => setImmediate(r));
-    if (this.#dirty) await this.#run();
-    if (this.#error !== undefined) throw this.#error;
+    if (this.#running !== undefined) return;
+    this.#running = this.#run().finally(() => {
+      this.#running = undefined;
+      // A change made between the loop's last check and now still gets its write.
+      if (this.#savedGen < this.#gen) this.#kick();
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#savedGen < this.#gen) {
+      const gen = this.#gen;
+      let text: string;
+      try {
+        text = JSON.stringify(this.snapshot());
+        await this.#write(text);
+      } catch (e) {
+        this.#fail(e);
+        continue;
+      }
+      this.#savedGen = gen;
+      this.#lastGood = text;
+      const waiting = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiting) {
+        if (w.gen <= gen) w.resolve();
+        else this.#waiters.push(w);
+      }
+    }
+  }
+
+  /** A write failed: back to the file's state; every change since is lost, so every waiter is refused. */
+  #fail(e: unknown): void {
+    this.onError(e);
+    if (this.#lastGood !== undefined) {
+      try {
+        this.restore(this.#lastGood);
+      } catch (restoreError) {
+        this.onError(restoreError);
+      }
+    }
+    this.#savedGen = this.#gen;
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiting) w.reject(e);
+  }
+
+  async #write(text: string): Promise<void> {
+    const dir = dirname(this.path);
+    const tmp = `${this.path}.${process.pid}.${++this.#seq}.tmp`;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    let file: FileHandle | undefined;
+    try {
+      file = await open(tmp, "wx", 0o600);
+      await file.writeFile(text, "utf8");
+      await file.sync();
+      await file.close();
+      file = undefined;
+      await rename(tmp, this.path);
+    } catch (e) {
+      await file?.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    // The rename is durable only once the directory is: fsync it (not possible on every
+    // platform, e.g. Windows, where opening a directory fails; the rename is still atomic).
+    const handle = await open(dir, "r").catch(() => undefined);
+    if (handle !== undefined) await handle.sync().catch(() => undefined).finally(() => handle.close().catch(() => undefined));
+  }
+
+  /** Writes now if anything changed, and waits for it; throws when that write failed. */
+  async flush(): Promise<void> {
+    if (this.#savedGen < this.#gen) await this.commit();
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  /**
+   * Removes temp files an earlier sandbox process left next to the data file when it was killed
+   * mid-write (they hold the whole state: cards, tokens). Only files named like ours, of other
+   * processes.
+   */
+  async removeStaleTemps(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = name.startsWith(prefix) ? /^(\d+)\.\d+\.tmp$/.exec(name.slice(prefix.length)) : null;
+      if (m !== null && Number(m[1]) !== process.pid) await unlink(join(dir, name)).catch(() => undefined);
+    }
   }
 }
