@@ -28,6 +28,38 @@ pub const HUMAN_LOGIN_INTERVAL_S: u32 = 2;
 /// Where a person adds a payment method (`payment-methods add`).
 pub const WALLET_URL: &str = "https://app.link.com/wallet";
 
+/// `given` (`{interval?, max_attempts?, timeout?}`, seconds) over the defaults of waiting for a
+/// login: every [`AUTH_STATUS_INTERVAL_S`] s for up to 300 s (`LinkClient.auth.wait()`).
+pub fn login_wait_policy(given: &Value) -> Result<Policy> {
+    let mut policy = object!({
+        "interval": AUTH_STATUS_INTERVAL_S,
+        "timeout": LOGIN_TIMEOUT_S,
+    });
+    merge_given(&mut policy, given);
+    Policy::decode(&policy)
+}
+
+/// `given` (`{interval?, max_attempts?, timeout?, include?}`) over the defaults of waiting for
+/// an approval: every [`RETRIEVE_INTERVAL_S`] s for up to 600 s (`spendRequests.waitFor()`).
+pub fn approval_wait_options(given: &Value) -> Result<RetrieveOptions> {
+    let mut options = object!({
+        "interval": RETRIEVE_INTERVAL_S,
+        "timeout": SPEND_REQUEST_TIMEOUT_S,
+    });
+    merge_given(&mut options, given);
+    crate::validate::options::validate_retrieve(&options)
+}
+
+fn merge_given(defaults: &mut Value, given: &Value) {
+    if let (Some(into), Some(from)) = (defaults.as_object_mut(), given.as_object()) {
+        for (k, v) in from {
+            if !v.is_null() {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 /// What a running command tells its caller, in order.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event<'a> {

@@ -277,7 +277,7 @@ export class LinkClientBase {
     const withLocation = (status: unknown): AuthStatus => status as AuthStatus;
     const policy = (o: PollOptions = {}) => snake({ interval: o.interval, maxAttempts: o.maxAttempts, timeout: o.timeout });
     const wait = async (o: LoginWaitOptions = {}) =>
-      withLocation(await (await driver()).loginWait({ ...{ interval: 5, timeout: 300 }, ...policy(o) }, (v) => o.onProgress?.(withLocation(v))));
+      withLocation(await (await driver()).loginWait(policy(o), (v) => o.onProgress?.(withLocation(v))));
 
     this.auth = {
       login: async (o = {}) => {
@@ -302,7 +302,7 @@ export class LinkClientBase {
       waitFor: async (id, o = {}) => {
         const { onProgress, ...rest } = o;
         const d = await driver();
-        return (await d.waitForSpendRequest(id, { interval: 2, ...snake({ ...rest }) }, (v) => onProgress?.(v as SpendRequest))) as SpendRequest;
+        return (await d.waitForSpendRequest(id, snake({ ...rest }), (v) => onProgress?.(v as SpendRequest))) as SpendRequest;
       },
     };
     this.mpp = {

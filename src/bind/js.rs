@@ -577,7 +577,8 @@ impl WasmClient {
         run(&self.inner, |c| async move { c.auth_status().await })
     }
 
-    /// Polls the pending login; `policy` is `{interval, max_attempts, timeout}` (seconds).
+    /// Polls the pending login; `policy` is `{interval?, max_attempts?, timeout?}` (seconds) over
+    /// the runner's login-wait defaults.
     #[wasm_bindgen(js_name = loginWait)]
     pub fn login_wait(&self, policy: JsValue, on_progress: JsValue) -> js_sys::Promise {
         let policy = from_js(&policy);
@@ -585,11 +586,8 @@ impl WasmClient {
         run(&self.inner, |c| async move {
             let policy = policy
                 .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "policy is not JSON"))?;
-            let mut policy_value = crate::poll::Policy::login();
-            if !policy.is_null() {
-                policy_value = crate::poll::Policy::decode(&policy)?;
-            }
-            c.login_wait(&policy_value, &mut on_progress).await
+            let policy = crate::runner::login_wait_policy(&policy)?;
+            c.login_wait(&policy, &mut on_progress).await
         })
     }
 
@@ -641,7 +639,8 @@ impl WasmClient {
         self.call(Ok(ApiCall::ListSpendRequests(include_history)))
     }
 
-    /// `options`: `{interval, max_attempts, timeout, include}`.
+    /// `options`: `{interval?, max_attempts?, timeout?, include?}` over the runner's approval-wait
+    /// defaults.
     #[wasm_bindgen(js_name = waitForSpendRequest)]
     pub fn wait_for_spend_request(
         &self,
@@ -650,15 +649,10 @@ impl WasmClient {
         on_progress: JsValue,
     ) -> js_sys::Promise {
         let options = from_js(&options).unwrap_or(Value::Null);
-        let options = if options.is_null() {
-            object!({})
-        } else {
-            options
-        };
         let mut on_progress = progress(on_progress);
         run(&self.inner, |c| async move {
-            c.wait_for_spend_request(&id, &options, &mut on_progress)
-                .await
+            let options = crate::runner::approval_wait_options(&options)?;
+            c.wait_for(&id, &options, &mut on_progress).await
         })
     }
 
