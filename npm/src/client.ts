@@ -5,7 +5,6 @@
  * names.
  */
 import { codedError, type FetchFunction, type LinkStorage, type Logger } from "./host/types.js";
-import { sendWith, type WireRequest } from "./host/fetch.js";
 import { MemoryStorage } from "./host/memory.js";
 import { decodeStripeChallenge } from "./core.js";
 import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, SpendRequest, StripeChallenge } from "./types.js";
@@ -243,7 +242,9 @@ export class LinkClientBase {
     const logger = merged.logger;
     this.storage = storage;
     const host = {
-      fetch: (request: WireRequest) => sendWith(fetchFn, request),
+      // The Rust driver builds the standard `Request` (gloo-net) with its timeout signal and
+      // reads the `Response`; a caller's own fetch receives that Request.
+      fetch: (request: Request) => fetchFn(request),
       storageGet: async (key: string) => (await storage.get(key)) ?? null,
       storageSet: (key: string, value: string) => storage.set(key, value),
       storageDelete: (key: string) => storage.delete(key),

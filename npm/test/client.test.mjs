@@ -327,9 +327,12 @@ describe("tokens, restarts and storage", () => {
     try {
       const c0 = await loggedIn(sb);
       let failures = 1;
-      const flaky = async (url, init) => {
-        const res = await fetch(url, init);
-        if (init?.method === "POST" && url.endsWith("/spend_requests") && failures-- > 0) {
+      // A caller's fetch gets the standard Request the core built (gloo-net).
+      const flaky = async (request) => {
+        assert.ok(request instanceof Request);
+        const { method, url } = request;
+        const res = await fetch(request);
+        if (method === "POST" && url.endsWith("/spend_requests") && failures-- > 0) {
           throw new TypeError("fetch failed (connection reset after the server answered)");
         }
         return res;

@@ -1,8 +1,9 @@
 //! wasm-bindgen facade for the npm package (feature `js`, wasm32-unknown-unknown).
 //!
-//! It only converts values: JS objects cross as JSON (`JSON.stringify` → serde_json and back,
-//! which keeps integers exact), and a core [`Error`] becomes a JS `Error` with `.code`,
-//! `.fieldErrors` and `.details`. Every rule lives in the core.
+//! It only converts values: JS values cross with serde-wasm-bindgen (objects as plain objects,
+//! safe integers exact), HTTP requests are built and read with gloo-net (the `fetch` that sends
+//! them is the host's: the global one or the caller's), and a core [`Error`] becomes a JS
+//! `Error` with `.code`, `.fieldErrors` and `.details`. Every rule lives in the core.
 
 use crate::codec;
 use crate::error::Error;
@@ -32,24 +33,20 @@ fn js_error(e: Error) -> JsValue {
     err
 }
 
+/// A value for JS: objects stay plain objects (`json_compatible`), integers stay numbers.
 fn to_js(value: &Value) -> JsValue {
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::String(s) => JsValue::from_str(s),
-        other => JSON::parse(&crate::json_text(other)).unwrap_or(JsValue::NULL),
-    }
+    use serde::Serialize;
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
+/// A JS value as JSON (`undefined` and `null` are `null`; safe integers stay integers).
 fn from_js(value: &JsValue) -> Result<Value, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(Value::Null);
     }
-    if let Some(s) = value.as_string() {
-        return Ok(Value::String(s));
-    }
-    let text = JSON::stringify(value)?.as_string().unwrap_or_default();
-    serde_json::from_str(&text)
+    serde_wasm_bindgen::from_value(value.clone())
         .map_err(|e| js_error(Error::new(crate::ErrorCode::InvalidInput, e.to_string())))
 }
 
@@ -307,8 +304,9 @@ extern "C" {
     /// The host object the TypeScript layer passes in: fetch and storage as async functions,
     /// clock, sleep, randomness and a logger.
     pub type JsHost;
+    /// The caller's `fetch` (or the global one) with the standard `Request` gloo-net built.
     #[wasm_bindgen(method, catch)]
-    fn fetch(this: &JsHost, request: JsValue) -> Result<js_sys::Promise, JsValue>;
+    fn fetch(this: &JsHost, request: web_sys::Request) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = storageGet)]
     fn storage_get(this: &JsHost, key: &str) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = storageSet)]
@@ -330,6 +328,31 @@ extern "C" {
         contents: &str,
         replace: bool,
     ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// A JS error that carries one of our stable codes (a host function may throw one).
+fn coded_error(value: &JsValue) -> Option<Error> {
+    let code = Reflect::get(value, &JsValue::from_str("code"))
+        .ok()?
+        .as_string()
+        .and_then(|c| crate::ErrorCode::from_wire(&c))?;
+    Some(host_error(value.clone(), code))
+}
+
+/// Why a fetch failed: the error's `cause` (Node's fetch puts the network error there), else
+/// its message.
+fn cause_message(value: &JsValue) -> String {
+    let message = |v: &JsValue| {
+        Reflect::get(v, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+    };
+    Reflect::get(value, &JsValue::from_str("cause"))
+        .ok()
+        .and_then(|c| message(&c))
+        .or_else(|| message(value))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "fetch failed".to_string())
 }
 
 /// A JS failure as a core error: keeps a `.code` the host set (e.g. `STORAGE_ERROR`), else
@@ -362,58 +385,62 @@ struct JsHostAdapter(JsHost);
 
 impl Host for JsHostAdapter {
     async fn fetch(&self, request: &HttpRequest) -> crate::Result<HttpResponse> {
-        let headers: Vec<Value> = request
-            .headers
-            .iter()
-            .map(|(n, v)| Value::Array(vec![n.clone().into(), v.clone().into()]))
-            .collect();
-        let mut req = serde_json::Map::new();
-        req.insert("method".into(), request.method.clone().into());
-        req.insert("url".into(), request.url.clone().into());
-        req.insert("headers".into(), Value::Array(headers));
-        if let Some(body) = &request.body {
-            req.insert("body".into(), body.clone().into());
+        use gloo_net::http::{Method, RequestBuilder};
+        let failed = |what: &str, e: &JsValue| {
+            if let Some(coded) = coded_error(e) {
+                return coded;
+            }
+            Error::new(
+                crate::ErrorCode::TransportError,
+                format!(
+                    "{what}: {} {} ({})",
+                    request.method,
+                    request.url,
+                    cause_message(e)
+                ),
+            )
+        };
+        let method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Error::new(crate::ErrorCode::InvalidInput, "not an HTTP method"))?;
+        // The whole exchange, headers and body, within the driver's timeout.
+        let signal = web_sys::AbortSignal::timeout_with_u32(request.timeout_ms);
+        let mut builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .redirect(web_sys::RequestRedirect::Manual)
+            .abort_signal(Some(&signal));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
         }
-        req.insert("timeoutMs".into(), request.timeout_ms.into());
-        let answer = settle(
-            self.0.fetch(to_js(&Value::Object(req))),
-            crate::ErrorCode::TransportError,
-        )
-        .await?;
-        let answer =
-            from_js(&answer).map_err(|e| host_error(e, crate::ErrorCode::TransportError))?;
-        let status = answer
-            .get("status")
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .ok_or_else(|| {
+        let built = match &request.body {
+            Some(body) => builder.body(JsValue::from_str(body)),
+            None => builder.build(),
+        }
+        .map_err(|e| failed("Request failed", &JsValue::from_str(&e.to_string())))?;
+        let promise = self
+            .0
+            .fetch(built.into())
+            .map_err(|e| failed("Request failed", &e))?;
+        let answer = JsFuture::from(promise)
+            .await
+            .map_err(|e| failed("Request failed", &e))?;
+        let response: gloo_net::http::Response = answer
+            .dyn_into::<web_sys::Response>()
+            .map_err(|_| {
                 Error::new(
                     crate::ErrorCode::TransportError,
-                    "host fetch returned no status",
+                    "host fetch did not return a Response",
                 )
-            })?;
-        let headers = answer
-            .get("headers")
-            .and_then(Value::as_array)
-            .map(|pairs| {
-                pairs
-                    .iter()
-                    .filter_map(|p| {
-                        Some((
-                            p.get(0)?.as_str()?.to_string(),
-                            p.get(1)?.as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let body = answer
-            .get("body")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+            })?
+            .into();
+        let headers = response.headers().entries().collect();
+        let body = response.text().await.map_err(|e| {
+            failed(
+                "Reading the response failed",
+                &JsValue::from_str(&e.to_string()),
+            )
+        })?;
         Ok(HttpResponse {
-            status,
+            status: response.status(),
             headers,
             body,
         })

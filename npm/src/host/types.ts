@@ -7,8 +7,10 @@ export interface LinkStorage {
   readonly location?: string;
 }
 
-/** `fetch` as in the WHATWG spec; the caller may pass its own (a proxy, an extension's). */
-export type FetchFunction = (input: string, init?: RequestInit) => Promise<Response>;
+/** `fetch` as in the WHATWG spec; the caller may pass its own (a proxy, an extension's). linkpay
+ * calls it with one argument, a standard `Request` (method, headers, body, `redirect: "manual"`
+ * and an `AbortSignal` for the request timeout). */
+export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 /** Receives verbose log lines; linkpay redacts tokens, card numbers and CVCs before calling it. */
 export type Logger = (line: string) => void;
