@@ -1,22 +1,62 @@
-// Bundles the `linkpay` CLI (tsc's output under npm/dist/cli/) into one CommonJS file,
-// npm/dist/cli/linkpay.cjs, the package's `bin`.
+// Bundles the `linkpay` CLI (tsc's output under npm/dist/cli/) into CommonJS files under
+// npm/dist/cli/: linkpay.cjs, the package's `bin`, and one file per heavy third-party package
+// in dist/cli/vendor/, so that installing the library installs none of the CLI's dependencies
+// (they are devDependencies, bundled here).
 //
-// Why: a CLI process is short-lived, so its cold start is most of its cost. As ES modules, the
-// CLI paid Node's ESM loader (resolving, linking and compiling a dozen files one by one); as one
-// CommonJS file it is read and compiled once, and the ESM loader is never loaded. Measured with
-// `node npm/bench/cli-cold.mjs`: ~10 ms less per run.
+// Why one CommonJS file: a CLI process is short-lived, so its cold start is most of its cost. As
+// ES modules, the CLI paid Node's ESM loader (resolving, linking and compiling a dozen files one
+// by one); as one CommonJS file it is read and compiled once, and the ESM loader is never loaded.
+// Measured with `node npm/bench/cli-cold.mjs`: ~10 ms less per run.
 //
-// What stays outside the bundle, loaded with `require` only by the commands that use it:
-// - the wasm-bindgen glue (`#wasm`), which finds `linkpay_bg.wasm` next to itself;
-// - the MCP SDK, yaml and qrcode (packages with CommonJS builds, needed by `--mcp`, `serve`,
-//   `--format yaml` and the terminal QR code only).
-// The toon encoder, the default output format, is bundled.
+// Why vendor files: the MCP SDK (with ajv, zod, hono's node server), yaml and qrcode are needed
+// by `--mcp`/`serve`, `--format yaml` and the terminal QR code only. Each is bundled into its
+// own file, dist/cli/vendor/<name>.cjs, that the bin `require`s only when a command uses it, so
+// the commands that do not (`mpp decode`, the default toon output) neither read nor compile it.
+// The toon encoder, the default output format, is in the bin itself.
+//
+// What stays outside: the wasm-bindgen glue (`#wasm`), which finds `linkpay_bg.wasm` next to
+// itself (dist/pkg/nodejs/).
+//
+// Licenses: every third-party package bundled into a file here is listed, with its license
+// text, in dist/cli/THIRD_PARTY_LICENSES.md (shipped in the tarball; each file's banner points
+// to it).
 import { build } from "../npm/node_modules/esbuild/lib/main.js";
-import { chmod, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const dist = fileURLToPath(new URL("../npm/dist/", import.meta.url));
+const npmDir = fileURLToPath(new URL("../npm/", import.meta.url));
+const dist = `${npmDir}dist/`;
 const outfile = `${dist}cli/linkpay.cjs`;
+const licensesName = "THIRD_PARTY_LICENSES.md";
+
+/** Packages bundled into their own lazily required file: package name → file in dist/cli/vendor/;
+ * `esm`: bundled from its ES module build, which esbuild tree-shakes (the MCP SDK: 333 KB
+ * instead of 966 KB from its CommonJS build, mostly zod's locales). */
+const vendored = {
+  "@modelcontextprotocol/sdk": { file: "mcp-sdk", esm: true },
+  yaml: { file: "yaml" },
+  qrcode: { file: "qrcode" },
+};
+const vendorOf = (specifier) =>
+  Object.keys(vendored).find((name) => specifier === name || specifier.startsWith(`${name}/`));
+
+const banner = `/* linkpay CLI. Third-party code bundled here is listed with its license in ${licensesName} (next to linkpay.cjs). */`;
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+  // Any warning (an `import.meta` left over, an unresolved import) fails the build.
+  logOverride: {},
+  metafile: true,
+  // Paths in the metafile (the license list) are relative to npm/.
+  absWorkingDir: npmDir,
+  legalComments: "inline",
+  banner: { js: banner },
+};
 
 // The library loads the glue with `createRequire(import.meta.url)("#wasm")` (a plain require of
 // a CommonJS file, without the ESM loader's named-export scan). In the bundle that is a plain
@@ -26,7 +66,6 @@ const wasmGlue = {
   setup(b) {
     b.onResolve({ filter: /^#wasm$/ }, () => ({ path: "../pkg/nodejs/linkpay.js", external: true }));
     b.onLoad({ filter: /[\\/]dist[\\/]index\.js$/ }, async (args) => {
-      const { readFile } = await import("node:fs/promises");
       const text = await readFile(args.path, "utf8");
       const from = 'createRequire(import.meta.url)("#wasm")';
       if (!text.includes(from)) throw new Error(`${args.path}: expected ${from} (the glue's load changed; update scripts/bundle-cli.mjs)`);
@@ -35,30 +74,103 @@ const wasmGlue = {
   },
 };
 
-const result = await build({
+// In the bin, an import of a vendored package (`@modelcontextprotocol/sdk/server/index.js`)
+// becomes `require("./vendor/mcp-sdk.cjs")["@modelcontextprotocol/sdk/server/index.js"]`; the
+// specifiers seen are recorded, and each vendor file exports exactly those.
+const imported = Object.fromEntries(Object.keys(vendored).map((name) => [name, new Set()]));
+const vendorImports = {
+  name: "linkpay-vendor-imports",
+  setup(b) {
+    b.onResolve({ filter: /^[^./#]/ }, (args) => {
+      const name = vendorOf(args.path);
+      if (name === undefined || args.namespace === "vendor") return undefined;
+      imported[name].add(args.path);
+      return { path: args.path, namespace: "vendor" };
+    });
+    b.onResolve({ filter: /^\.\/vendor\//, namespace: "vendor" }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: "vendor" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`./vendor/${vendored[vendorOf(args.path)].file}.cjs`)})[${JSON.stringify(args.path)}];`,
+      loader: "js",
+    }));
+  },
+};
+
+const main = await build({
+  ...common,
   entryPoints: [`${dist}cli/main.js`],
   outfile,
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  // `import()` of the external packages becomes `require` (each has a CommonJS build), so no
+  // `import()` becomes `require` (of the module in the bundle, or of a vendor file), so no
   // command loads the ESM loader.
   supported: { "dynamic-import": false },
-  external: ["@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk/*", "yaml", "qrcode"],
-  plugins: [wasmGlue],
-  logLevel: "warning",
-  // Any warning (an `import.meta` left over, an unresolved import) fails the build.
-  logOverride: {},
-  metafile: true,
-  legalComments: "inline",
+  plugins: [wasmGlue, vendorImports],
 });
-if (result.warnings.length > 0) throw new Error(`esbuild warnings: ${result.warnings.map((w) => w.text).join("; ")}`);
+const results = [main];
 
-// The bundle is the CLI: the unbundled modules it was made from are not shipped.
+await mkdir(`${dist}cli/vendor`, { recursive: true });
+for (const [name, { file, esm }] of Object.entries(vendored)) {
+  const specifiers = [...imported[name]].sort();
+  if (specifiers.length === 0) throw new Error(`${name} is vendored but the CLI imports nothing of it (update scripts/bundle-cli.mjs)`);
+  // Each specifier is an export of the file: its module namespace (`esm`), or its CommonJS
+  // exports, resolved from npm/ with the `require` condition as Node resolved them when the
+  // package was a dependency and evaluated on first access.
+  const contents = esm
+    ? specifiers.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};`).join("\n") +
+      `\nexport { ${specifiers.map((s, i) => `m${i} as ${JSON.stringify(s)}`).join(", ")} };`
+    : specifiers.map((s) => `Object.defineProperty(exports, ${JSON.stringify(s)}, { enumerable: true, get: () => require(${JSON.stringify(s)}) });`).join("\n");
+  results.push(
+    await build({
+      ...common,
+      stdin: { contents, resolveDir: npmDir, sourcefile: `vendor-${file}.cjs`, loader: "js" },
+      outfile: `${dist}cli/vendor/${file}.cjs`,
+      // Smaller to read and compile at each `--mcp` start; names kept (error classes, stack traces).
+      minify: true,
+      keepNames: true,
+    }),
+  );
+}
+
+// The tsc output the bundles were made from is not shipped: dist/cli holds only the bundles.
 for (const name of await readdir(`${dist}cli`)) {
-  if (name !== "linkpay.cjs") await rm(`${dist}cli/${name}`);
+  if (name !== "linkpay.cjs" && name !== "vendor") await rm(`${dist}cli/${name}`);
 }
 await chmod(outfile, 0o755);
-const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes;
-console.log(`[build] CLI bundle: dist/cli/linkpay.cjs, ${(bytes / 1024).toFixed(1)} KB`);
+const warnings = results.flatMap((r) => r.warnings);
+if (warnings.length > 0) throw new Error(`esbuild warnings: ${warnings.map((w) => w.text).join("; ")}`);
+
+// THIRD_PARTY_LICENSES.md: each bundled package (from the bundles' inputs), its version and its
+// license file(s).
+const packages = new Map();
+for (const r of results) {
+  for (const input of Object.keys(r.metafile.inputs)) {
+    const at = input.lastIndexOf(`node_modules/`);
+    if (at < 0) continue;
+    const rest = input.slice(at + "node_modules/".length).split("/");
+    const dir = join(npmDir, input.slice(0, at), "node_modules", ...rest.slice(0, rest[0].startsWith("@") ? 2 : 1));
+    packages.set(dir, true);
+  }
+}
+const entries = [];
+for (const dir of packages.keys()) {
+  const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
+  const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)/i.test(f)).sort();
+  const texts = await Promise.all(files.map((f) => readFile(join(dir, f), "utf8")));
+  if (texts.length === 0) throw new Error(`${pkg.name}: no license file in ${relative(npmDir, dir)} (bundled code must carry its notice)`);
+  entries.push({ name: pkg.name, version: pkg.version, license: pkg.license ?? "see below", texts });
+}
+entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+const notice = [
+  "# Third-party software in the linkpay CLI",
+  "",
+  "The `linkpay` bin (`dist/cli/linkpay.cjs` and `dist/cli/vendor/*.cjs`) bundles the following",
+  "packages. Their licenses follow. linkpay itself is MIT-licensed (LICENSE).",
+  "",
+  ...entries.flatMap((e) => [`## ${e.name} ${e.version} (${e.license})`, "", ...e.texts.map((t) => "```\n" + t.trim() + "\n```\n")]),
+].join("\n");
+await writeFile(`${dist}cli/${licensesName}`, notice);
+
+const kb = (r) => Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0) / 1024;
+console.log(
+  `[build] CLI bundle: dist/cli/linkpay.cjs ${kb(main).toFixed(1)} KB; vendor/ ${Object.values(vendored)
+    .map(({ file }, i) => `${file}.cjs ${kb(results[i + 1]).toFixed(1)} KB`)
+    .join(", ")}; ${entries.length} third-party packages in ${licensesName}`,
+);

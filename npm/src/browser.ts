@@ -11,7 +11,7 @@
  */
 import initWasm, * as web from "./pkg/web/linkpay.js";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
-import { bindCore } from "./core.js";
+import { bindCore } from "./binding.js";
 import { browserStorage, ChromeStorage, WebStorageStore } from "./host/browser.js";
 import { MemoryStorage } from "./host/memory.js";
 import { codedError } from "./host/types.js";

@@ -1,52 +1,12 @@
 /**
  * The pure core functions (validation, state machines, the MPP decoder), shared by the Node
- * and browser entries. Each entry binds the wasm-bindgen build it loaded (`bindCore`): Node's
+ * and browser entries. They call the wasm-bindgen build the entry bound (`binding.ts`): Node's
  * at import, the browser's once `init()` has fetched the module.
  */
-import type { WasmDriverClass } from "./client.js";
-import { codedError } from "./host/types.js";
+import { wasm } from "./binding.js";
 import type { ChallengeResult, JsonObject, LinkpayError, Receipt, SpendRequest, StripeChallenge } from "./types.js";
 
 export type * from "./types.js";
-
-/** The functions of a wasm-bindgen build of the crate (`pkg/nodejs` or `pkg/web`) used here. */
-export interface WasmCore {
-  WasmClient: WasmDriverClass;
-  validateCreateSpendRequest(input: unknown, now: number): unknown;
-  validateCreateSpendRequestBody(body: unknown, now: number): unknown;
-  validateUpdateSpendRequest(input: unknown): unknown;
-  parseKeyValueFlag(kind: string, value: string): unknown;
-  validateRetrieveOptions(input: unknown): unknown;
-  validateLoginOptions(input: unknown): unknown;
-  spendRequestTransition(status: string, event: string): unknown;
-  nextSpendRequestAction(spendRequest: unknown): unknown;
-  normalizeSpendRequest(spendRequest: unknown): unknown;
-  authHandleTokenResponse(pending: unknown, status: number, body: string, nowMs: number): unknown;
-  tokenNeedsRefresh(tokens: unknown, nowMs: number): unknown;
-  pollDecide(policy: unknown, state: unknown, nowMs: number, terminal: boolean): unknown;
-  decodeChallenges(header: unknown): unknown;
-  decodeStripeChallenge(header: unknown, nowMs: number, requestUrl?: string): unknown;
-  buildCredential(challenge: unknown, payload: unknown, source: string | undefined, nowMs: number): unknown;
-  buildStripePayload(challenge: unknown, spt: string): unknown;
-  parseReceipt(value: string): unknown;
-  sanitizeForDisplay(text: string): string;
-  errorCodes(): string[];
-  version(): string;
-}
-
-let bound: WasmCore | undefined;
-
-/** Makes `core` the module every function here calls (each entry does this once). */
-export function bindCore(core: WasmCore): void {
-  bound = core;
-}
-
-function wasm(): WasmCore {
-  if (bound === undefined) {
-    throw codedError("INVALID_INPUT", "linkpay's WebAssembly module is not loaded yet: `await init()` first (LinkClient loads it by itself).");
-  }
-  return bound;
-}
 
 /** True when `e` is an error thrown by linkpay (it carries a stable `.code`). */
 export function isLinkpayError(e: unknown): e is LinkpayError {

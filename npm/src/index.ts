@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 const core: typeof import("#wasm") = createRequire(import.meta.url)("#wasm");
 import { hostname as osHostname } from "node:os";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
-import { bindCore } from "./core.js";
+import { bindCore } from "./binding.js";
 import { FileStorage, defaultConfigPath } from "./host/file.js";
 import { MemoryStorage } from "./host/memory.js";
 import type { Json, JsonObject } from "./types.js";
@@ -25,6 +25,23 @@ export const errorCodes: readonly string[] = core.errorCodes();
 
 /** The package version (equal to the Rust core's). */
 export const version: string = core.version();
+
+/** `WebAssembly.Module` where the program's lib declares it (DOM, WebWorker), else `never`: the
+ * Node entry's declarations need no lib beyond what `fetch` needs (DOM or @types/node). */
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } } ? M : never;
+
+/** What the browser entry's `init` accepts (its `WasmSource`, spelled without DOM-only names);
+ * the Node entry's `init` ignores it. */
+export type WasmSource = string | URL | Request | Response | ArrayBuffer | ArrayBufferView | WasmModule;
+
+/**
+ * Does nothing and resolves: the Node entry loads its wasm module synchronously at import. It
+ * is here, with the browser entry's signature, so that code written for both entries (`await
+ * init()` before the synchronous functions) runs unchanged in Node.
+ */
+export async function init(source?: WasmSource): Promise<void> {
+  void source;
+}
 
 // ------------------------------------------------------------------ the client (Node defaults)
 

@@ -8,7 +8,9 @@ import { codedError } from "./types.js";
 const fsp = (): Promise<typeof import("node:fs/promises")> => import("node:fs/promises");
 
 /** `~/.config/linkpay/config.json`, or `$XDG_CONFIG_HOME/linkpay/config.json`. */
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+// The parameter's type is spelled out, not `NodeJS.ProcessEnv`: public declarations must not
+// need @types/node.
+export function defaultConfigPath(env: { readonly [name: string]: string | undefined } = process.env): string {
   const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.trim() !== "" ? env.XDG_CONFIG_HOME : resolve(homedir(), ".config");
   return resolve(base, "linkpay", "config.json");
 }
