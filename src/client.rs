@@ -615,12 +615,16 @@ impl<H: Host> Client<H> {
         }
     }
 
+    /// Sleeps until `until_ms`, in steps a host timer can keep: JS `setTimeout` fires at once
+    /// for more than 2^31 - 1 ms, which once turned a long interval into a request loop.
     async fn sleep_until(&self, until_ms: i64) {
+        const MAX_STEP_MS: u64 = (1 << 31) - 1;
         let wait = until_ms.saturating_sub(self.host.now_ms());
-        if let Ok(ms) = u64::try_from(wait)
-            && ms > 0
-        {
-            self.host.sleep(ms).await;
+        let mut remaining = u64::try_from(wait).unwrap_or(0);
+        while remaining > 0 {
+            let step = remaining.min(MAX_STEP_MS);
+            self.host.sleep(step).await;
+            remaining -= step;
         }
     }
 

@@ -20,8 +20,8 @@ pub enum Kind {
     String,
     /// An integer in `min..=max`; strings of digits are accepted (CLI flags are text).
     Integer { min: i64, max: i64 },
-    /// A number of seconds (fractions allowed).
-    Number,
+    /// A number of seconds (fractions allowed), from 0 to `max`.
+    Seconds { max: u32 },
     /// `true`/`false`; a flag without a value.
     Boolean,
     /// One of a fixed set of strings.
@@ -156,6 +156,12 @@ impl Command {
 
 const SOURCE_ACTIONS: &[&str] = &validate::options::SOURCE_ACTIONS;
 const INCLUDE: &[&str] = &validate::options::INCLUDE_VALUES;
+const SECONDS_INTERVAL: Kind = Kind::Seconds {
+    max: validate::options::MAX_INTERVAL_S,
+};
+const SECONDS_TIMEOUT: Kind = Kind::Seconds {
+    max: validate::options::MAX_TIMEOUT_S,
+};
 const PORT: Kind = Kind::Integer { min: 0, max: 65535 };
 const COUNT: Kind = Kind::Integer {
     min: 0,
@@ -166,7 +172,7 @@ const POLL_AUTH: [Opt; 3] = [
     opt(
         "interval",
         "interval",
-        Kind::Number,
+        SECONDS_INTERVAL,
         "Seconds between polls; 0 (the default) checks once.",
     )
     .default(Default::Int(0)),
@@ -180,7 +186,7 @@ const POLL_AUTH: [Opt; 3] = [
     opt(
         "timeout",
         "timeout",
-        Kind::Number,
+        SECONDS_TIMEOUT,
         "Seconds before giving up.",
     )
     .default(Default::Int(300)),
@@ -387,14 +393,14 @@ const RETRIEVE: [Opt; 7] = [
     opt(
         "timeout",
         "timeout",
-        Kind::Number,
+        SECONDS_TIMEOUT,
         "Seconds before giving up polling.",
     )
     .default(Default::Int(600)),
     opt(
         "interval",
         "interval",
-        Kind::Number,
+        SECONDS_INTERVAL,
         "Seconds between polls; 0 (the default) fetches once.",
     )
     .default(Default::Int(0)),
@@ -472,13 +478,13 @@ const PAY: [Opt; 11] = [
     opt(
         "interval",
         "interval",
-        Kind::Number,
+        SECONDS_INTERVAL,
         "Wait for approval (polling every N seconds) and pay in one call; 0 (agent default) returns after creating the spend request.",
     ),
     opt(
         "timeout",
         "timeout",
-        Kind::Number,
+        SECONDS_TIMEOUT,
         "Seconds to wait for approval.",
     )
     .default(Default::Int(600)),
@@ -681,7 +687,7 @@ fn kind_schema(kind: Kind) -> Value {
         Kind::Integer { min, max } => {
             object!({ "type": "integer", "minimum": min, "maximum": max })
         }
-        Kind::Number => object!({ "type": "number", "minimum": 0 }),
+        Kind::Seconds { max } => object!({ "type": "number", "minimum": 0, "maximum": max }),
         Kind::Boolean => ty("boolean"),
         Kind::Enum(values) => object!({ "type": "string", "enum": values.to_vec() }),
         Kind::Pairs | Kind::Json => object!({ "anyOf": vec![ty("string"), ty("object")] }),
@@ -692,7 +698,7 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::String | Kind::Enum(_) => "string",
         Kind::Integer { .. } => "integer",
-        Kind::Number => "number",
+        Kind::Seconds { .. } => "number",
         Kind::Boolean => "boolean",
         Kind::Pairs => "pairs",
         Kind::Json => "json",
@@ -795,12 +801,8 @@ fn check_local(o: &Opt, v: &Value) -> std::result::Result<Value, String> {
     match o.kind {
         Kind::String => validate::non_blank(v).map(|s| Value::from(s.trim())),
         Kind::Integer { min, max } => validate::int_in(v, min, max).map(Value::from),
-        Kind::Number => match validate::coerce_number(v) {
-            Some(n) if n >= 0.0 => Ok(crate::spend_request::ToJson::to_json(
-                &validate::options::Seconds(n),
-            )),
-            _ => Err("must be a number at least 0".into()),
-        },
+        Kind::Seconds { max } => validate::options::poll_seconds(v, max)
+            .map(|s| crate::spend_request::ToJson::to_json(&s)),
         Kind::Boolean => validate::boolean(v).map(Value::from),
         Kind::Enum(values) => validate::one_of(v, values).map(Value::from),
         Kind::Pairs | Kind::Json => Ok(v.clone()),

@@ -122,6 +122,14 @@ impl Policy {
         if let Some(not_before) = next.not_before_ms {
             until_ms = until_ms.max(not_before);
         }
+        // Never sleep past the deadline: the last fetch comes at the timeout, not an interval
+        // after it (the wait overshoots by at most one request's time).
+        if self.timeout >= 0.0 {
+            let deadline = next.started_at_ms as f64 + self.timeout * 1000.0;
+            if (until_ms as f64) > deadline {
+                until_ms = deadline.ceil() as i64;
+            }
+        }
         Ok(Decision::Wait {
             until_ms,
             state: next,

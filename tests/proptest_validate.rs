@@ -262,7 +262,8 @@ proptest! {
     #[test]
     fn options_never_panic(input in prop_oneof![1 => json_value(), 3 => object()]) {
         if let Some(o) = check(options::validate_retrieve(&input))? {
-            prop_assert!(o.timeout.0 > 0.0 && o.interval.0 >= 0.0);
+            prop_assert!((0.0..=3600.0).contains(&o.timeout.0));
+            prop_assert!((0.0..=300.0).contains(&o.interval.0));
             let again = options::validate_retrieve(&serde_json::to_value(&o).unwrap());
             prop_assert_eq!(again.ok(), Some(o));
         }

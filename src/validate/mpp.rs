@@ -183,15 +183,17 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
             &mut errs,
         );
     }
-    let number = |v: &Value, min_exclusive: bool| -> Result<(), String> {
-        match super::coerce_number(v) {
-            Some(n) if n.is_finite() && (n > 0.0 || (!min_exclusive && n >= 0.0)) => Ok(()),
-            _ if min_exclusive => Err("must be a number greater than 0".into()),
-            _ => Err("must be a number at least 0".into()),
-        }
-    };
-    take("interval", &|v| number(v, false), &mut errs);
-    take("timeout", &|v| number(v, true), &mut errs);
+    use super::options::{MAX_INTERVAL_S, MAX_TIMEOUT_S, poll_seconds};
+    take(
+        "interval",
+        &|v| poll_seconds(v, MAX_INTERVAL_S).map(|_| ()),
+        &mut errs,
+    );
+    take(
+        "timeout",
+        &|v| poll_seconds(v, MAX_TIMEOUT_S).map(|_| ()),
+        &mut errs,
+    );
     let mut headers = Vec::new();
     match field(obj, "headers") {
         None => {}

@@ -208,8 +208,8 @@ serialize_as_json!(
     LoginOptions
 );
 
-/// Validates retrieve/poll options: `interval` ≥ 0 s (default 0), `max_attempts` ≥ 0 (default
-/// 0, unlimited), `timeout` > 0 s (default 600), `include` from [`INCLUDE_VALUES`] as an array
+/// Validates retrieve/poll options: `interval` 0 to [`MAX_INTERVAL_S`] s (default 0),
+/// `max_attempts` ≥ 0 (default 0, unlimited), `timeout` 0 to [`MAX_TIMEOUT_S`] s (default 600), `include` from [`INCLUDE_VALUES`] as an array
 /// or comma-separated string, deduplicated.
 pub fn validate_retrieve(input: &Value) -> Result<RetrieveOptions> {
     let mut errs = FieldErrors::new();
@@ -217,7 +217,9 @@ pub fn validate_retrieve(input: &Value) -> Result<RetrieveOptions> {
         return finish(None, errs, "input");
     };
     let interval = field(obj, "interval").map_or(Some(Seconds(0.0)), |v| {
-        seconds(v, false).map_err(|m| errs.push("interval", m)).ok()
+        poll_seconds(v, MAX_INTERVAL_S)
+            .map_err(|m| errs.push("interval", m))
+            .ok()
     });
     let max_attempts = field(obj, "max_attempts").map_or(Some(0), |v| {
         int_in(v, 0, MAX_SAFE_INTEGER)
@@ -225,9 +227,11 @@ pub fn validate_retrieve(input: &Value) -> Result<RetrieveOptions> {
             .map_err(|m| errs.push("max_attempts", m))
             .ok()
     });
-    let timeout = field(obj, "timeout")
-        .map_or(Some(Seconds(f64::from(DEFAULT_TIMEOUT_SECS))), |v| {
-            seconds(v, true).map_err(|m| errs.push("timeout", m)).ok()
+    let timeout =
+        field(obj, "timeout").map_or(Some(Seconds(f64::from(DEFAULT_TIMEOUT_SECS))), |v| {
+            poll_seconds(v, MAX_TIMEOUT_S)
+                .map_err(|m| errs.push("timeout", m))
+                .ok()
         });
     let include = field(obj, "include").map_or(Some(Vec::new()), |v| {
         enum_list(v, "include", &INCLUDE_VALUES, Include::parse, &mut errs)
@@ -327,14 +331,20 @@ fn root_object<'a>(
     Some(obj)
 }
 
-fn seconds(v: &Value, positive: bool) -> Result<Seconds, String> {
-    let f = coerce_number(v).ok_or_else(|| "must be a number of seconds".to_string())?;
-    if positive && f <= 0.0 {
-        Err("must be greater than 0".to_string())
-    } else if f < 0.0 {
-        Err("must be at least 0".to_string())
-    } else {
-        Ok(Seconds(f))
+/// The longest `interval` between polls: 5 minutes. The reference polls every 2 s (spend
+/// requests) or 5 s (logins); beyond a few minutes an approval on the phone goes unnoticed, and
+/// a host timer (JS `setTimeout` wraps past 2^31 ms) is never asked for a wait it cannot keep.
+pub const MAX_INTERVAL_S: u32 = 300;
+/// The longest `timeout` of a poll: one hour (the reference waits 300 s for a login, 600 s for
+/// an approval). A caller blocked longer is indistinguishable from a hang.
+pub const MAX_TIMEOUT_S: u32 = 3600;
+
+/// A poll's `interval` or `timeout`: a number of seconds from 0 to `max` (`0` is one fetch for
+/// an interval; for a timeout, one fetch and then `POLLING_TIMEOUT`, as the reference does).
+pub(crate) fn poll_seconds(v: &Value, max: u32) -> Result<Seconds, String> {
+    match coerce_number(v) {
+        Some(f) if (0.0..=f64::from(max)).contains(&f) => Ok(Seconds(f)),
+        _ => Err(["must be a number of seconds from 0 to ", &max.to_string()].concat()),
     }
 }
 
