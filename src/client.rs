@@ -830,6 +830,22 @@ impl<H: Host> Client<H> {
         pay: &validate::mpp::PayRequest,
         on_progress: &mut dyn FnMut(&Value),
     ) -> Result<Value> {
+        // As the reference: no session is refused, and a given spend request must be an approved
+        // SPT one, before the merchant hears from us.
+        self.token_source().await?;
+        let existing = match &pay.spend_request_id {
+            Some(id) => {
+                let sr = self
+                    .call(&ApiCall::RetrieveSpendRequest(
+                        id.clone(),
+                        vec![Include::SharedPaymentToken],
+                    ))
+                    .await?;
+                approved_spt(&sr)?;
+                Some(sr)
+            }
+            None => None,
+        };
         let probe_request = pay.merchant_request(None);
         let probe = self.send(&probe_request).await?;
         if probe.status != 402 {
@@ -843,14 +859,8 @@ impl<H: Host> Client<H> {
             ));
         }
         let stripe = mpp::stripe::decode(&values, self.host.now_ms(), Some(&pay.url))?;
-        let spend_request = match &pay.spend_request_id {
-            Some(id) => {
-                self.call(&ApiCall::RetrieveSpendRequest(
-                    id.clone(),
-                    vec![Include::SharedPaymentToken],
-                ))
-                .await?
-            }
+        let spend_request = match existing {
+            Some(sr) => sr,
             None => {
                 let created = self.spt_spend_request(pay, &stripe, on_progress).await?;
                 if !pay.wait {

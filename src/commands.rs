@@ -1016,6 +1016,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
         Rules::Pay => validate::mpp::validate_pay(&pick(&core, &validate::mpp::PAY_KEYS))
             .map(|p| (Value::Object(Map::new()), Typed::Pay(Box::new(p)))),
     };
+    check_output_file(&core, &checked, &mut errs);
     match checked {
         Ok((normalised, typed)) => {
             if !errs.is_empty() {
@@ -1036,6 +1037,30 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
             Err(Error::validation(errs.into_vec()))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// `outputFile` must name a file, and on `spend-request retrieve` come with `include: card`
+/// (no other answer carries a card to write): refused before any request, instead of a run
+/// that ends without a word and without a file.
+fn check_output_file(
+    core: &Map<String, Value>,
+    checked: &Result<(Value, Typed)>,
+    errs: &mut FieldErrors,
+) {
+    let Some(path) = core.get("output_file").and_then(Value::as_str) else {
+        return;
+    };
+    if path.ends_with('/') || path.ends_with('\\') {
+        errs.push("outputFile", "must name a file, not a directory");
+    }
+    if let Ok((_, Typed::Retrieve(_, options))) = checked
+        && !options.include.contains(&validate::options::Include::Card)
+    {
+        errs.push(
+            "outputFile",
+            "needs include card: only then does the answer carry the card to write",
+        );
     }
 }
 
@@ -1147,7 +1172,7 @@ mod tests {
             0,
         )
         .unwrap_err();
-        assert_eq!(paths(&e), vec!["url", "header[0]"]);
+        assert_eq!(paths(&e), vec!["url", "context", "header[0]"]);
         assert_eq!(
             validate_input("nope", &Value::Null, 0).unwrap_err().code,
             ErrorCode::InvalidInput

@@ -578,6 +578,17 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             return Ok(sr);
         };
         let Some(Value::Object(card)) = map.get("card").cloned() else {
+            // Nothing to write: say so, instead of ending as if the file were written.
+            let status = map
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            let warning = format!(
+                "The spend request has no card yet (status {status}): nothing was written to {}. Retrieve it with include card once it is approved.",
+                file.path
+            );
+            map.insert("card_output_file".into(), Value::Null);
+            map.insert("warning".into(), warning.into());
             return Ok(Value::Object(map));
         };
         let field = |k: &str| map.get(k).cloned().unwrap_or(Value::Null);

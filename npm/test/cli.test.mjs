@@ -59,7 +59,7 @@ describe("bad input", () => {
     "payment-methods add": [["extra"], ["arguments"]],
     "spend-request create": [["--amount", "999999", "--context", "short", "--line-item", "name:A,quantity:x"], ["amount", "context", "lineItem[0].quantity", "merchantName", "merchantUrl"]],
     "spend-request update": [["lsrq_1", "--amount", "0", "--currency", "dollars"], ["amount", "currency"]],
-    "spend-request retrieve": [["bad id", "--include", "cvv", "--timeout", "0"], ["id", "include[0]", "timeout"]],
+    "spend-request retrieve": [["bad id", "--include", "cvv", "--timeout", "-1"], ["id", "include[0]", "timeout"]],
     "spend-request request-approval": [["bad/id"], ["id"]],
     "spend-request cancel": [[], ["id"]],
     "spend-request list": [["--include-history=maybe"], ["includeHistory"]],

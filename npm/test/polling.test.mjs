@@ -71,3 +71,27 @@ test("--timeout 0 is one fetch, then POLLING_TIMEOUT (as the reference)", async 
   assert.equal(r.out.code, "POLLING_TIMEOUT");
   assert.equal(gets(), 1);
 });
+
+// Issue 17, item 11: `--output-file` is never silently ignored.
+test("--output-file without --include card, or naming a directory, is refused before any request", async () => {
+  sb.clearRequests();
+  const noCard = await cli("spend-request", "retrieve", id, "--output-file", "/tmp/linkpay-never-written.json");
+  assert.equal(noCard.out.code, "VALIDATION_ERROR");
+  assert.deepEqual(noCard.out.fieldErrors.map((f) => f.path), ["outputFile"]);
+  const dir = await cli("spend-request", "retrieve", id, "--include", "card", "--output-file", "/tmp/linkpay-dir/");
+  assert.equal(dir.out.code, "VALIDATION_ERROR");
+  assert.match(dir.out.fieldErrors[0].message, /not a directory/);
+  assert.equal(sb.requests().length, 0, "nothing sent");
+});
+
+test("a spend request without a card says so: card_output_file null and a warning, no file", async () => {
+  const { existsSync } = await import("node:fs");
+  const file = `/tmp/linkpay-pending-${process.pid}.json`;
+  const r = await cli("spend-request", "retrieve", id, "--include", "card", "--output-file", file);
+  assert.equal(r.code, 0);
+  const sr = r.out.at(-1);
+  assert.equal(sr.status, "pending_approval");
+  assert.equal(sr.card_output_file, null);
+  assert.match(sr.warning, /no card yet/);
+  assert.equal(existsSync(file), false);
+});

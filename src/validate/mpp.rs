@@ -172,6 +172,14 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
         &mut errs,
     );
     take("amount", &|v| int_in(v, 1, 50_000).map(|_| ()), &mut errs);
+    // Checked here, before the merchant is contacted: paying without an approved spend request
+    // means creating one, which needs the person-facing context.
+    if field(obj, "spend_request_id").is_none() && field(obj, "context").is_none() {
+        errs.push(
+            "context",
+            "is required to create the spend request (at least 100 characters): explain the purchase to the person approving it, or pass spend_request_id",
+        );
+    }
     for key in ["test", "wait"] {
         take(
             key,
