@@ -1,0 +1,297 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+//! A scripted [`Host`] for driving `linkpay::client::Client` natively: canned answers queued per
+//! route (method + path), a manual clock that only `sleep` (and an optional per-request
+//! latency) moves, every request recorded with the clock time it was sent at, memory storage and
+//! deterministic randomness. Nothing waits for real, so a ten-minute poll runs in microseconds.
+
+use linkpay::client::{Client, Config, DEFAULT_REQUEST_TIMEOUT_MS};
+use linkpay::host::{Host, HttpRequest, HttpResponse};
+use linkpay::{Error, ErrorCode, Result};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// 2026-01-01T00:00:00Z, where every scripted clock starts.
+pub const T0: i64 = 1_767_225_600_000;
+
+/// One canned answer of a route.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// An HTTP answer (any status).
+    Http(HttpResponse),
+    /// The host's fetch fails: `TRANSPORT_ERROR`.
+    Transport,
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply::Http(HttpResponse {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_string(),
+        })
+    }
+
+    /// An answer with these headers and a text body.
+    pub fn with_headers(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+        Reply::Http(HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_string(),
+        })
+    }
+}
+
+/// A request as the host saw it.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub method: String,
+    pub url: String,
+    /// The URL's path, without scheme, host and query.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// The manual clock when the request was sent, in ms since [`T0`].
+    pub at: i64,
+    pub timeout_ms: u32,
+}
+
+impl Sent {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `"POST /device/token"`.
+    pub fn route(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The form field `key` of a form-encoded body (values compared raw, not decoded).
+    pub fn form(&self, key: &str) -> Option<String> {
+        self.body.as_deref()?.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == key).then(|| v.to_string())
+        })
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.body.as_deref().unwrap_or("null")).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    now_ms: i64,
+    latency_ms: i64,
+    routes: HashMap<String, VecDeque<Reply>>,
+    sent: Vec<Sent>,
+    sleeps: Vec<u64>,
+    storage: BTreeMap<String, String>,
+    seed: u64,
+    logs: Vec<String>,
+}
+
+/// The scripted host. Routes are `"METHOD /path"`; each keeps a queue of replies, the last of
+/// which is repeated once the others are used. An unscripted request fails the test.
+pub struct ScriptedHost(RefCell<Inner>);
+
+impl Default for ScriptedHost {
+    fn default() -> Self {
+        ScriptedHost(RefCell::new(Inner {
+            now_ms: T0,
+            seed: 0x9e37_79b9_7f4a_7c15,
+            ..Inner::default()
+        }))
+    }
+}
+
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("/").to_string()
+}
+
+impl ScriptedHost {
+    /// Queues `replies` on `route` (`"GET /spend_requests/lsrq_1"`), after any already there.
+    pub fn on(&self, route: &str, replies: impl IntoIterator<Item = Reply>) -> &Self {
+        self.0
+            .borrow_mut()
+            .routes
+            .entry(route.to_string())
+            .or_default()
+            .extend(replies);
+        self
+    }
+
+    /// Every request takes this long (the clock moves while it is in flight).
+    pub fn latency(&self, ms: i64) -> &Self {
+        self.0.borrow_mut().latency_ms = ms;
+        self
+    }
+
+    /// Ms since [`T0`].
+    pub fn elapsed(&self) -> i64 {
+        self.0.borrow().now_ms - T0
+    }
+
+    /// Moves the clock without a `sleep` (time passing between two commands).
+    pub fn advance(&self, ms: i64) {
+        self.0.borrow_mut().now_ms += ms;
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.0.borrow().sent.clone()
+    }
+
+    /// The requests' routes, in order.
+    pub fn routes(&self) -> Vec<String> {
+        self.sent().iter().map(Sent::route).collect()
+    }
+
+    /// The requests to one route.
+    pub fn sent_to(&self, route: &str) -> Vec<Sent> {
+        self.sent()
+            .into_iter()
+            .filter(|s| s.route() == route)
+            .collect()
+    }
+
+    /// Forgets the requests sent so far (the clock and storage stay).
+    pub fn clear_sent(&self) {
+        self.0.borrow_mut().sent.clear();
+    }
+
+    pub fn sleeps(&self) -> Vec<u64> {
+        self.0.borrow().sleeps.clone()
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.0.borrow().logs.clone()
+    }
+
+    pub fn stored(&self, key: &str) -> Option<Value> {
+        self.0
+            .borrow()
+            .storage
+            .get(key)
+            .map(|text| serde_json::from_str(text).unwrap())
+    }
+
+    pub fn store(&self, key: &str, value: &Value) {
+        self.0
+            .borrow_mut()
+            .storage
+            .insert(key.to_string(), value.to_string());
+    }
+}
+
+impl Host for ScriptedHost {
+    async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let mut inner = self.0.borrow_mut();
+        let path = path_of(&request.url);
+        let sent = Sent {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            path,
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            at: inner.now_ms - T0,
+            timeout_ms: request.timeout_ms,
+        };
+        let route = sent.route();
+        inner.sent.push(sent);
+        inner.now_ms += inner.latency_ms;
+        let Some(queue) = inner.routes.get_mut(&route) else {
+            panic!("unscripted request {route} ({})", request.url);
+        };
+        let reply = if queue.len() > 1 {
+            queue.pop_front()
+        } else {
+            queue.front().cloned()
+        };
+        match reply {
+            Some(Reply::Http(response)) => Ok(response),
+            Some(Reply::Transport) => Err(Error::new(
+                ErrorCode::TransportError,
+                "connection reset (scripted)",
+            )),
+            None => panic!("route {route} has no replies left"),
+        }
+    }
+
+    async fn storage_get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.0.borrow().storage.get(key).cloned())
+    }
+
+    async fn storage_set(&self, key: &str, value: &str) -> Result<()> {
+        self.0
+            .borrow_mut()
+            .storage
+            .insert(key.to_string(), value.to_string());
+        Ok(())
+    }
+
+    async fn storage_delete(&self, key: &str) -> Result<()> {
+        self.0.borrow_mut().storage.remove(key);
+        Ok(())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.0.borrow().now_ms
+    }
+
+    async fn sleep(&self, ms: u64) {
+        let mut inner = self.0.borrow_mut();
+        inner.sleeps.push(ms);
+        inner.now_ms += i64::try_from(ms).unwrap();
+    }
+
+    fn random(&self, len: usize) -> Vec<u8> {
+        // splitmix64: deterministic, and different on every call.
+        let mut inner = self.0.borrow_mut();
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            inner.seed = inner.seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = inner.seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            out.extend_from_slice(&z.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn log(&self, line: &str) {
+        self.0.borrow_mut().logs.push(line.to_string());
+    }
+}
+
+/// The configuration the scenarios use: the real Link endpoints (nothing leaves the process),
+/// default retries and timeout.
+pub fn config() -> Config {
+    Config {
+        endpoints: linkpay::api::Endpoints::new(None, None),
+        hostname: "testhost".into(),
+        request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+        ..Config::default()
+    }
+}
+
+/// A client over a fresh scripted host.
+pub fn client() -> Client<ScriptedHost> {
+    Client::new(ScriptedHost::default(), config())
+}
+
+/// Runs a driver future to completion on this thread (the scripted host never blocks).
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    pollster::block_on(future)
+}
