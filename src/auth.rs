@@ -222,6 +222,11 @@ record! {
         /// Set by `auth upgrade`: the new grant replaces a live session, whose refresh token
         /// is revoked once the new tokens arrive.
         pub replaces_existing_session: Option<bool>,
+        /// When `/device/token` was last polled for this code, epoch milliseconds, so that no
+        /// caller polls again before [`PendingDeviceAuth::next_poll_at_ms`]. Absent before the
+        /// first poll and in records written by the reference client or older linkpay versions
+        /// (which keep it as an unknown member).
+        pub polled_at_ms: Option<i64>,
     }
 }
 
@@ -377,6 +382,20 @@ impl PendingDeviceAuth {
         decode_root(value, "pending")
     }
 
+    /// The earliest time `/device/token` may be polled again: `interval` seconds (or
+    /// `min_gap_ms`, the caller's own poll interval, if longer) after the last poll; `now_ms`
+    /// when it was never polled. A last poll later than `now_ms` (the clock went back) counts
+    /// as now, so a wrong clock delays the next poll by one interval at most.
+    pub fn next_poll_at_ms(&self, now_ms: i64, min_gap_ms: i64) -> i64 {
+        let Some(polled_at_ms) = self.polled_at_ms else {
+            return now_ms;
+        };
+        let interval_ms = i64::try_from(self.interval.saturating_mul(1000)).unwrap_or(i64::MAX);
+        polled_at_ms
+            .min(now_ms)
+            .saturating_add(interval_ms.max(min_gap_ms))
+    }
+
     /// The device code can no longer be approved: stop polling and start over.
     pub fn is_expired(&self, now_ms: i64) -> bool {
         now_ms >= self.expires_at
@@ -405,13 +424,12 @@ impl PendingDeviceAuth {
                         return Err(device_code_expired().with_details(answer.details()));
                     }
                     let mut pending = self.clone();
+                    pending.polled_at_ms = Some(now_ms);
                     if code == "slow_down" {
                         pending.interval = pending.interval.saturating_add(SLOW_DOWN_STEP_S);
                     }
-                    let wait_ms =
-                        i64::try_from(pending.interval.saturating_mul(1000)).unwrap_or(i64::MAX);
                     return Ok(LoginState::Pending {
-                        next_poll_at_ms: now_ms.saturating_add(wait_ms),
+                        next_poll_at_ms: pending.next_poll_at_ms(now_ms, 0),
                         pending,
                     });
                 }
@@ -525,6 +543,7 @@ pub fn handle_device_code_response(
         verification_url,
         phrase: code.user_code,
         replaces_existing_session: replaces_existing_session.then_some(true),
+        polled_at_ms: None,
         extra: serde_json::Map::new(),
     })
 }

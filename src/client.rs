@@ -470,8 +470,16 @@ impl<H: Host> Client<H> {
 
     /// The session as it stands, polling a pending device authorization once (storing the
     /// tokens when it was approved). Denial and expiry clear the pending record and fail.
+    ///
+    /// A pending authorization polled less than its interval ago is not polled again (the
+    /// server would answer `slow_down` and lengthen every later wait): the stored pending
+    /// status is returned as it is, with the same keys and its `next_poll_at_ms`.
     pub async fn auth_status(&self) -> Result<Value> {
-        let mut status = self.session_status().await?;
+        Ok(self.with_location(self.session_status(None).await?))
+    }
+
+    /// `status` with `credentials_path`: where the session is stored.
+    fn with_location(&self, mut status: Value) -> Value {
         if let Some(map) = status.as_object_mut() {
             let location = self.config.storage_location.clone();
             map.insert(
@@ -479,10 +487,13 @@ impl<H: Host> Client<H> {
                 location.map_or(Value::Null, Value::String),
             );
         }
-        Ok(status)
+        status
     }
 
-    async fn session_status(&self) -> Result<Value> {
+    /// [`Self::auth_status`] without `credentials_path`; with `wait_gap_ms`, a pending
+    /// authorization polled too recently is polled once it may be (the server's interval, or
+    /// `wait_gap_ms` if longer, after the last poll) instead of being answered from storage.
+    async fn session_status(&self, wait_gap_ms: Option<i64>) -> Result<Value> {
         if let Some(token) = &self.config.access_token {
             return Ok(object!({
                 "authenticated": true,
@@ -495,6 +506,14 @@ impl<H: Host> Client<H> {
         if let Some(pending) =
             pending.filter(|p| tokens.is_none() || p.replaces_existing_session == Some(true))
         {
+            let now = self.host.now_ms();
+            let due = pending.next_poll_at_ms(now, wait_gap_ms.unwrap_or(0));
+            if due > now {
+                if wait_gap_ms.is_none() {
+                    return Ok(pending_status(&pending, due));
+                }
+                self.sleep_until(due).await;
+            }
             return self.poll_device(pending).await;
         }
         Ok(match tokens {
@@ -550,13 +569,7 @@ impl<H: Host> Client<H> {
                 next_poll_at_ms,
             }) => {
                 self.store(PENDING_KEY, &to_json(&pending)?).await?;
-                Ok(object!({
-                    "authenticated": false,
-                    "pending": true,
-                    "verification_url": crate::sanitize::for_display(&pending.verification_url),
-                    "phrase": crate::sanitize::for_display(&pending.phrase),
-                    "next_poll_at_ms": next_poll_at_ms,
-                }))
+                Ok(pending_status(&pending, next_poll_at_ms))
             }
             Err(e) => {
                 if matches!(
@@ -575,6 +588,10 @@ impl<H: Host> Client<H> {
     /// Polls the pending device authorization until it is approved, honouring the server's
     /// interval and `slow_down`; `on_progress` sees each changed status. `POLLING_TIMEOUT` when
     /// `policy` runs out.
+    ///
+    /// Every poll, the first included, comes at least the server's interval (and the policy's,
+    /// if longer) after the previous one, whoever sent that (an `auth_status` just before,
+    /// another process): the time of the last poll is stored with the pending record.
     pub async fn login_wait(
         &self,
         policy: &Policy,
@@ -583,8 +600,10 @@ impl<H: Host> Client<H> {
         let mut state = poll::State::new(self.host.now_ms());
         state.subject = Some("device authorization".into());
         let mut last: Option<Value> = None;
+        // The policy's interval in whole ms (a non-positive one is single-shot: no gap).
+        let gap_ms = (policy.interval * 1000.0).ceil().max(0.0) as i64;
         loop {
-            let status = self.auth_status().await?;
+            let status = self.with_location(self.session_status(Some(gap_ms)).await?);
             let done = status.get("authenticated") == Some(&Value::Bool(true));
             if !done && status.get("pending") != Some(&Value::Bool(true)) {
                 return Err(Error::new(
@@ -994,6 +1013,17 @@ impl<H: Host> Client<H> {
         }
         Ok(current)
     }
+}
+
+/// A pending login as `auth_status` reports it (sanitized: the server's text reaches a screen).
+fn pending_status(pending: &PendingDeviceAuth, next_poll_at_ms: i64) -> Value {
+    object!({
+        "authenticated": false,
+        "pending": true,
+        "verification_url": crate::sanitize::for_display(&pending.verification_url),
+        "phrase": crate::sanitize::for_display(&pending.phrase),
+        "next_poll_at_ms": next_poll_at_ms,
+    })
 }
 
 /// `shared_payment_token.id` (as `pointer` would find it, without its escape handling).

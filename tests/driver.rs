@@ -184,6 +184,119 @@ fn login_denied_clears_the_pending_record() {
     assert_eq!(c.host().stored(AUTH_KEY), None);
 }
 
+/// Issue 13, bug 1: `auth login --interval N` / `auth status --interval N` ran `auth_status`
+/// (one poll) and then `login_wait`, whose first poll came at once: two `/device/token` polls
+/// back to back, which the server answers with `slow_down`.
+#[test]
+fn login_wait_after_a_status_poll_waits_one_interval() {
+    let c = client();
+    c.host().on(DEVICE_CODE, [device_code_reply(5)]).on(
+        DEVICE_TOKEN,
+        [
+            oauth_error("authorization_pending"),
+            oauth_error("authorization_pending"),
+            tokens_reply(1),
+        ],
+    );
+    host::run(c.login_start(&json!({}))).unwrap();
+    let status = host::run(c.auth_status()).unwrap();
+    assert_eq!(status["pending"], true);
+    assert_eq!(status["next_poll_at_ms"], T0 + 5_000);
+    let status = host::run(c.login_wait(&login_policy(2.0), &mut |_| {})).unwrap();
+    assert_eq!(status["authenticated"], true);
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [0, 5_000, 10_000]);
+}
+
+#[test]
+fn the_callers_interval_counts_from_the_previous_poll_too() {
+    let c = client();
+    c.host().on(DEVICE_CODE, [device_code_reply(1)]).on(
+        DEVICE_TOKEN,
+        [oauth_error("authorization_pending"), tokens_reply(1)],
+    );
+    host::run(c.login_start(&json!({}))).unwrap();
+    host::run(c.auth_status()).unwrap();
+    host::run(c.login_wait(&login_policy(4.0), &mut |_| {})).unwrap();
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [0, 4_000]);
+}
+
+#[test]
+fn status_too_early_answers_from_storage_without_polling() {
+    let c = client();
+    c.host()
+        .on(DEVICE_CODE, [device_code_reply(5)])
+        .on(DEVICE_TOKEN, [oauth_error("authorization_pending")]);
+    host::run(c.login_start(&json!({}))).unwrap();
+    let first = host::run(c.auth_status()).unwrap();
+    c.host().advance(1_000);
+    let second = host::run(c.auth_status()).unwrap();
+    assert_eq!(c.host().sent_to(DEVICE_TOKEN).len(), 1);
+    assert_eq!(first, second, "same keys, same values");
+    assert_eq!(
+        second,
+        json!({
+            "authenticated": false,
+            "pending": true,
+            "verification_url": "https://app.link.com/device?code=apple-banana-cherry",
+            "phrase": "apple-banana-cherry",
+            "next_poll_at_ms": T0 + 5_000,
+            "credentials_path": null,
+        })
+    );
+    c.host().advance(4_000);
+    host::run(c.auth_status()).unwrap();
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [0, 5_000]);
+}
+
+#[test]
+fn a_pending_record_without_the_poll_time_is_polled_at_once() {
+    // As the reference client (or an older linkpay) writes it.
+    let c = client();
+    c.host()
+        .on(DEVICE_TOKEN, [oauth_error("authorization_pending")]);
+    c.host().store(
+        PENDING_KEY,
+        &json!({
+            "device_code": "dc_old",
+            "interval": 5,
+            "expires_at": T0 + 300_000,
+            "verification_url": "https://app.link.com/device?code=a-b-c",
+            "phrase": "a-b-c",
+        }),
+    );
+    let status = host::run(c.auth_status()).unwrap();
+    assert_eq!(status["pending"], true);
+    let polls = c.host().sent_to(DEVICE_TOKEN);
+    assert_eq!(polls.len(), 1);
+    assert_eq!(polls[0].form("device_code").as_deref(), Some("dc_old"));
+    // What is stored again keeps every member it had.
+    let stored = c.host().stored(PENDING_KEY).unwrap();
+    assert_eq!(stored["device_code"], "dc_old");
+    assert_eq!(stored["phrase"], "a-b-c");
+}
+
+#[test]
+fn a_poll_time_from_a_clock_that_went_back_waits_one_interval_at_most() {
+    let c = client();
+    c.host().on(
+        DEVICE_TOKEN,
+        [oauth_error("authorization_pending"), tokens_reply(1)],
+    );
+    c.host().store(
+        PENDING_KEY,
+        &json!({
+            "device_code": "dc_1",
+            "interval": 5,
+            "expires_at": T0 + 300_000,
+            "verification_url": "https://app.link.com/device?code=a-b-c",
+            "phrase": "a-b-c",
+            "polled_at_ms": T0 + 3_600_000,
+        }),
+    );
+    host::run(c.login_wait(&login_policy(1.0), &mut |_| {})).unwrap();
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [5_000, 10_000]);
+}
+
 // ------------------------------------------------------------------------------ tokens
 
 #[test]
