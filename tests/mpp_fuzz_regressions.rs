@@ -1,4 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Reads the kept fuzz inputs from disk (the core itself may not: clippy.toml).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 //! Replays the inputs kept in `fuzz/regressions/<target>/` (minimised fuzz findings) and the
 //! seed corpora in `fuzz/seeds/<target>/` through the fuzz targets' checks, on stable Rust.
 

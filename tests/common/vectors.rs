@@ -1,4 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Reads the vector files from disk (the core itself may not: clippy.toml).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 //! The shared-vector rules (see tests/vectors/README.md), used by the Rust runner here and by
 //! the WASI runner in tests/wasi-runner (included there by path).
