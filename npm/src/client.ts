@@ -6,6 +6,7 @@
  */
 import { codedError, type FetchFunction, type LinkStorage, type Logger } from "./host/types.js";
 import { MemoryStorage } from "./host/memory.js";
+import { HostGuard, logFunction } from "./host/guard.js";
 import { decodeStripeChallenge } from "./core.js";
 import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, SpendRequest, StripeChallenge } from "./types.js";
 
@@ -51,7 +52,9 @@ export interface LinkClientOptions {
   clientName?: string;
   /** The machine's name in the connection label. */
   hostname?: string;
-  /** Verbose log lines, redacted at the source. */
+  /** Verbose log lines, redacted at the source: a function, or a console-like object (`console`,
+   * pino, winston) whose `debug` (else `info`, else `log`) method gets them. Anything else is
+   * an `INVALID_INPUT` error from the constructor. */
   logger?: Logger;
   /** How long one HTTP exchange (connect, send, headers, body) may take before it is a
    * `TRANSPORT_ERROR`: 1 to 600000 ms, default 30000. Out of range, every call is a
@@ -239,9 +242,11 @@ export class LinkClientBase {
     const fetchFn: FetchFunction | undefined = merged.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : undefined);
     if (!fetchFn) throw Object.assign(new Error("No fetch available: pass options.fetch"), { code: "INVALID_INPUT" });
     const storage = merged.storage ?? platform.storage();
-    const logger = merged.logger;
+    const logger = logFunction(merged.logger);
     this.storage = storage;
-    const host = {
+    // Every callback guarded: one that throws becomes the call's error (see host/guard.ts).
+    const guard = new HostGuard();
+    const host = guard.host({
       // The Rust driver builds the standard `Request` (gloo-net) with its timeout signal and
       // reads the `Response`; a caller's own fetch receives that Request.
       fetch: (request: Request) => fetchFn(request),
@@ -256,7 +261,7 @@ export class LinkClientBase {
         platform.writeFile
           ? platform.writeFile(path, contents, replace)
           : Promise.reject(codedError("INVALID_INPUT", `outputFile (${path}) cannot be written here: this platform has no file system`)),
-    };
+    });
     const config = {
       apiBaseUrl: merged.apiBaseUrl,
       authBaseUrl: merged.authBaseUrl,
@@ -270,7 +275,7 @@ export class LinkClientBase {
     // The driver is made on first use, so a browser entry can fetch the wasm module lazily.
     let made: Promise<WasmDriver> | undefined;
     const driver = (): Promise<WasmDriver> => {
-      made ??= Promise.resolve(load()).then((Driver) => new Driver(host, config));
+      made ??= Promise.resolve(load()).then((Driver) => guard.driver(new Driver(host, config)));
       made.catch(() => (made = undefined));
       return made;
     };

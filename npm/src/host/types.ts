@@ -13,7 +13,19 @@ export interface LinkStorage {
 export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 /** Receives verbose log lines; linkpay redacts tokens, card numbers and CVCs before calling it. */
-export type Logger = (line: string) => void;
+export type LogFunction = (line: string) => void;
+
+/** A console-like logger (`console`, pino, winston, bunyan): lines go to `debug`, else `info`,
+ * else `log`, called as a method. */
+export interface ConsoleLogger {
+  debug?: (...args: never[]) => unknown;
+  info?: (...args: never[]) => unknown;
+  log?: (...args: never[]) => unknown;
+  [key: string]: unknown;
+}
+
+/** The `logger` option: a function or a console-like object. */
+export type Logger = LogFunction | ConsoleLogger;
 
 /** An `Error` with linkpay's stable `.code`. */
 export function codedError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
