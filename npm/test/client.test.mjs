@@ -103,6 +103,24 @@ describe("LinkClient against the sandbox", () => {
     assert.equal(await c.storage.get("pendingDeviceAuth"), null);
   });
 
+  test("status, then wait (as `auth login --interval` runs them): wait's first poll comes one interval later", async () => {
+    const polls = [];
+    const fetch = (request, init) => {
+      const url = request instanceof Request ? request.url : String(request);
+      if (url.endsWith("/device/token")) polls.push(performance.now());
+      return globalThis.fetch(request, init);
+    };
+    const c = client(sb, { fetch });
+    const start = await c.auth.login({ clientName: "Test Agent" });
+    assert.equal((await c.auth.status()).pending, true);
+    sb.approveDevice(start.phrase);
+    assert.equal((await c.auth.wait(FAST)).authenticated, true);
+    assert.equal(polls.length, 2);
+    // Back to back, the second poll would have been answered with slow_down (+5 s to the wait).
+    const gap = polls[1] - polls[0];
+    assert.ok(gap >= 990, `polled ${Math.round(gap)} ms apart; the sandbox's device interval is 1 s`);
+  });
+
   test("payment methods", async () => {
     const c = await loggedIn(sb);
     const methods = await c.paymentMethods.list();
