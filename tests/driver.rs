@@ -184,6 +184,33 @@ fn login_denied_clears_the_pending_record() {
     assert_eq!(c.host().stored(AUTH_KEY), None);
 }
 
+#[test]
+fn login_wait_gives_up_after_max_attempts_with_polls_bounded() {
+    let c = client();
+    c.host()
+        .on(DEVICE_CODE, [device_code_reply(2)])
+        .on(DEVICE_TOKEN, [oauth_error("authorization_pending")]);
+    host::run(c.login_start(&json!({}))).unwrap();
+    let policy = Policy {
+        interval: 3.0,
+        max_attempts: 3,
+        timeout: 300.0,
+    };
+    let err = host::run(c.login_wait(&policy, &mut |_| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::PollingTimeout);
+    assert!(
+        err.message.contains("device authorization"),
+        "{}",
+        err.message
+    );
+    // The caller's 3 s outlasts the server's 2 s.
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [0, 3_000, 6_000]);
+    assert!(
+        c.host().stored(PENDING_KEY).is_some(),
+        "still pending: resumable"
+    );
+}
+
 /// Issue 13, bug 1: `auth login --interval N` / `auth status --interval N` ran `auth_status`
 /// (one poll) and then `login_wait`, whose first poll came at once: two `/device/token` polls
 /// back to back, which the server answers with `slow_down`.
