@@ -591,7 +591,9 @@ impl<H: Host> Client<H> {
     ///
     /// Every poll, the first included, comes at least the server's interval (and the policy's,
     /// if longer) after the previous one, whoever sent that (an `auth_status` just before,
-    /// another process): the time of the last poll is stored with the pending record.
+    /// another process): the time of the last poll is stored with the pending record. The
+    /// policy's deadline does not shorten that wait (the server would answer `slow_down`): the
+    /// last poll may come up to one server interval after it.
     pub async fn login_wait(
         &self,
         policy: &Policy,

@@ -211,6 +211,25 @@ fn login_wait_gives_up_after_max_attempts_with_polls_bounded() {
     );
 }
 
+#[test]
+fn a_timeout_never_shortens_the_servers_interval() {
+    // The poll's deadline (3 s) comes before the server allows the next poll (5 s): the last
+    // poll waits for the server, then the poll times out.
+    let c = client();
+    c.host()
+        .on(DEVICE_CODE, [device_code_reply(5)])
+        .on(DEVICE_TOKEN, [oauth_error("authorization_pending")]);
+    host::run(c.login_start(&json!({}))).unwrap();
+    let policy = Policy {
+        interval: 1.0,
+        max_attempts: 0,
+        timeout: 3.0,
+    };
+    let err = host::run(c.login_wait(&policy, &mut |_| {})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::PollingTimeout);
+    assert_eq!(times(&c.host().sent_to(DEVICE_TOKEN)), [0, 5_000]);
+}
+
 /// Issue 13, bug 1: `auth login --interval N` / `auth status --interval N` ran `auth_status`
 /// (one poll) and then `login_wait`, whose first poll came at once: two `/device/token` polls
 /// back to back, which the server answers with `slow_down`.
