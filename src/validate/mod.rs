@@ -18,6 +18,28 @@ pub mod spend_request;
 use crate::error::{Error, FieldErrors, Result};
 use serde_json::{Map, Value};
 
+/// The `key:value,key:value` syntax (see [`flag`]): splits it into an object of string values, in the order given (a repeated
+/// key keeps its first position and its last value, like a JS object). A pair without `:` is
+/// reported at `whole_path` with the reference client's message.
+pub(crate) fn split_pairs(s: &str, whole_path: &str, errs: &mut FieldErrors) -> Map<String, Value> {
+    let mut out = Map::new();
+    for pair in s.split(',') {
+        match pair.split_once(':') {
+            Some((key, value)) => {
+                out.insert(
+                    key.trim().to_string(),
+                    Value::String(value.trim().to_string()),
+                );
+            }
+            None => errs.push(
+                whole_path,
+                format!("Invalid field (missing ':'): {}", pair.trim()),
+            ),
+        }
+    }
+    out
+}
+
 /// JavaScript's `Number.MAX_SAFE_INTEGER`: every integer we accept survives the trip through a
 /// JS number (the npm package) unchanged.
 pub(crate) const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
@@ -62,7 +84,7 @@ pub(crate) fn field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Va
 pub(crate) fn unknown_key_message(prefix: &str, key: &str, allowed: &[&str]) -> String {
     format!(
         "{prefix}unrecognized key \"{key}\". Allowed keys: {}",
-        crate::json::join(allowed, ", ")
+        allowed.join(", ")
     )
 }
 
@@ -97,14 +119,8 @@ fn parse_decimal_int(s: &str) -> Option<i128> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // In u64, saturating to `i128::MAX`: no 128-bit multiplication linked for it.
-    let n = digits
-        .bytes()
-        .try_fold(0u64, |n, b| {
-            n.checked_mul(10)?
-                .checked_add(u64::from(b.saturating_sub(b'0')))
-        })
-        .map_or(i128::MAX, i128::from);
+    // All digits, so the only error left is overflow: saturate.
+    let n = digits.parse::<u64>().map_or(i128::MAX, i128::from);
     Some(if negative { -n } else { n })
 }
 
@@ -137,7 +153,7 @@ pub(crate) fn coerce_number(v: &Value) -> Option<f64> {
                 && int.bytes().all(|b| b.is_ascii_digit())
                 && frac.bytes().all(|b| b.is_ascii_digit());
             if ok {
-                crate::decimal::parse(s).filter(|f| f.is_finite())
+                s.parse::<f64>().ok().filter(|f| f.is_finite())
             } else {
                 None
             }
@@ -183,7 +199,7 @@ pub(crate) fn boolean(v: &Value) -> Result<bool, String> {
 
 /// One of `allowed`, returned as the allowed spelling.
 pub(crate) fn one_of(v: &Value, allowed: &[&'static str]) -> Result<&'static str, String> {
-    let wrong = || format!("must be one of: {}", crate::json::join(allowed, ", "));
+    let wrong = || format!("must be one of: {}", allowed.join(", "));
     let s = v.as_str().ok_or_else(wrong)?;
     allowed.iter().copied().find(|a| *a == s).ok_or_else(wrong)
 }
