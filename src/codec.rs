@@ -191,7 +191,7 @@ pub fn validate_update_spend_request_body(body: &Value) -> Result<Value> {
                 f.path.get(INPUT_KEY.len()..).unwrap_or_default()
             );
         }
-        f.message = validate::replace(&f.message, INPUT_KEY, WIRE_KEY);
+        f.message = f.message.replace(INPUT_KEY, WIRE_KEY);
     }
     if stray_input_key {
         let wire_keys: Vec<&str> = validate::spend_request::UPDATE_KEYS
