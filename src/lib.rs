@@ -24,8 +24,9 @@
 //!    data, responses parsed).
 //! 3. **Driver**: [`host`] (the `Host` contract: fetch, storage, clock, sleep, random) and
 //!    [`client`] (the one async driver that runs the domain against a `Host`).
-//! 4. **Command runner**: [`runner`] (a typed command in, what the agent sees out), [`commands`] (the command table of the CLI and
-//!    MCP) and [`codec`] (the JSON-level API the bindings and the shared test vectors call).
+//! 4. **Command runner**: [`runner`] (a typed command in, what the agent sees out),
+//!    [`commands`] (the command table of the CLI and MCP) and [`codec`] (the JSON-level API the
+//!    bindings and the shared test vectors call).
 //! 5. **Bindings** (`bind/`, features `js` and `component`): they only convert values.
 
 /// `{"key": value, …}` as a JSON object, each value converted with `Value::from`: serde_json's
