@@ -4,7 +4,7 @@
 
 use crate::auth::{self, DeviceCodeRequest};
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::host::{HttpRequest, HttpResponse};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::spend_request::Secret;
 use crate::validate::options::Include;
 use crate::validate::spend_request::{CreateSpendRequest, UpdateSpendRequest};
@@ -170,7 +170,7 @@ pub fn retrieve_spend_request(
         String::new()
     } else {
         let names: Vec<&str> = include.iter().map(|i| i.as_str()).collect();
-        format!("?include={}", crate::json::join(&names, "%2C"))
+        format!("?include={}", names.join("%2C"))
     };
     Ok(api_get(endpoints, &format!("/spend_requests/{id}{query}")))
 }

@@ -10,10 +10,11 @@
 //! as RFC 8628 §3.5 asks, instead of being treated like `authorization_pending`.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::spend_request::{
+use crate::record::{
     Decode, Secret, ToJson, decode_as_object, decode_root, js_number, record, serialize_as_json,
 };
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// The Link CLI's public OAuth client id, which linkpay shares.
 pub const CLIENT_ID: &str = "lwlpk_U7Qy7ThG69STZk";
@@ -113,11 +114,7 @@ fn js_entry_order(object: &serde_json::Map<String, Value>) -> Vec<(&String, &Val
     let index = |k: &str| -> Option<u32> {
         let canonical = k == "0" || (!k.starts_with('0') && k.bytes().all(|b| b.is_ascii_digit()));
         if canonical && !k.is_empty() {
-            // All digits: `i64`'s parser (linked anyway) reads it; a separate `u32` one costs.
-            k.parse::<i64>()
-                .ok()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n < u32::MAX)
+            k.parse::<u32>().ok().filter(|n| *n < u32::MAX)
         } else {
             None
         }
@@ -126,7 +123,7 @@ fn js_entry_order(object: &serde_json::Map<String, Value>) -> Vec<(&String, &Val
         .iter()
         .filter_map(|(k, v)| index(k).map(|n| (n, (k, v))))
         .collect();
-    crate::json::sort_by(&mut indexed, |a, b| a.0 < b.0);
+    indexed.sort_by_key(|(n, _)| *n);
     let mut entries: Vec<(&String, &Value)> = indexed.into_iter().map(|(_, e)| e).collect();
     entries.extend(object.iter().filter(|(k, _)| index(k).is_none()));
     entries
@@ -178,7 +175,6 @@ pub fn revoke_form(refresh_token: &Secret) -> Form {
 /// `*-._` kept, every other byte `%XX` (upper case).
 pub fn encode_form(form: &[(String, String)]) -> String {
     fn push_encoded(out: &mut String, s: &str) {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
         for b in s.bytes() {
             match b {
                 b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
@@ -186,9 +182,7 @@ pub fn encode_form(form: &[(String, String)]) -> String {
                 }
                 b' ' => out.push('+'),
                 _ => {
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(b >> 4)]));
-                    out.push(char::from(HEX[usize::from(b & 0x0f)]));
+                    let _ = write!(out, "%{b:02X}");
                 }
             }
         }

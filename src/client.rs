@@ -64,11 +64,7 @@ pub struct Config {
     pub storage_location: Option<String>,
 }
 
-/// 30 s, as the npm host's `fetch` always had: long enough for a slow Link API answer, short
-/// enough that an agent is told about a dead network instead of hanging.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
-/// Ten minutes: beyond it a stalled request is indistinguishable from a hang.
-pub const MAX_REQUEST_TIMEOUT_MS: u32 = 600_000;
+pub use crate::host::{DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS};
 
 /// The `requestTimeoutMs` option (`request-timeout-ms` in WIT): absent is the default; else
 /// whole milliseconds from 1 to [`MAX_REQUEST_TIMEOUT_MS`]. `field` names it in the error.
@@ -182,15 +178,9 @@ fn with_bearer(request: &HttpRequest, token: &Secret) -> HttpRequest {
     request
 }
 
-/// Lowercase hex, written by hand: `format!("{b:02x}")` would link `LowerHex` into the wasm.
+/// Lowercase hex.
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn to_json<T: crate::spend_request::ToJson>(value: &T) -> Result<Value> {

@@ -191,7 +191,7 @@ pub fn validate_update_spend_request_body(body: &Value) -> Result<Value> {
                 f.path.get(INPUT_KEY.len()..).unwrap_or_default()
             );
         }
-        f.message = validate::replace(&f.message, INPUT_KEY, WIRE_KEY);
+        f.message = f.message.replace(INPUT_KEY, WIRE_KEY);
     }
     if stray_input_key {
         let wire_keys: Vec<&str> = validate::spend_request::UPDATE_KEYS
@@ -242,8 +242,9 @@ mod sandbox_side_tests {
     }
 }
 
-// ----- sandbox/server side: the MPP merchant ---------------------------------------------------
+// ----- sandbox/server side: the MPP merchant (feature `merchant`) --------------------------------
 
+#[cfg(feature = "merchant")]
 fn field_str<'a>(spec: &'a serde_json::Map<String, Value>, key: &str) -> Result<Option<&'a str>> {
     match spec.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -255,6 +256,7 @@ fn field_str<'a>(spec: &'a serde_json::Map<String, Value>, key: &str) -> Result<
     }
 }
 
+#[cfg(feature = "merchant")]
 fn field_object(
     spec: &serde_json::Map<String, Value>,
     key: &str,
@@ -269,6 +271,7 @@ fn field_object(
     }
 }
 
+#[cfg(feature = "merchant")]
 /// Issues an MPP challenge with an HMAC-bound id (mpp.md §1.6), for the sandbox merchant.
 /// `spec` is `{realm, method, intent, request: {…}, description?, digest?, expires?,
 /// opaque?: {…string map}, header?}`; `secret` is the HMAC key (at least 32 bytes). Returns
@@ -307,6 +310,7 @@ pub fn mpp_issue_challenge(secret: &str, spec: &Value) -> Result<Value> {
     Ok(object!({ "challenge": challenge.to_json()?, "www_authenticate": header }))
 }
 
+#[cfg(feature = "merchant")]
 /// Verifies a credential the sandbox merchant received in `header_name` (`Authorization` or
 /// `Payment-Authorization`): decodes it, checks the challenge id's HMAC under `secret`, the
 /// expiry at `now_ms` and the header the challenge asked for. Returns `{challenge, payload,
@@ -365,6 +369,7 @@ pub fn mpp_verify_credential(
     Ok(Value::Object(out))
 }
 
+#[cfg(feature = "merchant")]
 /// RFC 9457 problem details for the Payment scheme: `problem` is a slug
 /// (`payment-required`, `payment-insufficient`, `payment-expired`, `verification-failed`,
 /// `method-unsupported`, `malformed-credential`, `invalid-challenge`) or a full type URI.
@@ -392,7 +397,7 @@ pub fn mpp_encode_receipt(receipt: &Value) -> Result<Value> {
     Ok(Value::String(mpp::receipt::encode(receipt)?))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "merchant"))]
 mod sandbox_merchant_tests {
     use super::*;
     use serde_json::json;

@@ -3,7 +3,6 @@
 //! Codes are API: they are added, never renamed. Where the reference Link CLI has a code we use
 //! its spelling (`VALIDATION_ERROR`, `spend_request_rate_limited`, …); the rest are ours.
 
-use crate::spend_request::{ToJson, serialize_as_json};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -127,6 +126,11 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// `{path, message}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        object!({ "path": self.path.clone(), "message": self.message.clone() })
+    }
 }
 
 /// The error of every fallible function in the core.
@@ -189,7 +193,8 @@ impl Error {
         map.insert("code".into(), self.code.as_str().into());
         map.insert("message".into(), self.message.clone().into());
         if !self.field_errors.is_empty() {
-            map.insert("fieldErrors".into(), self.field_errors.to_json());
+            let items = self.field_errors.iter().map(FieldError::to_json).collect();
+            map.insert("fieldErrors".into(), serde_json::Value::Array(items));
         }
         if let Some(details) = &self.details {
             map.insert("details".into(), (**details).clone());
@@ -198,19 +203,19 @@ impl Error {
     }
 }
 
-impl ToJson for FieldError {
-    fn to_json(&self) -> serde_json::Value {
-        object!({ "path": self.path.clone(), "message": self.message.clone() })
+// `Serialize` is the JSON form above, so the two can never disagree (as `record`'s
+// `serialize_as_json!` does for the records; this module sits below that machinery).
+impl Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
     }
 }
 
-impl ToJson for Error {
-    fn to_json(&self) -> serde_json::Value {
-        Error::to_json(self)
+impl Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
     }
 }
-
-serialize_as_json!(FieldError, Error);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,92 +6,11 @@
 //! WASI clocks and random); natively it can be anything, e.g. a test double in `tests/`.
 
 use crate::error::Result;
-
-/// An HTTP request as data: built by `api.rs`, sent by [`Host::fetch`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// `GET` or `POST` (upper case).
-    pub method: String,
-    /// Absolute URL, query included.
-    pub url: String,
-    /// Header name/value pairs in sending order.
-    pub headers: Vec<(String, String)>,
-    /// The body as text (JSON or form-encoded), if any.
-    pub body: Option<String>,
-    /// How long the whole exchange (connect, send, headers, body) may take; past it the host
-    /// gives up with `TRANSPORT_ERROR`. The driver sets it from [`crate::client::Config`], so
-    /// hosts never pick their own.
-    pub timeout_ms: u32,
-}
-
-impl HttpRequest {
-    /// A request without headers or body.
-    pub fn new(method: &str, url: impl Into<String>) -> Self {
-        HttpRequest {
-            method: method.to_string(),
-            url: url.into(),
-            headers: Vec::new(),
-            body: None,
-            timeout_ms: crate::client::DEFAULT_REQUEST_TIMEOUT_MS,
-        }
-    }
-
-    /// Adds a header (builder style).
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-
-    /// Sets the body and its content type.
-    pub fn body(mut self, content_type: &str, body: String) -> Self {
-        self.headers
-            .push(("Content-Type".to_string(), content_type.to_string()));
-        self.body = Some(body);
-        self
-    }
-
-    /// The first value of a header, compared case-insensitively.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An HTTP response as data. Repeated headers stay separate entries (several
-/// `WWW-Authenticate` lines must all reach the MPP decoder).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpResponse {
-    pub status: u16,
-    /// Header name/value pairs as received (names in any case).
-    pub headers: Vec<(String, String)>,
-    /// The body decoded as UTF-8 text.
-    pub body: String,
-}
-
-impl HttpResponse {
-    /// Every value of a header, compared case-insensitively.
-    pub fn header_values(&self, name: &str) -> Vec<String> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    /// The first value of a header.
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
+// The request and response types are data, on the ground floor (`crate::http`), so the domain
+// modules that build requests need not reach up to the driver's layer; re-exported here.
+pub use crate::http::{
+    DEFAULT_REQUEST_TIMEOUT_MS, HttpRequest, HttpResponse, MAX_REQUEST_TIMEOUT_MS,
+};
 
 /// What the driver needs from its environment. Implementations must not log secrets; the
 /// driver only ever hands [`Host::log`] redacted lines.

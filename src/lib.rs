@@ -7,13 +7,27 @@
 //! trait), so the same logic runs natively, in the npm package (wasm-bindgen) and in a WASI
 //! Preview 2 component.
 //!
-//! - [`validate`]: every input rule, reporting all field errors at once.
-//! - [`spend_request`]: the spend-request model and its lifecycle state machine.
-//! - [`auth`]: the OAuth device-authorization flow (RFC 8628) and the token lifecycle.
-//! - [`poll`]: the polling policy.
-//! - [`mpp`]: the Machine Payments Protocol: challenges, credentials, receipts.
-//! - [`sanitize`]: display-safe text from untrusted strings.
-//! - [`codec`]: the JSON-level API the bindings and the shared test vectors call.
+//! # Layers
+//!
+//! Bottom to top; each module uses only its own layer and the layers below it, and no two
+//! modules use each other (`tests/layers.rs` reads the `use crate::…` paths and fails on a
+//! cycle or on a use that goes up):
+//!
+//! 1. **Primitives**: [`error`] (the `Error` type and its codes), `record` (path-aware JSON
+//!    records: `Decode`/`ToJson`, `Secret`, `Timestamp`), `json` (JSON text), [`sanitize`]
+//!    (display-safe text from untrusted strings), [`http`] (requests and responses as data).
+//! 2. **Domain**, sans-IO: [`validate`] (every input rule, all field errors at once),
+//!    [`spend_request`] (the model and its lifecycle state machine), [`auth`] (the OAuth
+//!    device-authorization flow, RFC 8628, and the token lifecycle), [`poll`] (the polling
+//!    policy), [`mpp`] (the Machine Payments Protocol: challenges, credentials, receipts; the
+//!    merchant's server side behind the `merchant` feature), [`api`] (Link API requests as
+//!    data, responses parsed).
+//! 3. **Driver**: [`host`] (the `Host` contract: fetch, storage, clock, sleep, random) and
+//!    [`client`] (the one async driver that runs the domain against a `Host`).
+//! 4. **Command runner**: [`runner`] (a typed command in, what the agent sees out),
+//!    [`commands`] (the command table of the CLI and MCP) and [`codec`] (the JSON-level API the
+//!    bindings and the shared test vectors call).
+//! 5. **Bindings** (`bind/`, features `js` and `component`): they only convert values.
 
 /// `{"key": value, …}` as a JSON object, each value converted with `Value::from`: serde_json's
 /// `json!` serializes every value through `to_value(…).unwrap()`, a generic call (and a panic
@@ -32,12 +46,13 @@ pub mod auth;
 pub mod client;
 pub mod codec;
 pub mod commands;
-mod decimal;
 pub mod error;
 pub mod host;
+pub mod http;
 mod json;
 pub mod mpp;
 pub mod poll;
+mod record;
 pub mod runner;
 pub mod sanitize;
 pub mod spend_request;

@@ -14,7 +14,7 @@
 //! Printing intermediate values only when they change is the driver's job.
 
 use crate::error::{Error, ErrorCode, FieldErrors, Result};
-use crate::spend_request::{
+use crate::record::{
     Decode, ToJson, decode_as_object, decode_root, js_number, record, serialize_as_json,
 };
 use serde_json::Value;

@@ -21,13 +21,13 @@
 //! Anything else is `ILLEGAL_TRANSITION`. denied, expired, canceled, succeeded and failed are
 //! final: no event leaves them.
 
-pub(crate) mod record;
-
-use record::Kind;
-pub(crate) use record::{
-    Decode, ToJson, check_root, decode_as_object, decode_root, js_number, record, serialize_as_json,
+use crate::record::Kind;
+// The record machinery lives on the ground floor (`crate::record`); these re-exports keep the
+// paths the driver and the bindings use.
+pub(crate) use crate::record::{
+    Decode, ToJson, check_root, decode_as_object, decode_root, record, serialize_as_json,
 };
-pub use record::{Secret, Timestamp};
+pub use crate::record::{Secret, Timestamp};
 
 use crate::error::{Error, ErrorCode, Result};
 use serde::Deserialize;
@@ -119,8 +119,13 @@ impl ToJson for Status {
     }
 }
 
+/// [`Status::parse`] as a [`Kind::Name`] check.
+fn check_status(s: &str) -> Result<()> {
+    Status::parse(s).map(drop)
+}
+
 impl Decode for Status {
-    const KIND: Kind = Kind::Status;
+    const KIND: Kind = Kind::Name(check_status);
     fn take(value: Option<&Value>) -> Self {
         let s = value.and_then(Value::as_str).unwrap_or_default();
         Status::ALL
@@ -217,9 +222,8 @@ fn unknown_name(path: &str, got: &str, allowed: &[&str]) -> Error {
     Error::validation(vec![crate::error::FieldError::new(
         path,
         format!(
-            "unknown {path} {}; expected one of {}",
-            crate::json::debug_quoted(got),
-            crate::json::join(allowed, ", ")
+            "unknown {path} {got:?}; expected one of {}",
+            allowed.join(", ")
         ),
     )])
 }

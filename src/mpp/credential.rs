@@ -181,7 +181,7 @@ pub fn parse_credential(value: &str) -> Result<Credential> {
         if !legacy.values().all(Value::is_string) {
             return Err(bad("Invalid opaque: expected a string map"));
         }
-        let normalized = super::server::encode_json_object(legacy);
+        let normalized = super::jcs::encode_json_object(legacy);
         echo.insert("opaque".into(), normalized.into());
     }
     let challenge = Challenge::from_json(&Value::Object(echo))

@@ -155,35 +155,29 @@ impl Scanner<'_> {
             }
             _ => return self.err("invalid number"),
         }
-        let int_end = self.i;
-        let mut frac: (usize, usize) = (self.i, self.i);
-        let mut exp: (usize, usize) = (self.i, self.i);
         if self.peek() == Some(b'.') {
             self.i += 1;
-            let from = self.i;
             if self.digits() == 0 {
                 return self.err("invalid number");
             }
-            frac = (from, self.i);
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.i += 1;
-            let from = self.i;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.i += 1;
             }
             if self.digits() == 0 {
                 return self.err("invalid number");
             }
-            exp = (from, self.i);
         }
-        let int_digits = self
-            .b
-            .get(start + usize::from(negative)..int_end)
-            .unwrap_or_default();
-        let frac_digits = self.b.get(frac.0..frac.1).unwrap_or_default();
-        let exp_text = self.b.get(exp.0..exp.1).unwrap_or_default();
-        if overflows_f64(int_digits, frac_digits, exp_text) {
+        // A number serde_json reads as a float must be finite (integers that fit `u64`/`i64`
+        // never become floats, and all of those are finite): core's exact parse decides.
+        let text = self.b.get(start..self.i).unwrap_or_default();
+        let infinite = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_some_and(f64::is_infinite);
+        if infinite {
             self.i = start;
             return self.err("number out of range");
         }
@@ -269,55 +263,6 @@ impl Scanner<'_> {
                 depth -= 1;
                 kinds >>= 1;
             }
-        }
-    }
-}
-
-/// The decimal digits of 2^1024 − 2^970: the smallest magnitude that rounds to infinity (the
-/// midpoint between `f64::MAX` and 2^1024, which rounds to even, i.e. up).
-const F64_OVERFLOW: &[u8; 309] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
-
-/// Whether a JSON number (its integer digits, fraction digits and signed exponent text) would
-/// be infinite as an `f64`, which serde_json rejects. Integers that fit `u64`/`i64` never
-/// become floats, and all of those are finite. Exact, without parsing a float: the number is
-/// compared digit by digit with [`F64_OVERFLOW`].
-fn overflows_f64(int: &[u8], frac: &[u8], exp: &[u8]) -> bool {
-    // value = 0.D × 10^p with D the significant digits (no leading zeros).
-    let digits = || int.iter().chain(frac).copied();
-    let leading = digits().take_while(|d| *d == b'0').count();
-    let total = int.len() + frac.len();
-    if leading == total {
-        return false; // zero
-    }
-    let (exp_negative, exp_digits) = match exp.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, exp),
-    };
-    // Saturate: anything beyond 10^12 is far outside f64's range either way.
-    let e = exp_digits.iter().fold(0i64, |acc, d| {
-        (acc * 10 + i64::from(d - b'0')).min(1_000_000_000_000)
-    });
-    let e = if exp_negative { -e } else { e };
-    let int_significant = int.len().saturating_sub(leading) as i64;
-    let p = if int_significant > 0 {
-        int_significant + e
-    } else {
-        // 0.000ddd: the zeros after the point lower the exponent.
-        e - (leading - int.len()) as i64
-    };
-    match p.cmp(&(F64_OVERFLOW.len() as i64)) {
-        std::cmp::Ordering::Less => false,
-        std::cmp::Ordering::Greater => true,
-        std::cmp::Ordering::Equal => {
-            let mut significant = digits().skip(leading);
-            for limit in F64_OVERFLOW {
-                let d = significant.next().unwrap_or(b'0');
-                if d != *limit {
-                    return d > *limit;
-                }
-            }
-            true // equal to the limit (ties round to even, i.e. up), or longer: not less
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The Machine Payments Protocol (HTTP 402, `WWW-Authenticate: Payment`): challenges, the stripe
 //! method, credentials and receipts, plus the pure server-side pieces the sandbox merchant
-//! needs (challenge ids, challenge serialization, problem types).
+//! needs (challenge ids, challenge serialization, problem types: `server`, feature
+//! `merchant`).
 //!
 //! Everything here is total on hostile input: every decoder returns an [`crate::Error`] with an
 //! `MPP_*` code instead of panicking, and never reads unbounded input (16 KiB `request`, 64 KiB
@@ -9,10 +10,11 @@
 pub(crate) mod b64;
 pub mod challenge;
 pub mod credential;
+pub mod jcs;
 pub(crate) mod json;
 pub mod receipt;
+#[cfg(feature = "merchant")]
 pub mod server;
-pub(crate) mod sha256;
 pub mod stripe;
 pub mod timestamp;
 

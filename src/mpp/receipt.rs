@@ -152,7 +152,7 @@ pub fn encode(receipt: &Value) -> Result<String> {
     parse_receipt(&encoded).map_err(|e| {
         Error::new(
             ErrorCode::ValidationError,
-            crate::validate::replace(&e.message, "Invalid receipt: ", ""),
+            e.message.replace("Invalid receipt: ", ""),
         )
     })?;
     Ok(encoded)

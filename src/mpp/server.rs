@@ -1,5 +1,7 @@
-//! Pure server-side pieces, for the sandbox merchant: JCS request encoding, challenge-id binding
-//! (mpp.md §1.6), challenge serialization and RFC 9457 problem types.
+//! Pure server-side pieces, for the sandbox merchant (feature `merchant`): challenge-id binding
+//! (mpp.md §1.6, HMAC-SHA256 from RustCrypto's `hmac` + `sha2`), challenge serialization,
+//! credential verification and RFC 9457 problem types. The JCS request encoding is
+//! [`super::jcs`] (re-exported here), which credential decoding shares.
 //!
 //! # Challenge id
 //!
@@ -12,131 +14,20 @@
 
 use super::b64;
 use super::challenge::{Challenge, CredentialHeader};
-use super::sha256::{ct_eq, hmac_sha256};
 use crate::error::{Error, ErrorCode, FieldError, Result};
+use hmac::{KeyInit, Mac};
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
+use subtle::ConstantTimeEq;
+
+pub use super::jcs::{encode_json_object, encode_request, jcs};
 
 /// The shortest HMAC secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// RFC 8785 (JCS) text of a JSON value: keys sorted by UTF-16 code units, no whitespace,
-/// numbers as ECMAScript prints them, strings with JSON.stringify's escapes.
-pub fn jcs(value: &Value) -> String {
-    let mut out = String::new();
-    write_jcs(value, &mut out);
-    out
-}
-
-fn write_jcs(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&es_number(n)),
-        Value::String(s) => crate::json::write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_jcs(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // Keys are unique, so an unstable sort gives the one canonical order.
-            crate::json::sort_by(&mut entries, |a, b| {
-                a.0.encode_utf16().lt(b.0.encode_utf16())
-            });
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                crate::json::write_string(k, out);
-                out.push(':');
-                write_jcs(v, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
 /// `\\uXXXX` with lower-case hex.
 fn push_u16_escape(out: &mut String, unit: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        let digit = HEX.get(usize::from((unit >> shift) & 0xF)).copied();
-        out.push(char::from(digit.unwrap_or(b'0')));
-    }
-}
-
-/// ECMAScript `Number.prototype.toString` of a JSON number (JCS §3.2.2.3): the number as an
-/// IEEE double, shortest round-trip digits, ES's choice of plain or exponent form.
-///
-/// The shortest digits come from serde_json's own float printer (ryu, via `Number`'s
-/// `Display`), so the core float formatter stays out of the wasm.
-fn es_number(n: &serde_json::Number) -> String {
-    let text = match (n.as_u64(), n.as_i64()) {
-        // Integers up to 2^53 are exact doubles and print as themselves.
-        (Some(u), _) if u <= 1 << 53 => return u.to_string(),
-        (_, Some(i)) if i.unsigned_abs() <= 1 << 53 => return i.to_string(),
-        _ => match n.as_f64().and_then(serde_json::Number::from_f64) {
-            Some(f) => f.to_string(),
-            None => return "0".to_string(),
-        },
-    };
-    let (negative, text) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.as_str()),
-    };
-    let (mantissa, exp) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
-    let exp: i64 = exp.parse().unwrap_or(0);
-    let point = mantissa.find('.').unwrap_or(mantissa.len()) as i64;
-    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let lead = all.bytes().take_while(|d| *d == b'0').count();
-    let digits = all.get(lead..).unwrap_or_default().trim_end_matches('0');
-    if digits.is_empty() {
-        return "0".to_string();
-    }
-    // value = 0.digits × 10^n
-    let k = digits.len() as i64;
-    let n = point - lead as i64 + exp;
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 21 {
-        let (a, b) = digits.split_at_checked(n as usize).unwrap_or((digits, ""));
-        format!("{a}.{b}")
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
-    } else {
-        let e = n - 1;
-        let sign = if e < 0 { '-' } else { '+' };
-        let (first, rest) = digits.split_at_checked(1).unwrap_or((digits, ""));
-        let dot = if rest.is_empty() { "" } else { "." };
-        format!("{first}{dot}{rest}e{sign}{}", e.unsigned_abs())
-    };
-    if negative { format!("-{body}") } else { body }
-}
-
-/// base64url-nopad of the JCS text of an object: how `request` and `opaque` are sent.
-pub fn encode_json_object(object: &Map<String, Value>) -> String {
-    let mut text = String::new();
-    write_jcs(&Value::Object(object.clone()), &mut text);
-    b64::encode(text.as_bytes())
-}
-
-/// `encode_json_object` for a value that must be an object.
-pub fn encode_request(request: &Value) -> Result<String> {
-    match request {
-        Value::Object(m) => Ok(encode_json_object(m)),
-        _ => Err(Error::validation(vec![FieldError::new(
-            "request",
-            "expected object",
-        )])),
-    }
+    let _ = write!(out, "\\u{unit:04x}");
 }
 
 /// The string the challenge id is the HMAC of (see the module docs).
@@ -164,6 +55,16 @@ pub fn binding_input(
     }
     slots.push(opaque.unwrap_or(""));
     slots.join("|")
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key` (RustCrypto `hmac` + `sha2`).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 fn check_secret(secret: &[u8]) -> Result<()> {
@@ -194,7 +95,8 @@ pub fn challenge_id(secret: &[u8], c: &Challenge) -> Result<String> {
 
 /// Whether `c.id` is the HMAC of its fields under `secret` (constant-time comparison).
 pub fn verify_challenge_id(secret: &[u8], c: &Challenge) -> bool {
-    challenge_id(secret, c).is_ok_and(|id| ct_eq(id.as_bytes(), c.id.as_bytes()))
+    // `subtle` compares in time that depends only on the lengths (the id's length is public).
+    challenge_id(secret, c).is_ok_and(|id| bool::from(id.as_bytes().ct_eq(c.id.as_bytes())))
 }
 
 /// What a server fills in to issue a challenge.
@@ -443,50 +345,6 @@ pub fn verify_credential(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn num(text: &str) -> String {
-        es_number(&serde_json::from_str::<serde_json::Number>(text).unwrap())
-    }
-
-    #[test]
-    fn es_numbers() {
-        for (input, want) in [
-            ("0", "0"),
-            ("-0", "0"),
-            ("1", "1"),
-            ("-42", "-42"),
-            ("4217", "4217"),
-            ("1.5", "1.5"),
-            ("0.000001", "0.000001"),
-            ("0.0000001", "1e-7"),
-            ("1e21", "1e+21"),
-            ("1e20", "100000000000000000000"),
-            ("123456789012345678901", "123456789012345680000"),
-            ("12345678901234567890", "12345678901234567000"),
-            ("1.7976931348623157e308", "1.7976931348623157e+308"),
-            ("5e-324", "5e-324"),
-            ("0.1", "0.1"),
-            ("333333333.33333329", "333333333.3333333"),
-            ("9007199254740993", "9007199254740992"),
-            ("-9007199254740993", "-9007199254740992"),
-            ("-1.5e-7", "-1.5e-7"),
-            ("100", "100"),
-            ("1e16", "10000000000000000"),
-            ("2.5e-6", "0.0000025"),
-            ("123e-20", "1.23e-18"),
-        ] {
-            assert_eq!(num(input), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn jcs_sorts_by_utf16() {
-        let v = serde_json::json!({"b": 1, "a": [true, null, "x\n\u{1}é"], "\u{e000}": 0, "\u{1f600}": 0});
-        assert_eq!(
-            jcs(&v),
-            "{\"a\":[true,null,\"x\\n\\u0001é\"],\"b\":1,\"\u{1f600}\":0,\"\u{e000}\":0}"
-        );
-    }
 
     #[allow(clippy::too_many_arguments)]
     fn id(

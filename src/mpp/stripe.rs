@@ -384,10 +384,9 @@ fn warnings(c: &Challenge, now_ms: i64, request_url: Option<&str>) -> Vec<Warnin
 
 /// Host (lower-cased, no trailing dot, IPv6 without brackets) and port of an absolute URL.
 fn url_host(url: &str) -> Option<(String, Option<&str>)> {
-    let (_, rest) = crate::validate::split_scheme(url)?;
+    let (_, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let hostport =
-        crate::validate::rsplit_once_ascii(authority, b'@').map_or(authority, |(_, h)| h);
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (h, after) = v6.split_once(']')?;
         (h, after.strip_prefix(':'))

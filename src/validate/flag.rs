@@ -3,36 +3,15 @@
 //! As in the reference client, a flag value is split on `,` (so values cannot contain commas),
 //! then each pair at its **first** `:` (so URLs survive), and keys and values are trimmed. The
 //! pairs then go through the same rules as an object given directly (see
-//! [`super::spend_request`]), so `quantity:2` and `{"quantity": 2}` are one rule.
+//! [`super::spend_request`]), so `quantity:2` and `{"quantity": 2}` are one rule. The splitting
+//! itself is `validate::split_pairs`, which `spend_request` also uses for string-valued fields.
 
-use super::spend_request;
+use super::{spend_request, split_pairs};
 use crate::error::{FieldErrors, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The flag kinds `parse_key_value_flag` knows, by their snake_case names.
 pub const FLAG_KINDS: [&str; 3] = ["line_item", "total", "metadata"];
-
-/// Splits `key:value,key:value` into an object of string values, in the order given (a repeated
-/// key keeps its first position and its last value, like a JS object). A pair without `:` is
-/// reported at `whole_path` with the reference client's message.
-pub(crate) fn split_pairs(s: &str, whole_path: &str, errs: &mut FieldErrors) -> Map<String, Value> {
-    let mut out = Map::new();
-    for pair in s.split(',') {
-        match pair.split_once(':') {
-            Some((key, value)) => {
-                out.insert(
-                    key.trim().to_string(),
-                    Value::String(value.trim().to_string()),
-                );
-            }
-            None => errs.push(
-                whole_path,
-                format!("Invalid field (missing ':'): {}", pair.trim()),
-            ),
-        }
-    }
-    out
-}
 
 /// Parses one `--line-item`, `--total` or `--metadata` value (`kind` is `line_item`, `total` or
 /// `metadata`) into the object the API receives, with `quantity`, `unit_amount` and `amount`
@@ -41,10 +20,7 @@ pub(crate) fn split_pairs(s: &str, whole_path: &str, errs: &mut FieldErrors) -> 
 pub fn parse_key_value_flag(kind: &str, value: &str) -> Result<Value> {
     let mut errs = FieldErrors::new();
     if !FLAG_KINDS.contains(&kind) {
-        errs.push(
-            "kind",
-            format!("must be one of: {}", crate::json::join(&FLAG_KINDS, ", ")),
-        );
+        errs.push("kind", format!("must be one of: {}", FLAG_KINDS.join(", ")));
         return errs.finish(Value::Null);
     }
     let pairs = split_pairs(value, "value", &mut errs);

@@ -4,7 +4,7 @@ use super::{
     field, finish, http_url, index_path, int_in, non_blank, trimmed_id, unknown_key_message,
 };
 use crate::error::{FieldErrors, Result};
-use crate::host::HttpRequest;
+use crate::http::HttpRequest;
 use serde_json::{Map, Value};
 
 /// Keys of the `mpp pay` input.

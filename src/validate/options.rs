@@ -4,7 +4,7 @@ use super::{
     MAX_SAFE_INTEGER, coerce_number, field, finish, index_path, int_in, unknown_key_message,
 };
 use crate::error::{FieldErrors, Result};
-use crate::spend_request::{ToJson, serialize_as_json};
+use crate::record::{ToJson, serialize_as_json};
 use serde_json::{Map, Value};
 
 /// Keys of the retrieve/poll options.
@@ -105,10 +105,13 @@ impl RetrieveOptions {
         if self.include.is_empty() {
             return None;
         }
-        Some(crate::json::join(
-            &self.include.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
-            ",",
-        ))
+        Some(
+            self.include
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 }
 
@@ -273,7 +276,7 @@ pub fn validate_login(input: &Value) -> Result<LoginOptions> {
     let scope = match field(obj, "scope") {
         None => Some(None),
         Some(Value::String(s)) => {
-            let collapsed = crate::json::join(&s.split_whitespace().collect::<Vec<_>>(), " ");
+            let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
             if collapsed.is_empty() {
                 errs.push("scope", "scope must be a non-empty string when provided");
                 None
@@ -376,10 +379,7 @@ fn enum_list<T: PartialEq>(
     let mut ok = true;
     for (item_path, item) in parts {
         let Some(s) = item.as_str() else {
-            errs.push(
-                item_path,
-                format!("must be one of: {}", crate::json::join(allowed, ", ")),
-            );
+            errs.push(item_path, format!("must be one of: {}", allowed.join(", ")));
             ok = false;
             continue;
         };
@@ -390,10 +390,7 @@ fn enum_list<T: PartialEq>(
                 None => {
                     errs.push(
                         &item_path,
-                        format!(
-                            "\"{piece}\" must be one of: {}",
-                            crate::json::join(allowed, ", ")
-                        ),
+                        format!("\"{piece}\" must be one of: {}", allowed.join(", ")),
                     );
                     ok = false;
                 }

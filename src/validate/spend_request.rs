@@ -7,13 +7,12 @@
 //! documented limits it leaves to the server (§2.6): the $500 per-request cap, metadata limits,
 //! the `expires_at` window, the totals `type` vocabulary and the approval-details fields.
 
-use super::flag::split_pairs;
 use super::{
     MAX_SAFE_INTEGER, boolean, field, finish, http_url, index_path, int_any, int_in, key_path,
-    non_blank, one_of, string, trimmed_id, unknown_key_message,
+    non_blank, one_of, split_pairs, string, trimmed_id, unknown_key_message,
 };
 use crate::error::{FieldErrors, Result};
-use crate::spend_request::{ToJson, serialize_as_json};
+use crate::record::{ToJson, serialize_as_json};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -597,10 +596,7 @@ pub fn validate_update(input: &Value) -> Result<UpdateSpendRequest> {
     if !UPDATE_KEYS.iter().any(|k| field(obj, k).is_some()) {
         errs.push(
             "input",
-            format!(
-                "at least one of {} is required",
-                crate::json::join(&UPDATE_KEYS, ", ")
-            ),
+            format!("at least one of {} is required", UPDATE_KEYS.join(", ")),
         );
     }
     errs.finish(update)
@@ -870,15 +866,9 @@ fn expires_at(v: &Value, now_s: i64) -> Result<i64, String> {
     i64::try_from(n).map_err(|_| too_late())
 }
 
-/// `now_s + secs` (`secs >= 0`) in decimal, also past `i64::MAX` (without 128-bit formatting).
+/// `now_s + secs` in decimal, also past `i64::MAX`.
 fn offset(now_s: i64, secs: i64) -> String {
-    match now_s.checked_add(secs) {
-        Some(n) => n.to_string(),
-        None => now_s
-            .cast_unsigned()
-            .wrapping_add(secs.cast_unsigned())
-            .to_string(),
-    }
+    (i128::from(now_s) + i128::from(secs)).to_string()
 }
 
 /// An object, or (for line items, totals and metadata) a `key:value,…` flag string.

@@ -1,4 +1,5 @@
-//! Path-aware decoding of JSON records, shared by `spend_request`, `auth` and `poll`.
+//! Path-aware decoding of JSON records, shared by `spend_request`, `auth`, `poll`, `validate`
+//! and `error`'s JSON form: the ground floor of the crate (it uses only [`crate::error`]).
 //!
 //! serde's derived `Deserialize` stops at the first problem and does not say where it was; the
 //! core promises `VALIDATION_ERROR`s that list every broken field by path (`card.exp_month`,
@@ -6,7 +7,7 @@
 //! that omits absent optional members and keeps unknown ones (`extra`), and a [`Decode`] that
 //! reports every wrong member.
 
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, FieldError, FieldErrors, Result};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -94,8 +95,9 @@ pub(crate) enum Kind {
     Object,
     /// A [`Timestamp`]: an `i64` or a string.
     Timestamp,
-    /// A spend-request status (see [`super::Status::parse`]).
-    Status,
+    /// A string that a parser accepts (a spend-request status: `Status::parse`); the messages
+    /// of its field errors are reported at the member's path.
+    Name(fn(&str) -> Result<()>),
     /// A record: an object whose members each follow their own kind.
     Record(&'static [Member]),
     /// A record, or a string standing for `{id}` (the shared payment token).
@@ -150,8 +152,8 @@ fn check(value: &Value, kind: &Kind, path: &Path<'_>, errors: &mut FieldErrors) 
         Kind::Object if value.is_object() => return true,
         Kind::Timestamp if value.is_i64() || value.is_string() => return true,
         Kind::Timestamp => "expected a unix timestamp or a date string",
-        Kind::Status => match value.as_str() {
-            Some(s) => match super::Status::parse(s) {
+        Kind::Name(parse) => match value.as_str() {
+            Some(s) => match parse(s) {
                 Ok(_) => return true,
                 Err(e) => {
                     for f in e.field_errors {
@@ -360,7 +362,7 @@ macro_rules! serialize_as_json {
                 s: S,
             ) -> core::result::Result<S::Ok, S::Error> {
                 serde::Serialize::serialize(
-                    &crate::spend_request::record::ToJson::to_json(self),
+                    &crate::record::ToJson::to_json(self),
                     s,
                 )
             }
@@ -414,6 +416,18 @@ impl ToJson for u64 {
 impl ToJson for Map<String, Value> {
     fn to_json(&self) -> Value {
         Value::Object(self.clone())
+    }
+}
+
+impl ToJson for FieldError {
+    fn to_json(&self) -> Value {
+        FieldError::to_json(self)
+    }
+}
+
+impl ToJson for Error {
+    fn to_json(&self) -> Value {
+        Error::to_json(self)
     }
 }
 
@@ -499,9 +513,9 @@ macro_rules! record {
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
 
-        impl crate::spend_request::record::ToJson for $name {
+        impl crate::record::ToJson for $name {
             fn to_json(&self) -> serde_json::Value {
-                use crate::spend_request::record::{Decode, ToJson};
+                use crate::record::{Decode, ToJson};
                 let mut map = serde_json::Map::new();
                 $(
                     if !Decode::is_absent(&self.$field) {
@@ -518,25 +532,25 @@ macro_rules! record {
             }
         }
 
-        crate::spend_request::record::serialize_as_json!($name);
+        crate::record::serialize_as_json!($name);
 
         impl $name {
             /// The members, in declaration order (the order errors are reported in).
-            pub(crate) const MEMBERS: &'static [crate::spend_request::record::Member] = &[$(
-                crate::spend_request::record::Member {
+            pub(crate) const MEMBERS: &'static [crate::record::Member] = &[$(
+                crate::record::Member {
                     key: record!(@key $field $($key)?),
-                    kind: <$ty as crate::spend_request::record::Decode>::KIND,
-                    optional: <$ty as crate::spend_request::record::Decode>::OPTIONAL,
+                    kind: <$ty as crate::record::Decode>::KIND,
+                    optional: <$ty as crate::record::Decode>::OPTIONAL,
                 },
             )*];
 
             /// Builds the record from an object that passed the [`Self::MEMBERS`] check.
             pub(crate) fn build(object: &serde_json::Map<String, serde_json::Value>) -> Self {
                 $name {
-                    $($field: <$ty as crate::spend_request::record::Decode>::take(
+                    $($field: <$ty as crate::record::Decode>::take(
                         object.get(record!(@key $field $($key)?)),
                     ),)*
-                    extra: crate::spend_request::record::extra(object, Self::MEMBERS),
+                    extra: crate::record::extra(object, Self::MEMBERS),
                 }
             }
         }
@@ -544,7 +558,7 @@ macro_rules! record {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let value = serde_json::Value::deserialize(d)?;
-                crate::spend_request::record::decode_root::<$name>(&value, "")
+                crate::record::decode_root::<$name>(&value, "")
                     .map_err(|e| <D::Error as serde::de::Error>::custom(e.message))
             }
         }
@@ -555,9 +569,9 @@ pub(crate) use record;
 /// Implements [`Decode`] for records that are plain JSON objects.
 macro_rules! decode_as_object {
     ($($name:ident),* $(,)?) => {$(
-        impl crate::spend_request::record::Decode for $name {
-            const KIND: crate::spend_request::record::Kind =
-                crate::spend_request::record::Kind::Record($name::MEMBERS);
+        impl crate::record::Decode for $name {
+            const KIND: crate::record::Kind =
+                crate::record::Kind::Record($name::MEMBERS);
 
             fn take(value: Option<&serde_json::Value>) -> Self {
                 match value.and_then(serde_json::Value::as_object) {
@@ -570,18 +584,8 @@ macro_rules! decode_as_object {
 }
 pub(crate) use decode_as_object;
 
-/// `String(n)` of JavaScript for a JSON number, so form bodies and messages match the
-/// reference client byte for byte (exact for integers and for magnitudes in 1e-7..1e21).
-/// Rust's `{:.0}` for integers and `{}` otherwise, without core's float formatting.
-pub(crate) fn js_number(n: f64) -> String {
-    if n == 0.0 {
-        "0".to_string()
-    } else if n.fract() == 0.0 && n.abs() < 1e21 {
-        crate::decimal::integer(n)
-    } else {
-        crate::decimal::display(n)
-    }
-}
+/// JavaScript's `String(n)`, for form bodies and messages (see [`crate::json::js_number`]).
+pub(crate) use crate::json::js_number;
 
 #[cfg(test)]
 mod tests {
