@@ -121,6 +121,24 @@ pub fn decode_stripe_challenge_text(
     Ok(mpp::stripe::decode(values, now_ms, request_url)?.json_text())
 }
 
+/// Takes a URL linkpay would request apart, as both hosts send it: `{https, authority, host,
+/// port, path_and_query}`. The one parse behind validation, the npm build's `fetch` and the
+/// component's wasi:http request; `VALIDATION_ERROR` at `url` for anything but an absolute
+/// http(s) URL without credentials and with an ASCII host.
+pub fn parse_http_url(url: &str) -> Result<Value> {
+    let checked = validate::request_url(&Value::from(url))
+        .map_err(|m| Error::validation(vec![crate::error::FieldError::new("url", m)]))?;
+    let parsed = validate::parse_http_url(&checked)
+        .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "not an http(s) URL"))?;
+    Ok(object!({
+        "https": parsed.https,
+        "authority": parsed.authority,
+        "host": parsed.host,
+        "port": parsed.port.map_or(Value::Null, Value::from),
+        "path_and_query": parsed.request_target(),
+    }))
+}
+
 /// Builds the `Authorization` (or `Payment-Authorization`) header for a decoded challenge.
 pub fn build_credential(
     challenge: &Value,

@@ -74,6 +74,7 @@ fn call(function: &str, a: &[Value]) -> Result<Value, Error> {
         "buildStripePayload" => codec::build_stripe_payload(arg(a, 0), text(a, 1)),
         "parseReceipt" => codec::parse_receipt(text(a, 0)),
         "sanitizeForDisplay" => Ok(Value::String(codec::sanitize_for_display(text(a, 0)))),
+        "parseHttpUrl" => codec::parse_http_url(text(a, 0)),
         other => panic!("vector names unknown function {other}"),
     }
 }

@@ -27,6 +27,7 @@ export interface WasmCore {
   buildStripePayload(challenge: unknown, spt: string): unknown;
   parseReceipt(value: string): unknown;
   sanitizeForDisplay(text: string): string;
+  parseHttpUrl(url: string): unknown;
   errorCodes(): string[];
   version(): string;
 }

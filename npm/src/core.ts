@@ -121,3 +121,8 @@ export function sanitizeForDisplay(text: string): string {
   return wasm().sanitizeForDisplay(text);
 }
 
+/** Takes a URL linkpay would request apart, as the core sends it (one parse for validation, the
+ * npm build and the WASI component); `VALIDATION_ERROR` at `url` for anything else. */
+export function parseHttpUrl(url: string): { https: boolean; authority: string; host: string; port: number | null; path_and_query: string } {
+  return wasm().parseHttpUrl(url) as { https: boolean; authority: string; host: string; port: number | null; path_and_query: string };
+}

@@ -108,6 +108,7 @@ enum Unary {
     NextAction,
     Normalize,
     ParseReceipt,
+    ParseHttpUrl,
 }
 
 /// The functions of one string.
@@ -120,6 +121,7 @@ fn unary(op: Unary, a: String) -> Result<String, wit::Error> {
         Unary::NextAction => codec::next_spend_request_action(&json(&a, "spend_request")?),
         Unary::Normalize => codec::normalize_spend_request(&json(&a, "spend_request")?),
         Unary::ParseReceipt => codec::parse_receipt(&a),
+        Unary::ParseHttpUrl => codec::parse_http_url(&a),
     })
 }
 
@@ -272,6 +274,10 @@ impl wit::Guest for Component {
         codec::sanitize_for_display(&text)
     }
 
+    fn parse_http_url(url: String) -> Result<String, wit::Error> {
+        unary(Unary::ParseHttpUrl, url)
+    }
+
     fn version() -> String {
         crate::VERSION.to_string()
     }
@@ -324,24 +330,18 @@ mod client_world {
         Error::new(ErrorCode::StorageError, message)
     }
 
-    /// `scheme://authority/path?query` split for `wasi:http` (which takes them apart); the
-    /// path is always absolute (`http://h?q` is sent as `/?q`).
+    /// `scheme://authority/path?query` split for `wasi:http` (which takes them apart), by the
+    /// one URL parse validation uses (`HTTPS://…` is https here too); the path is always
+    /// absolute (`http://h?q` is sent as `/?q`). Userinfo is never sent in the authority.
     fn split_url(url: &str) -> Result<(Scheme, &str, String)> {
-        let url = url.split('#').next().unwrap_or_default();
-        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
-            (Scheme::Https, rest)
-        } else if let Some(rest) = url.strip_prefix("http://") {
-            (Scheme::Http, rest)
+        let parsed = crate::validate::parse_http_url(url)
+            .ok_or_else(|| transport("unsupported URL: not an absolute http(s) URL"))?;
+        let scheme = if parsed.https {
+            Scheme::Https
         } else {
-            return Err(transport(["unsupported URL: ", url].concat()));
+            Scheme::Http
         };
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(end);
-        if authority.is_empty() {
-            return Err(transport(["URL has no host: ", url].concat()));
-        }
-        let slash = if path.starts_with('/') { "" } else { "/" };
-        Ok((scheme, authority, [slash, path].concat()))
+        Ok((scheme, parsed.authority, parsed.request_target()))
     }
 
     /// `TRANSPORT_ERROR` for a request part the runtime would not take.

@@ -213,6 +213,11 @@ pub fn parse_receipt(value: &str) -> JsResult {
     done(codec::parse_receipt(value))
 }
 
+#[wasm_bindgen(js_name = parseHttpUrl)]
+pub fn parse_http_url(url: &str) -> JsResult {
+    done(codec::parse_http_url(url))
+}
+
 #[wasm_bindgen(js_name = sanitizeForDisplay)]
 pub fn sanitize_for_display(text: &str) -> String {
     codec::sanitize_for_display(text)

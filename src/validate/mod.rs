@@ -204,44 +204,78 @@ pub(crate) fn one_of(v: &Value, allowed: &[&'static str]) -> Result<&'static str
     allowed.iter().copied().find(|a| *a == s).ok_or_else(wrong)
 }
 
-/// Hand-written absolute-URL check (the `url` crate would bloat the wasm): scheme `http` or
-/// `https` (any case), then `://`, a non-empty host (optionally `userinfo@`, an `[IPv6]`
-/// literal, a numeric port up to 65535), and no whitespace or control characters anywhere.
-pub(crate) fn is_http_url(s: &str) -> bool {
+/// An absolute `http`/`https` URL taken apart: what validation checks and what both hosts send
+/// (the npm build hands the whole URL to `fetch`; the component gives wasi:http its parts), so
+/// they can never disagree about a URL (`HTTPS://Shop.Example` included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpUrl<'a> {
+    /// `true` for `https` (the scheme is matched in any case).
+    pub https: bool,
+    /// `user:password` before the last `@` of the authority, if any.
+    pub userinfo: Option<&'a str>,
+    /// `host[:port]`: the authority without its userinfo (what wasi:http `set-authority` takes).
+    pub authority: &'a str,
+    /// The host as written (an IPv6 literal keeps its brackets).
+    pub host: &'a str,
+    /// The explicit port, if any (`https://h:/` has none).
+    pub port: Option<u16>,
+    /// Path and query, never empty (`http://h?q` is `/?q`); the fragment is dropped.
+    pub path_and_query: &'a str,
+}
+
+impl HttpUrl<'_> {
+    /// `path_and_query` with the leading `/` a bare `?query` lacks.
+    pub fn request_target(&self) -> String {
+        if self.path_and_query.starts_with('/') {
+            self.path_and_query.to_string()
+        } else {
+            ["/", self.path_and_query].concat()
+        }
+    }
+}
+
+/// Parses an absolute URL: scheme `http` or `https` (any case), then `://`, a non-empty host
+/// (optionally `userinfo@`, an `[IPv6]` literal, a numeric port up to 65535), and no whitespace
+/// or control characters anywhere. Hand-written: the `url` crate's IDNA tables would triple the
+/// browser module for the one check done here.
+pub fn parse_http_url(s: &str) -> Option<HttpUrl<'_>> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
+        return None;
     }
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return false;
+    let (scheme, rest) = s.split_once("://")?;
+    let https = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
+    } else {
+        return None;
     };
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return false;
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let rest = rest.split('#').next().unwrap_or_default();
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (full_authority, path_and_query) = rest.split_at(end);
     // Userinfo ends at the last `@` of the authority.
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let port = if let Some(v6) = host_port.strip_prefix('[') {
-        let Some((inside, after)) = v6.split_once(']') else {
-            return false;
-        };
+    let (userinfo, authority) = match full_authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, full_authority),
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inside, after) = v6.split_once(']')?;
         let literal_ok = !inside.is_empty()
             && inside
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
         if !literal_ok {
-            return false;
+            return None;
         }
-        match after {
+        let port = match after {
             "" => None,
-            _ => match after.strip_prefix(':') {
-                Some(port) => Some(port),
-                None => return false,
-            },
-        }
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (&authority[..inside.len() + 2], port)
     } else {
-        let (host, port) = match host_port.rsplit_once(':') {
+        let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
+            None => (authority, None),
         };
         // WHATWG's forbidden host code points that survive the checks above (a second `:`
         // means the "port" was not one).
@@ -253,18 +287,45 @@ pub(crate) fn is_http_url(s: &str) -> bool {
                 )
             })
         {
-            return false;
+            return None;
         }
-        port
+        (host, port)
     };
-    match port {
-        None | Some("") => true,
-        Some(p) => {
-            p.len() <= 5
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<i64>().is_ok_and(|n| n <= 65535)
+    let port = match port {
+        None | Some("") => None,
+        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok()?)
         }
+        Some(_) => return None,
+    };
+    Some(HttpUrl {
+        https,
+        userinfo,
+        authority,
+        host,
+        port,
+        path_and_query,
+    })
+}
+
+/// Whether `s` is an absolute http(s) URL ([`parse_http_url`]).
+pub(crate) fn is_http_url(s: &str) -> bool {
+    parse_http_url(s).is_some()
+}
+
+/// A URL linkpay will request (`mpp pay`'s): an http(s) URL without credentials in it (they
+/// would reach logs and error messages) and with an ASCII host (punycode, `xn--…`), so the npm
+/// build and the component, whose runtimes differ on IDN, send the same request.
+pub(crate) fn request_url(v: &Value) -> Result<String, String> {
+    let s = http_url(v)?;
+    let parsed = parse_http_url(&s).ok_or("must be an absolute http(s) URL")?;
+    if parsed.userinfo.is_some() {
+        return Err("must not contain credentials (user:password@); send them in a header".into());
     }
+    if !parsed.host.is_ascii() {
+        return Err("host must be ASCII: write an international domain in punycode (xn--…)".into());
+    }
+    Ok(s)
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! `mpp pay` input: the merchant request (URL, method, headers, data) and how to get the SPT.
 
-use super::{
-    field, finish, http_url, index_path, int_in, non_blank, trimmed_id, unknown_key_message,
-};
+use super::{field, finish, index_path, int_in, non_blank, trimmed_id, unknown_key_message};
 use crate::error::{FieldErrors, Result};
 use crate::http::HttpRequest;
 use serde_json::{Map, Value};
@@ -120,7 +118,7 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
             errs.push("url", "is required");
             None
         }
-        Some(v) => match http_url(v) {
+        Some(v) => match super::request_url(v) {
             Ok(u) => Some(u),
             Err(m) => {
                 errs.push("url", m);

@@ -137,6 +137,7 @@ fn shared_vectors_in_wasmtime() {
                 parsed(c.call_build_stripe_payload(s, &json_text(a.first()), &text(a.get(1))))
             }
             "parseReceipt" => parsed(c.call_parse_receipt(s, &text(a.first()))),
+            "parseHttpUrl" => parsed(c.call_parse_http_url(s, &text(a.first()))),
             "sanitizeForDisplay" => Ok(Value::String(
                 c.call_sanitize_for_display(s, &text(a.first()))
                     .expect("trap"),
