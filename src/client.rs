@@ -66,6 +66,80 @@ pub struct Config {
 
 pub use crate::host::{DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS};
 
+/// How a binding spells the options in its errors: `requestTimeoutMs` (npm) or
+/// `request-timeout-ms` (WIT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spelling {
+    Camel,
+    Kebab,
+}
+
+impl Config {
+    /// The one parse of a client's options, for every binding: JSON with the npm option names
+    /// (`apiBaseUrl`, `authBaseUrl`, `accessToken`, `refreshToken`, `noRefresh`, `hostname`,
+    /// `requestTimeoutMs`, `storageLocation`; the component passes its WIT record so). Empty
+    /// strings are absent; base URLs must be absolute http(s) URLs. Every problem at once as one
+    /// `VALIDATION_ERROR` whose paths are spelled as the binding's user writes them.
+    pub fn from_options(options: &Value, spelling: Spelling) -> Result<Config> {
+        let name = |camel: &str| match spelling {
+            Spelling::Camel => camel.to_string(),
+            Spelling::Kebab => camel
+                .chars()
+                .flat_map(|c| {
+                    let lower = c.to_ascii_lowercase();
+                    (c.is_ascii_uppercase().then_some('-').into_iter()).chain([lower])
+                })
+                .collect(),
+        };
+        let text = |key: &str| {
+            options
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let mut errors = Vec::new();
+        for key in ["apiBaseUrl", "authBaseUrl"] {
+            if let Some(url) = text(key)
+                && !validate::is_http_url(&url)
+            {
+                errors.push(FieldError::new(
+                    name(key),
+                    "must be an absolute http(s) URL",
+                ));
+            }
+        }
+        let timeout = request_timeout(options.get("requestTimeoutMs"), &name("requestTimeoutMs"));
+        let request_timeout_ms = match timeout {
+            Ok(ms) => ms,
+            Err(e) => {
+                errors.extend(e.field_errors);
+                DEFAULT_REQUEST_TIMEOUT_MS
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        Ok(Config {
+            endpoints: Endpoints::new(
+                text("apiBaseUrl").as_deref(),
+                text("authBaseUrl").as_deref(),
+            ),
+            access_token: text("accessToken").map(Secret::new),
+            refresh_token: text("refreshToken").map(Secret::new),
+            no_refresh: options
+                .get("noRefresh")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            hostname: text("hostname").unwrap_or_else(|| "unknown".into()),
+            retry: RetryPolicy::default(),
+            request_timeout_ms,
+            storage_location: text("storageLocation"),
+        })
+    }
+}
+
 /// The `requestTimeoutMs` option (`request-timeout-ms` in WIT): absent is the default; else
 /// whole milliseconds from 1 to [`MAX_REQUEST_TIMEOUT_MS`]. `field` names it in the error.
 pub fn request_timeout(value: Option<&Value>, field: &str) -> Result<u32> {
@@ -1092,6 +1166,32 @@ fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn options_are_parsed_once_with_the_bindings_spelling() {
+        let c = Config::from_options(
+            &json!({"apiBaseUrl": "HTTPS://api.example/", "accessToken": " ", "noRefresh": true}),
+            Spelling::Camel,
+        )
+        .unwrap();
+        assert_eq!(c.endpoints.api_base, "HTTPS://api.example");
+        assert!(c.access_token.is_none(), "blank is absent");
+        assert!(c.no_refresh);
+        assert_eq!(c.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
+        assert_eq!(c.hostname, "unknown");
+        for (spelling, paths) in [
+            (Spelling::Camel, ["authBaseUrl", "requestTimeoutMs"]),
+            (Spelling::Kebab, ["auth-base-url", "request-timeout-ms"]),
+        ] {
+            let e = Config::from_options(
+                &json!({"authBaseUrl": "login.example", "requestTimeoutMs": 0}),
+                spelling,
+            )
+            .unwrap_err();
+            let got: Vec<&str> = e.field_errors.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(got, paths);
+        }
+    }
 
     #[test]
     fn request_timeout_defaults_and_bounds() {

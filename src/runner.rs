@@ -473,17 +473,19 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             self.out.emit(value);
             return Ok(());
         }
-        let url = sr
-            .get("approval_url")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let id = id_of(&sr)?;
+        self.person_approves(&id, &sr, "approval_url").await
+    }
+
+    /// A person at the terminal: show the approval link (`url_key` of `answer`), wait for
+    /// their decision, and yield the spend request as it ends.
+    async fn person_approves(&mut self, id: &str, answer: &Value, url_key: &str) -> Result<()> {
+        let url = answer.get(url_key).and_then(Value::as_str).unwrap_or("");
         self.out.event(Event::Approval {
             label: "Approve this spend request",
-            url: &url,
+            url,
         });
-        let id = id_of(&sr)?;
-        let value = self.wait_for_approval(&id, &[]).await?;
+        let value = self.wait_for_approval(id, &[]).await?;
         self.out.emit(value);
         Ok(())
     }
@@ -554,18 +556,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             self.out.emit(value);
             return Ok(());
         }
-        let url = answer
-            .get("approval_link")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        self.out.event(Event::Approval {
-            label: "Approve this spend request",
-            url: &url,
-        });
-        let value = self.wait_for_approval(id, &[]).await?;
-        self.out.emit(value);
-        Ok(())
+        self.person_approves(id, &answer, "approval_link").await
     }
 
     /// `--output-file`: a spend request that carries a card has it written to a new 0600 file

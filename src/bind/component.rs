@@ -291,7 +291,6 @@ mod client_world {
     use crate::client::{ApiCall, Client, Config};
     use crate::error::{Error, ErrorCode, Result};
     use crate::host::{Host, HttpRequest, HttpResponse};
-    use crate::spend_request::Secret;
     use serde_json::Value;
     use std::future::Future;
     use std::pin::{Pin, pin};
@@ -676,34 +675,23 @@ mod client_world {
 
     impl api::GuestClient for LinkClient {
         fn new(options: api::Options) -> Self {
-            let timeout = options.request_timeout_ms.map(Value::from);
-            let (request_timeout_ms, invalid) =
-                match crate::client::request_timeout(timeout.as_ref(), "request-timeout-ms") {
-                    Ok(ms) => (ms, None),
-                    Err(e) => (crate::client::DEFAULT_REQUEST_TIMEOUT_MS, Some(e)),
+            // The one options parse (`Config::from_options`), fed the WIT record as the npm
+            // names; a WIT constructor cannot fail, so a bad option fails every call instead.
+            let text = |v: Option<String>| v.map_or(Value::Null, Value::String);
+            let json = object!({
+                "apiBaseUrl": text(options.api_base_url),
+                "authBaseUrl": text(options.auth_base_url),
+                "accessToken": text(options.access_token),
+                "refreshToken": text(options.refresh_token),
+                "noRefresh": options.no_refresh,
+                "hostname": text(options.hostname),
+                "requestTimeoutMs": options.request_timeout_ms.map_or(Value::Null, Value::from),
+            });
+            let (config, invalid) =
+                match Config::from_options(&json, crate::client::Spelling::Kebab) {
+                    Ok(config) => (config, None),
+                    Err(e) => (Config::default(), Some(e)),
                 };
-            let config = Config {
-                endpoints: crate::api::Endpoints::new(
-                    options.api_base_url.as_deref(),
-                    options.auth_base_url.as_deref(),
-                ),
-                access_token: options
-                    .access_token
-                    .filter(|s| !s.is_empty())
-                    .map(Secret::new),
-                refresh_token: options
-                    .refresh_token
-                    .filter(|s| !s.is_empty())
-                    .map(Secret::new),
-                no_refresh: options.no_refresh,
-                hostname: options
-                    .hostname
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "unknown".into()),
-                retry: Default::default(),
-                request_timeout_ms,
-                storage_location: None,
-            };
             LinkClient {
                 inner: Client::new(WasiHost, config),
                 invalid,

@@ -300,7 +300,6 @@ pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
 
 use crate::client::{ApiCall, Client, Config};
 use crate::host::{Host, HttpRequest, HttpResponse};
-use crate::spend_request::Secret;
 use std::rc::Rc;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
@@ -503,14 +502,6 @@ pub struct WasmClient {
     inner: Rc<Client<JsHostAdapter>>,
 }
 
-fn text_option(config: &Value, key: &str) -> Option<String> {
-    config
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .filter(|s| !s.is_empty())
-}
-
 /// Calls `f` with the client and turns its result into a Promise.
 fn run<F, Fut>(client: &Rc<Client<JsHostAdapter>>, f: F) -> js_sys::Promise
 where
@@ -567,28 +558,8 @@ impl WasmClient {
     /// requestTimeoutMs?}`; a bad `requestTimeoutMs` is a `VALIDATION_ERROR`.
     #[wasm_bindgen(constructor)]
     pub fn new(host: JsHost, config: JsValue) -> Result<WasmClient, JsValue> {
-        let config = from_js(&config)?;
-        let endpoints = crate::api::Endpoints::new(
-            text_option(&config, "apiBaseUrl").as_deref(),
-            text_option(&config, "authBaseUrl").as_deref(),
-        );
-        let config = Config {
-            endpoints,
-            access_token: text_option(&config, "accessToken").map(Secret::new),
-            refresh_token: text_option(&config, "refreshToken").map(Secret::new),
-            no_refresh: config
-                .get("noRefresh")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            hostname: text_option(&config, "hostname").unwrap_or_else(|| "unknown".into()),
-            retry: Default::default(),
-            request_timeout_ms: crate::client::request_timeout(
-                config.get("requestTimeoutMs"),
-                "requestTimeoutMs",
-            )
-            .map_err(js_error)?,
-            storage_location: text_option(&config, "storageLocation"),
-        };
+        let config = Config::from_options(&from_js(&config)?, crate::client::Spelling::Camel)
+            .map_err(js_error)?;
         Ok(WasmClient {
             inner: Rc::new(Client::new(JsHostAdapter(host), config)),
         })
