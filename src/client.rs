@@ -874,7 +874,11 @@ impl<H: Host> Client<H> {
                     format!("Unexpected spend request: {}", e.message),
                 )
             })?;
-            state.status = Some(step.status.as_str().to_string());
+            // As the server spelled it: a status this client does not know is named as such.
+            state.status = value
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             match policy.decide(&state, self.host.now_ms(), step.terminal)? {
                 Decision::Stop { .. } => return Ok(value),
                 Decision::Wait {

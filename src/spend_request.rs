@@ -119,9 +119,17 @@ impl ToJson for Status {
     }
 }
 
-/// [`Status::parse`] as a [`Kind::Name`] check.
+/// The [`Kind::Name`] check of a status from the API: a known one, or a name this client does
+/// not know yet (the live API added `submitted` after link-cli 0.13.1). An unknown status
+/// passes through as the server sent it and is not terminal (keep polling): a new server must
+/// never break an old client. Only a non-name (empty, spaces, upper case) is refused.
 fn check_status(s: &str) -> Result<()> {
-    Status::parse(s).map(drop)
+    let name = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if name {
+        Ok(())
+    } else {
+        Status::parse(s).map(drop)
+    }
 }
 
 impl Decode for Status {
@@ -564,8 +572,10 @@ pub struct RequiredAction {
 pub struct NextStep {
     /// The spend request's id.
     pub id: String,
-    /// Its status.
+    /// Its status (`Created` for one this client does not know: not terminal).
     pub status: Status,
+    /// The status as the server spelled it (what `to_json` shows, a new one included).
+    pub status_name: String,
     /// Stop polling: nothing more will happen without the person or the agent acting.
     pub terminal: bool,
     /// Present exactly when `status` is `requires_action`.
@@ -607,7 +617,7 @@ impl ToJson for NextStep {
     fn to_json(&self) -> Value {
         let mut map = Map::new();
         map.insert("id".into(), self.id.to_json());
-        map.insert("status".into(), self.status.to_json());
+        map.insert("status".into(), self.status_name.to_json());
         map.insert("terminal".into(), Value::Bool(self.terminal));
         put(&mut map, "requires_action", &self.requires_action);
         put(&mut map, "instruction", &self.instruction);
@@ -638,6 +648,7 @@ impl NextStep {
         let mut step = NextStep {
             id: text(spend_request.get("id")).unwrap_or_default(),
             status,
+            status_name: text(spend_request.get("status")).unwrap_or_default(),
             // `is_terminal_for_polling`, on the JSON.
             terminal: match status {
                 Status::Created | Status::PendingApproval => false,
@@ -772,7 +783,7 @@ mod tests {
     #[test]
     fn decode_reports_every_broken_member_by_path() {
         let err = SpendRequest::decode(&json!({
-            "status": "nope",
+            "status": "Not A Status",
             "amount": "10",
             "line_items": [{"quantity": 1}, {"quantity": "x"}],
             "card": {"exp_month": 1.5}

@@ -836,3 +836,40 @@ fn every_request_carries_the_configured_timeout() {
     host::run(c.list_payment_methods()).unwrap();
     assert_eq!(c.host().sent()[0].timeout_ms, 1_234);
 }
+
+#[test]
+fn an_unknown_status_passes_through_and_keeps_the_poll_going() {
+    // The live API added `submitted` after link-cli 0.13.1: an old client must not fail on it.
+    let c = logged_in(3_600_000);
+    c.host().on(
+        "GET /spend_requests/lsrq_1",
+        [
+            Reply::json(200, spend_request("lsrq_1", "submitted")),
+            Reply::json(200, spend_request("lsrq_1", "approved")),
+        ],
+    );
+    let mut seen = Vec::new();
+    let done = host::run(c.wait_for_spend_request(
+        "lsrq_1",
+        &json!({"interval": 2, "timeout": 60}),
+        &mut |v| seen.push(v["status"].as_str().unwrap_or_default().to_string()),
+    ))
+    .unwrap();
+    assert_eq!(done["status"], "approved");
+    assert_eq!(seen, ["submitted"], "printed as the server sent it");
+    assert_eq!(times(&c.host().sent()), [0, 2_000]);
+
+    let c = logged_in(3_600_000);
+    c.host().on(
+        "GET /spend_requests/lsrq_1",
+        [Reply::json(200, spend_request("lsrq_1", "submitted"))],
+    );
+    let err = host::run(c.wait_for_spend_request(
+        "lsrq_1",
+        &json!({"interval": 1, "timeout": 1}),
+        &mut |_| {},
+    ))
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::PollingTimeout);
+    assert!(err.message.contains("submitted"), "{}", err.message);
+}
