@@ -16,7 +16,7 @@ use linkpay::client::{Client, Config};
 use linkpay::host::{Host, HttpRequest, HttpResponse};
 use linkpay::runner::{Mode, run};
 use linkpay::{Error, ErrorCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Read;
@@ -153,18 +153,13 @@ fn every_command_gives_the_vector_output() {
         ));
         match result {
             Ok(output) => json!({ "output": output }),
-            Err(e) => {
-                let mut error = json!({ "code": e.code.as_str(), "message": e.message });
-                if !e.field_errors.is_empty() {
-                    error["fieldErrors"] = Value::Array(
-                        e.field_errors
-                            .iter()
-                            .map(|f| json!({ "path": f.path, "message": f.message }))
-                            .collect(),
-                    );
-                }
-                json!({ "error": error })
-            }
+            Err(e) => commands::error_answer(
+                e.code.as_str(),
+                &e.message,
+                e.field_errors
+                    .iter()
+                    .map(|f| (f.path.as_str(), f.message.as_str())),
+            ),
         }
     });
 }

@@ -80,6 +80,22 @@ impl Drop for Sandbox {
     }
 }
 
+/// `{error: {code, message, fieldErrors?}}`, as the CLI prints an error.
+pub fn error_answer<'a>(
+    code: &str,
+    message: &str,
+    fields: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Value {
+    let fields: Vec<Value> = fields
+        .map(|(path, message)| json!({ "path": path, "message": message }))
+        .collect();
+    let mut error = json!({ "code": code, "message": message });
+    if !fields.is_empty() {
+        error["fieldErrors"] = Value::Array(fields);
+    }
+    json!({ "error": error })
+}
+
 /// One step of the file.
 pub struct Step {
     pub name: String,

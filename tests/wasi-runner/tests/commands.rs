@@ -8,7 +8,7 @@ mod commands;
 use linkpay_wasi_runner::{
     ClientOptions, ClientRuntime, client_component_path, repo_root, wire_code,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn every_command_gives_the_vector_output() {
@@ -40,18 +40,13 @@ fn every_command_gives_the_vector_output() {
             .expect("the call completes")
         {
             Ok(output) => json!({ "output": output }),
-            Err(e) => {
-                let mut error = json!({ "code": wire_code(e.code), "message": e.message });
-                if !e.field_errors.is_empty() {
-                    error["fieldErrors"] = Value::Array(
-                        e.field_errors
-                            .iter()
-                            .map(|f| json!({ "path": f.path, "message": f.message }))
-                            .collect(),
-                    );
-                }
-                json!({ "error": error })
-            }
+            Err(e) => commands::error_answer(
+                &wire_code(e.code),
+                &e.message,
+                e.field_errors
+                    .iter()
+                    .map(|f| (f.path.as_str(), f.message.as_str())),
+            ),
         }
     });
 }
