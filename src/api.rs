@@ -409,6 +409,7 @@ mod tests {
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
+            body_truncated: false,
             status,
             headers: vec![],
             body: body.into(),

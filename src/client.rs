@@ -268,6 +268,67 @@ fn not_authenticated() -> Error {
     )
 }
 
+/// An error a poll outlives: no answer (`TRANSPORT_ERROR`) or a 5xx. The person may be
+/// approving on their phone while the agent's network drops; the poll keeps its schedule.
+fn transient(error: &Error) -> bool {
+    error.code == ErrorCode::TransportError
+        || error.code == ErrorCode::ApiError
+            && error
+                .details
+                .as_deref()
+                .and_then(|d| d.get("status"))
+                .and_then(Value::as_u64)
+                .is_some_and(|status| status >= 500)
+}
+
+/// The earliest next fetch after the `failures`-th transient error in a row: the poll's
+/// interval, doubled for each further failure, at most [`MAX_POLL_BACKOFF_MS`] (or the
+/// interval, if longer). The policy still caps it at the poll's deadline.
+fn poll_backoff_ms(interval_s: f64, failures: u32) -> i64 {
+    let interval_ms = (interval_s * 1000.0).ceil().max(0.0);
+    let doubled = interval_ms
+        * 2f64.powi(
+            i32::try_from(failures.saturating_sub(1))
+                .unwrap_or(30)
+                .min(30),
+        );
+    doubled.min(MAX_POLL_BACKOFF_MS.max(interval_ms)) as i64
+}
+
+/// The longest pause between two fetches of a poll that keeps failing (unless the interval is
+/// longer).
+pub const MAX_POLL_BACKOFF_MS: f64 = 30_000.0;
+
+/// A create that got no usable answer may still have made the spend request: the error says
+/// so and carries the request's `Idempotency-Key`, which a retry must send again (the
+/// server then answers with the first request instead of making a second).
+fn create_may_exist(error: Error, request: &HttpRequest) -> Error {
+    let Some(key) = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"))
+        .map(|(_, value)| value.clone())
+    else {
+        return error;
+    };
+    let mut details = match error.details.as_deref() {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    };
+    details.insert("idempotency_key".into(), Value::String(key.clone()));
+    details.insert("may_exist".into(), Value::Bool(true));
+    Error {
+        message: format!(
+            "{} The spend request may have been created: retry with idempotency key {key} \
+             (--idempotency-key, or idempotency_key in the input) to get it without creating a \
+             second one.",
+            error.message
+        ),
+        details: Some(Box::new(Value::Object(details))),
+        ..error
+    }
+}
+
 /// What `login_start` found or began.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LoginStart {
@@ -315,27 +376,47 @@ impl<H: Host> Client<H> {
         self.host.now_ms().div_euclid(1000)
     }
 
-    /// Sends one request, logging it redacted.
+    /// Logs a line with its secrets redacted by value (see [`crate::sanitize::redact_secrets`]),
+    /// whatever key or text they hide in.
+    fn log(&self, line: &str) {
+        self.host.log(&crate::sanitize::redact_secrets(line));
+    }
+
+    /// Sends one request to the Link API: an answer longer than the host read
+    /// (`max_body_bytes`) is `INVALID_RESPONSE`, never half a JSON document.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let response = self.exchange(request).await?;
+        if response.body_truncated {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!(
+                    "The answer to {} {} is over {} bytes: not read",
+                    request.method, request.url, request.max_body_bytes
+                ),
+            ));
+        }
+        Ok(response)
+    }
+
+    /// Sends one request, logging it redacted; the body may be cut at `max_body_bytes`.
+    async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse> {
         let request = &HttpRequest {
             timeout_ms: self.config.request_timeout_ms,
             ..request.clone()
         };
-        self.host
-            .log(&format!("> {} {}", request.method, request.url));
+        self.log(&format!("> {} {}", request.method, request.url));
         if let Some(body) = &request.body {
-            self.host.log(&format!("> {}", loggable_body(body)));
+            self.log(&format!("> {}", loggable_body(body)));
         }
         let result = self.host.fetch(request).await;
         match &result {
             Ok(response) => {
-                self.host.log(&format!("< {}", u32::from(response.status)));
+                self.log(&format!("< {}", u32::from(response.status)));
                 if !response.body.is_empty() {
-                    self.host
-                        .log(&format!("< {}", loggable_body(&response.body)));
+                    self.log(&format!("< {}", loggable_body(&response.body)));
                 }
             }
-            Err(e) => self.host.log(&format!("< {}: {}", e.code, e.message)),
+            Err(e) => self.log(&format!("< {}: {}", e.code, e.message)),
         }
         result
     }
@@ -346,8 +427,9 @@ impl<H: Host> Client<H> {
         &self,
         operation: Operation,
         request: &HttpRequest,
+        retry: bool,
     ) -> Result<HttpResponse> {
-        let attempts = if operation.is_retry_safe() {
+        let attempts = if retry && operation.is_retry_safe() {
             self.config.retry.attempts.max(1)
         } else {
             1
@@ -363,7 +445,7 @@ impl<H: Host> Client<H> {
             if !retry || attempt >= attempts {
                 return result;
             }
-            self.host.log(&format!(
+            self.log(&format!(
                 "retrying in {delay} ms (attempt {} of {attempts})",
                 attempt + 1
             ));
@@ -448,14 +530,22 @@ impl<H: Host> Client<H> {
 
     /// Sends an authenticated API request: refreshes first when the token is about to expire,
     /// and on a 401 refreshes once and retries once.
-    async fn authed(&self, operation: Operation, request: &HttpRequest) -> Result<HttpResponse> {
+    ///
+    /// Without `retry`, a transport error or 5xx is returned at once: a poll retries on its own
+    /// schedule, one request per interval.
+    async fn authed(
+        &self,
+        operation: Operation,
+        request: &HttpRequest,
+        retry: bool,
+    ) -> Result<HttpResponse> {
         let source = self.token_source().await?;
         let token = match source.before_request(self.host.now_ms(), self.config.no_refresh)? {
             TokenStep::Use(token) => token,
             TokenStep::Refresh(refresh) => self.refresh(&refresh).await?.access_token,
         };
         let response = self
-            .send_with_retry(operation, &with_bearer(request, &token))
+            .send_with_retry(operation, &with_bearer(request, &token), retry)
             .await?;
         if response.status != 401 {
             return Ok(response);
@@ -463,8 +553,12 @@ impl<H: Host> Client<H> {
         match source.on_unauthorized(false, self.config.no_refresh)? {
             Some(refresh) => {
                 let tokens = self.refresh(&refresh).await?;
-                self.send_with_retry(operation, &with_bearer(request, &tokens.access_token))
-                    .await
+                self.send_with_retry(
+                    operation,
+                    &with_bearer(request, &tokens.access_token),
+                    retry,
+                )
+                .await
             }
             None => Ok(response),
         }
@@ -668,8 +762,23 @@ impl<H: Host> Client<H> {
         let mut last: Option<Value> = None;
         // The policy's interval in whole ms (a non-positive one is single-shot: no gap).
         let gap_ms = (policy.interval * 1000.0).ceil().max(0.0) as i64;
+        let mut failures = 0;
+        let polling = policy.interval > 0.0;
         loop {
-            let status = self.with_location(self.session_status(Some(gap_ms)).await?);
+            let status = match self.session_status(Some(gap_ms)).await {
+                Ok(status) => {
+                    failures = 0;
+                    self.with_location(status)
+                }
+                Err(e) if polling && transient(&e) => {
+                    failures += 1;
+                    state = self
+                        .after_transient_error(policy, state, failures, e)
+                        .await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let done = status.get("authenticated") == Some(&Value::Bool(true));
             if !done && status.get("pending") != Some(&Value::Bool(true)) {
                 return Err(Error::new(
@@ -697,6 +806,35 @@ impl<H: Host> Client<H> {
                     self.sleep_until(until_ms).await;
                 }
             }
+        }
+    }
+
+    /// After the `failures`-th transient error in a row of a poll: waits (backing off) and
+    /// hands back the state for the next fetch, or ends the poll with that error when the
+    /// policy's attempts or time ran out.
+    async fn after_transient_error(
+        &self,
+        policy: &Policy,
+        mut state: poll::State,
+        failures: u32,
+        error: Error,
+    ) -> Result<poll::State> {
+        let now = self.host.now_ms();
+        let backoff = poll_backoff_ms(policy.interval, failures);
+        state.not_before_ms = Some(now.saturating_add(backoff));
+        match policy.decide(&state, now, false) {
+            Ok(Decision::Wait { until_ms, state }) => {
+                self.log(&format!(
+                    "{}: {}; polling again in {} ms",
+                    error.code,
+                    error.message,
+                    until_ms.saturating_sub(now)
+                ));
+                self.sleep_until(until_ms).await;
+                Ok(state)
+            }
+            // Out of attempts or time: the error says why the last fetches failed.
+            Ok(Decision::Stop { .. }) | Err(_) => Err(error),
         }
     }
 
@@ -731,8 +869,19 @@ impl<H: Host> Client<H> {
     /// first, then sent with [`Self::authed`], then the answer read. The seven operations share
     /// this one future, which keeps the wasm artifacts from carrying seven near-copies.
     pub async fn call(&self, call: &ApiCall) -> Result<Value> {
+        self.call_with(call, true).await
+    }
+
+    /// [`Self::call`]; `retry: false` for a poll's fetches (see [`Self::authed`]).
+    async fn call_with(&self, call: &ApiCall, retry: bool) -> Result<Value> {
         let (operation, http) = self.prepare(call)?;
-        let response = self.authed(operation, &http).await?;
+        let response = match self.authed(operation, &http, retry).await {
+            Ok(response) => response,
+            Err(e) if operation == Operation::CreateSpendRequest && transient(&e) => {
+                return Err(create_may_exist(e, &http));
+            }
+            Err(e) => return Err(e),
+        };
         match call {
             ApiCall::ListPaymentMethods => api::read_payment_methods(&response),
             ApiCall::RequestApproval(_) => api::read_request_approval(&response),
@@ -760,7 +909,10 @@ impl<H: Host> Client<H> {
                 api::list_payment_methods(endpoints),
             ),
             ApiCall::CreateSpendRequest(request) => {
-                let key = format!("linkpay_{}", hex(&self.host.random(16)));
+                let key = request
+                    .idempotency_key
+                    .clone()
+                    .unwrap_or_else(|| format!("linkpay_{}", hex(&self.host.random(16))));
                 (
                     Operation::CreateSpendRequest,
                     api::create_spend_request(endpoints, request, &key),
@@ -861,13 +1013,31 @@ impl<H: Host> Client<H> {
         let mut state = poll::State::new(self.host.now_ms());
         state.subject = Some(format!("spend request {id}"));
         let mut last: Option<Value> = None;
+        let mut failures = 0;
+        // A single fetch keeps the client's own retries; a poll retries on its schedule.
+        let polling = policy.interval > 0.0;
         loop {
-            let value = self
-                .call(&ApiCall::RetrieveSpendRequest(
-                    id.clone(),
-                    options.include.clone(),
-                ))
-                .await?;
+            let fetched = self
+                .call_with(
+                    &ApiCall::RetrieveSpendRequest(id.clone(), options.include.clone()),
+                    !polling,
+                )
+                .await;
+            let value = match fetched {
+                Ok(value) => {
+                    failures = 0;
+                    state.not_before_ms = None;
+                    value
+                }
+                Err(e) if polling && transient(&e) => {
+                    failures += 1;
+                    state = self
+                        .after_transient_error(&policy, state, failures, e)
+                        .await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let step = crate::spend_request::next_action(&value).map_err(|e| {
                 Error::new(
                     ErrorCode::InvalidResponse,
@@ -936,9 +1106,9 @@ impl<H: Host> Client<H> {
             None => None,
         };
         let probe_request = pay.merchant_request(None);
-        let probe = self.send(&probe_request).await?;
+        let probe = self.exchange(&probe_request).await?;
         if probe.status != 402 {
-            return Ok(pay_result(&probe, None));
+            return Ok(pay_result(&probe, None, pay.max_body_bytes));
         }
         let values = probe.header_values("www-authenticate");
         if values.is_empty() {
@@ -954,7 +1124,7 @@ impl<H: Host> Client<H> {
                 let created = self.spt_spend_request(pay, &stripe, on_progress).await?;
                 if !pay.wait {
                     // Not waiting: the probe's 402 and the spend request to approve.
-                    let mut out = pay_result(&probe, None);
+                    let mut out = pay_result(&probe, None, pay.max_body_bytes);
                     if let Some(map) = out.as_object_mut() {
                         map.insert("spend_request".into(), created);
                     }
@@ -976,8 +1146,12 @@ impl<H: Host> Client<H> {
             self.host.now_ms(),
         )?;
         let paid_request = pay.merchant_request(Some((credential.header, credential.value)));
-        let paid = self.send(&paid_request).await?;
-        let mut result = pay_result(&paid, spend_request.get("id").and_then(Value::as_str));
+        let paid = self.exchange(&paid_request).await?;
+        let mut result = pay_result(
+            &paid,
+            spend_request.get("id").and_then(Value::as_str),
+            pay.max_body_bytes,
+        );
         if paid.is_success()
             && let (Some(receipt), Some(map)) =
                 (paid.header_value("payment-receipt"), result.as_object_mut())
@@ -1140,7 +1314,11 @@ fn approved_spt(spend_request: &Value) -> Result<String> {
 }
 
 /// The merchant's answer, sanitized: `{status, headers (lower-cased), body}`.
-fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value {
+fn pay_result(
+    response: &HttpResponse,
+    spend_request_id: Option<&str>,
+    max_body_bytes: u64,
+) -> Value {
     let mut headers = Map::new();
     for (name, value) in &response.headers {
         let name = name.to_ascii_lowercase();
@@ -1160,6 +1338,13 @@ fn pay_result(response: &HttpResponse, spend_request_id: Option<&str>) -> Value 
         "headers": headers,
         "body": crate::sanitize::for_display(&response.body),
     });
+    if response.body_truncated
+        && let Some(map) = out.as_object_mut()
+    {
+        // Marked, not an error: the payment may have gone through, and the receipt is in a header.
+        map.insert("body_truncated".into(), Value::Bool(true));
+        map.insert("max_body_bytes".into(), Value::from(max_body_bytes));
+    }
     if let (Some(id), Some(map)) = (spend_request_id, out.as_object_mut()) {
         map.insert("spend_request_id".into(), Value::String(id.to_string()));
     }

@@ -239,7 +239,7 @@ const FORCE: Opt = opt(
     "Replace an existing --output-file.",
 );
 
-const CREATE: [Opt; 20] = [
+const CREATE: [Opt; 21] = [
     opt(
         "paymentMethodId",
         "payment_method_id",
@@ -324,6 +324,12 @@ const CREATE: [Opt; 20] = [
     )
     .default(Default::Bool(true)),
     opt("test", "test", Kind::Boolean, "Test-mode credentials."),
+    opt(
+        "idempotencyKey",
+        "idempotency_key",
+        Kind::String,
+        "The key a create that got no answer reported: retrying with it cannot make a second spend request.",
+    ),
     opt(
         "approve",
         "approve",
@@ -422,7 +428,7 @@ const RETRIEVE: [Opt; 7] = [
     FORCE,
 ];
 
-const PAY: [Opt; 11] = [
+const PAY: [Opt; 12] = [
     opt(
         "url",
         "url",
@@ -488,6 +494,16 @@ const PAY: [Opt; 11] = [
         "Seconds to wait for approval.",
     )
     .default(Default::Int(600)),
+    opt(
+        "maxBodyBytes",
+        "max_body_bytes",
+        Kind::Integer {
+            min: 1,
+            max: crate::http::MAX_BODY_BYTES_LIMIT as i64,
+        },
+        "Read at most this much of the merchant's answer (default 4 MiB); the rest is cut and the output says so.",
+    )
+    .default(Default::Int(crate::http::DEFAULT_MAX_BODY_BYTES as i64)),
 ];
 
 const LISTEN: [Opt; 2] = [

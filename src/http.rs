@@ -6,6 +6,11 @@
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// Ten minutes: beyond it a stalled request is indistinguishable from a hang.
 pub const MAX_REQUEST_TIMEOUT_MS: u32 = 600_000;
+/// 4 MiB: the most of a response body a host reads by default. A Link API answer is a few KB;
+/// a merchant's (`mpp pay`) can be anything, and reading it whole once took 3 GB for 300 MB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 4 << 20;
+/// 256 MiB: the most `mpp pay --max-body-bytes` may ask for.
+pub const MAX_BODY_BYTES_LIMIT: u64 = 256 << 20;
 
 /// An HTTP request as data: built by `api.rs`, sent by [`crate::host::Host::fetch`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +27,9 @@ pub struct HttpRequest {
     /// gives up with `TRANSPORT_ERROR`. The driver sets it from its configuration, so hosts
     /// never pick their own.
     pub timeout_ms: u32,
+    /// The most of the response body the host reads: past it, it stops reading (memory stays
+    /// bounded by this) and sets [`HttpResponse::body_truncated`].
+    pub max_body_bytes: u64,
 }
 
 impl HttpRequest {
@@ -33,6 +41,7 @@ impl HttpRequest {
             headers: Vec::new(),
             body: None,
             timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
@@ -66,8 +75,11 @@ pub struct HttpResponse {
     pub status: u16,
     /// Header name/value pairs as received (names in any case).
     pub headers: Vec<(String, String)>,
-    /// The body decoded as UTF-8 text.
+    /// The body decoded as UTF-8 text (invalid sequences replaced), at most the request's
+    /// `max_body_bytes` of it.
     pub body: String,
+    /// The body was longer than the request's `max_body_bytes`: `body` is its start.
+    pub body_truncated: bool,
 }
 
 impl HttpResponse {

@@ -40,6 +40,30 @@ pub fn for_display_cow(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`for_display_cow`] for a value that must stay on one line (a challenge's id, realm or
+/// description, a network id): the `\n` and `\t` it keeps become spaces too, one per run, so a
+/// merchant's `\u000d\u000a` cannot forge a line in a log or a terminal.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    let shown = for_display_cow(text);
+    if !shown.contains(['\n', '\t']) {
+        return shown;
+    }
+    let mut out = String::with_capacity(shown.len());
+    let mut in_break = false;
+    for c in shown.chars() {
+        if c == '\n' || c == '\t' {
+            if !in_break {
+                out.push(' ');
+            }
+            in_break = true;
+        } else {
+            out.push(c);
+            in_break = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Applies [`for_display`] to every string of a JSON value, object keys included.
 ///
 /// When two keys of one object become equal after sanitizing, the key that was already clean
@@ -92,6 +116,132 @@ pub fn mask_card_number(number: &str) -> String {
         }
         None => "••••".to_string(),
     }
+}
+
+/// Prefixes of the secrets Link and MPP hand out (Shared Payment Tokens, access and refresh
+/// tokens, Link Pay Tokens, device codes): a word starting with one, followed by at least
+/// [`MIN_SECRET_TAIL`] token characters, is redacted wherever it appears in a log line.
+pub const SECRET_PREFIXES: [&str; 5] = ["spt_", "lsat_", "lsrt_", "lpt_", "dc_"];
+/// Token characters after a prefix before a word counts as a secret (`spt_x` in prose does not).
+pub const MIN_SECRET_TAIL: usize = 8;
+
+/// Redacts secrets by value, for lines that go to a log: words with a [`SECRET_PREFIXES`]
+/// prefix, the credential after `Bearer `, and Luhn-valid runs of 13 to 19 digits (single
+/// spaces or hyphens between digit groups allowed: `4242 4242 4242 4242`), which become
+/// `<redacted card …4242>`. Redacting by key misses a merchant that echoes a token under another
+/// name or inside free text; this does not. Borrows when nothing is found.
+pub fn redact_secrets(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !is_token_byte(bytes[i - 1]);
+        let found = if !boundary {
+            None
+        } else if bytes[i].is_ascii_digit() {
+            card_run(bytes, i).map(|(end, last4)| (end, format!("<redacted card …{last4}>")))
+        } else {
+            secret_word(text, i)
+        };
+        match found {
+            Some((end, replacement)) => {
+                let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                buf.push_str(&text[copied..i]);
+                buf.push_str(&replacement);
+                copied = end;
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// A secret starting at `at` and its replacement: a known prefix plus enough token
+/// characters, or the credential after `Bearer ` (the scheme is kept).
+fn secret_word(text: &str, at: usize) -> Option<(usize, String)> {
+    let bytes = text.as_bytes();
+    let rest = &bytes[at..];
+    if rest.len() > 7 && rest[..7].eq_ignore_ascii_case(b"bearer ") {
+        let from = at + 7;
+        let len = bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b'\\'))
+            .count();
+        return (len > 0).then(|| (from + len, format!("{}<redacted>", &text[at..from])));
+    }
+    let prefix = SECRET_PREFIXES
+        .iter()
+        .find(|p| rest.starts_with(p.as_bytes()))?;
+    let from = at + prefix.len();
+    let len = bytes[from..]
+        .iter()
+        .take_while(|b| is_token_byte(**b))
+        .count();
+    (len >= MIN_SECRET_TAIL).then(|| (from + len, "<redacted>".to_string()))
+}
+
+/// A Luhn-valid run of 13 to 19 digits starting at `at` (single spaces or hyphens between
+/// digits allowed), not followed by another token character: its end and last four digits.
+fn card_run(bytes: &[u8], at: usize) -> Option<(usize, String)> {
+    let mut digits: Vec<u8> = Vec::with_capacity(19);
+    let mut i = at;
+    let mut end = at;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            digits.push(b - b'0');
+            if digits.len() > 19 {
+                return None;
+            }
+            i += 1;
+            end = i;
+        } else if (b == b' ' || b == b'-') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    if digits.len() < 13
+        || bytes
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return None;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, d)| {
+            let d = u32::from(*d);
+            if k % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    if !sum.is_multiple_of(10) {
+        return None;
+    }
+    let last4: String = digits[digits.len() - 4..]
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    Some((end, last4))
 }
 
 /// Whether a byte can start something we strip: C0 (but `\t`, `\n`), DEL, or the lead byte of
@@ -221,6 +371,62 @@ fn string_len(body: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn redacts_secrets_by_value() {
+        let clean = "GET /spend_requests/lsrq_123 200 in 5 ms, order 2026-12-02, id 12345";
+        assert!(matches!(redact_secrets(clean), Cow::Borrowed(_)));
+        assert_eq!(
+            redact_secrets(
+                r#"{"echo":"spt_1AbCdEfGhIjKlMnO","note":"paid with spt_1AbCdEfGhIjKlMnO."}"#
+            ),
+            r#"{"echo":"<redacted>","note":"paid with <redacted>."}"#
+        );
+        assert_eq!(
+            redact_secrets(
+                "card 4242 4242 4242 4242, cvc 123; also 4000-0566-5566-5556 and 4242424242424242"
+            ),
+            "card <redacted card …4242>, cvc 123; also <redacted card …5556> and <redacted card …4242>"
+        );
+        // Not Luhn-valid, too short, too long, or part of a word: kept.
+        for kept in [
+            "4242424242424241",
+            "424242424242",
+            "42424242424242424242",
+            "x4242424242424242",
+            "spt_short",
+            "myspt_1AbCdEfGhIjKlMnO",
+        ] {
+            assert_eq!(redact_secrets(kept), kept);
+        }
+        assert_eq!(
+            redact_secrets("Authorization: Bearer abc.def-ghi"),
+            "Authorization: Bearer <redacted>"
+        );
+        assert_eq!(
+            redact_secrets("refresh lsrt_abcdefgh1234 and lsat_ZZZZZZZZ9"),
+            "refresh <redacted> and <redacted>"
+        );
+        assert_eq!(
+            redact_secrets("naïve 4242424242424242 ✓"),
+            "naïve <redacted card …4242> ✓"
+        );
+    }
+
+    #[test]
+    fn one_line_values_have_no_breaks() {
+        assert!(matches!(
+            one_line("Plan \"Pro\", monthly"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(one_line("ok\r\nFAKE line"), "ok FAKE line");
+        assert_eq!(one_line("a\n\n\tb\u{1b}[2Jc"), "a bc");
+        assert!(
+            !one_line("x\u{85}y\u{2028}z\n")
+                .chars()
+                .any(char::is_control)
+        );
+    }
 
     #[test]
     fn clean_text_is_borrowed() {

@@ -72,16 +72,21 @@ impl Host for NativeHost {
                 )
             })
             .collect();
-        let mut body = String::new();
+        // The host contract: read at most `max_body_bytes`, and say when there was more.
+        let mut bytes = Vec::new();
         response
             .body_mut()
             .as_reader()
-            .read_to_string(&mut body)
+            .take(request.max_body_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
             .map_err(|e| transport(&e))?;
+        let body_truncated = bytes.len() as u64 > request.max_body_bytes;
+        bytes.truncate(usize::try_from(request.max_body_bytes).unwrap_or(usize::MAX));
         Ok(HttpResponse {
+            body_truncated,
             status: response.status().as_u16(),
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
         })
     }
 

@@ -443,6 +443,8 @@ mod client_world {
                 .stream()
                 .map_err(|()| transport("response body unavailable"))?;
             let mut bytes = Vec::new();
+            let mut body_truncated = false;
+            let limit = usize::try_from(request.max_body_bytes).unwrap_or(usize::MAX);
             let readable = stream.subscribe();
             loop {
                 match stream.read(64 * 1024) {
@@ -451,7 +453,15 @@ mod client_world {
                             return Err(timed_out());
                         }
                     }
-                    Ok(chunk) => bytes.extend_from_slice(&chunk),
+                    Ok(chunk) => {
+                        // At most `max_body_bytes` is kept; the rest is never read.
+                        let room = limit.saturating_sub(bytes.len());
+                        bytes.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+                        if chunk.len() > room {
+                            body_truncated = true;
+                            break;
+                        }
+                    }
                     Err(StreamError::Closed) => break,
                     Err(StreamError::LastOperationFailed(e)) => {
                         let why = e.to_debug_string();
@@ -467,6 +477,7 @@ mod client_world {
                 status,
                 headers,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
+                body_truncated,
             })
         }
     }

@@ -334,6 +334,45 @@ extern "C" {
     ) -> Result<js_sys::Promise, JsValue>;
 }
 
+/// Reads at most `limit` bytes of a response body from its stream, then cancels the rest
+/// (memory stays bounded by `limit`, whatever the server sends): the bytes, and whether there
+/// was more.
+async fn read_capped(
+    response: &gloo_net::http::Response,
+    limit: u64,
+) -> Result<(Vec<u8>, bool), JsValue> {
+    let Some(stream) = response.body() else {
+        return Ok((Vec::new(), false));
+    };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&chunk, &JsValue::from_str("done"))?.is_truthy() {
+            return Ok((bytes, false));
+        }
+        let value: js_sys::Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("the body stream gave a non-byte chunk"))?;
+        let len = value.length() as usize;
+        let room = limit.saturating_sub(bytes.len());
+        if len > room {
+            let start = bytes.len();
+            bytes.resize(start + room, 0);
+            value
+                .subarray(0, u32::try_from(room).unwrap_or(u32::MAX))
+                .copy_to(&mut bytes[start..]);
+            // Best effort: the rest of the body is not wanted.
+            let _ = reader.cancel();
+            return Ok((bytes, true));
+        }
+        let start = bytes.len();
+        bytes.resize(start + len, 0);
+        value.copy_to(&mut bytes[start..]);
+    }
+}
+
 /// A JS error that carries one of our stable codes (a host function may throw one).
 fn coded_error(value: &JsValue) -> Option<Error> {
     let code = Reflect::get(value, &JsValue::from_str("code"))
@@ -437,16 +476,14 @@ impl Host for JsHostAdapter {
             })?
             .into();
         let headers = response.headers().entries().collect();
-        let body = response.text().await.map_err(|e| {
-            failed(
-                "Reading the response failed",
-                &JsValue::from_str(&e.to_string()),
-            )
-        })?;
+        let (bytes, body_truncated) = read_capped(&response, request.max_body_bytes)
+            .await
+            .map_err(|e| failed("Reading the response failed", &e))?;
         Ok(HttpResponse {
             status: response.status(),
             headers,
-            body,
+            body_truncated,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
         })
     }
 

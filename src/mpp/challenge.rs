@@ -298,7 +298,7 @@ pub(crate) fn malformed(message: impl Into<String>) -> Error {
 /// An untrusted value for an error message: sanitized, at most 64 characters, in quotes (`"`
 /// and `\\` escaped, a newline shown as `\\n`).
 pub(crate) fn quoted(s: &str) -> String {
-    let clean = sanitize::for_display(s);
+    let clean = sanitize::one_line(s);
     let mut out = String::with_capacity(clean.len().min(64) + 4);
     out.push('"');
     for (i, c) in clean.chars().enumerate() {

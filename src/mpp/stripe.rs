@@ -23,7 +23,7 @@
 use super::challenge::{self, Challenge, decode_request, malformed, parse_challenges};
 use super::json::{Kind, Raw};
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::sanitize::{for_display_cow, sanitize_map};
+use crate::sanitize::{one_line, sanitize_map};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -203,7 +203,8 @@ impl StripeChallenge {
         let mut out = String::with_capacity(c.request_text().len() + 256);
         let member = |out: &mut String, key: &str, value: &str| {
             out.push_str(key);
-            write_string(&for_display_cow(value), out);
+            // Every member here is one line of text (ids, names, codes, the description).
+            write_string(&one_line(value), out);
         };
         member(&mut out, "{\"id\":", &c.id);
         member(&mut out, ",\"realm\":", &c.realm);

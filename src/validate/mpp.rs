@@ -6,7 +6,7 @@ use crate::http::HttpRequest;
 use serde_json::{Map, Value};
 
 /// Keys of the `mpp pay` input.
-pub const PAY_KEYS: [&str; 12] = [
+pub const PAY_KEYS: [&str; 13] = [
     "url",
     "method",
     "headers",
@@ -19,6 +19,7 @@ pub const PAY_KEYS: [&str; 12] = [
     "interval",
     "timeout",
     "wait",
+    "max_body_bytes",
 ];
 
 /// A validated `mpp pay` request.
@@ -46,6 +47,8 @@ pub struct PayRequest {
     /// (the reference's agent mode: the agent shows the approval URL, then pays with
     /// `spend_request_id`).
     pub wait: bool,
+    /// The most of the merchant's answer to read (default 4 MiB): memory stays bounded by it.
+    pub max_body_bytes: u64,
 }
 
 impl PayRequest {
@@ -54,6 +57,7 @@ impl PayRequest {
     /// `Authorization` replaces a user `Authorization`.
     pub fn merchant_request(&self, credential: Option<(&str, String)>) -> HttpRequest {
         let mut request = HttpRequest::new(&self.method, self.url.clone());
+        request.max_body_bytes = self.max_body_bytes;
         for (name, value) in &self.headers {
             let replaced = credential
                 .as_ref()
@@ -170,6 +174,13 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
         &mut errs,
     );
     take("amount", &|v| int_in(v, 1, 50_000).map(|_| ()), &mut errs);
+    use crate::http::{DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT};
+    let max_body_limit = i64::try_from(MAX_BODY_BYTES_LIMIT).unwrap_or(i64::MAX);
+    take(
+        "max_body_bytes",
+        &|v| int_in(v, 1, max_body_limit).map(|_| ()),
+        &mut errs,
+    );
     // Checked here, before the merchant is contacted: paying without an approved spend request
     // means creating one, which needs the person-facing context.
     if field(obj, "spend_request_id").is_none() && field(obj, "context").is_none() {
@@ -258,6 +269,10 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
         test: field(obj, "test").and_then(Value::as_bool).unwrap_or(false),
         interval: num("interval", 2.0),
         timeout: num("timeout", 600.0),
+        max_body_bytes: field(obj, "max_body_bytes")
+            .and_then(super::coerce_int)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES),
         wait: field(obj, "wait").and_then(Value::as_bool).unwrap_or(true),
     });
     finish(request, errs, "input")

@@ -32,8 +32,9 @@ pub const METADATA_MAX_KEY_CHARS: usize = 40;
 /// …characters per value.
 pub const METADATA_MAX_VALUE_CHARS: usize = 500;
 
-/// Top-level keys of a create input, in wire-body order (plus `approve`).
-pub const CREATE_KEYS: [&str; 18] = [
+/// Top-level keys of a create input, in wire-body order (plus `approve` and
+/// `idempotency_key`, which pick the endpoint and the header, never the body).
+pub const CREATE_KEYS: [&str; 19] = [
     "payment_method_id",
     "credential_type",
     "network_id",
@@ -52,6 +53,7 @@ pub const CREATE_KEYS: [&str; 18] = [
     "approval_details",
     "metadata",
     "expires_at",
+    "idempotency_key",
 ];
 
 /// Top-level keys of a create wire body, in the order the reference client sends them.
@@ -345,6 +347,9 @@ pub struct CreateSpendRequest {
     pub metadata: Option<Metadata>,
     /// Unix seconds, 3 hours to 7 days after `now`.
     pub expires_at: Option<i64>,
+    /// The `Idempotency-Key` to send, given to retry a create whose answer was lost (the key
+    /// its `TRANSPORT_ERROR` reported); `None` makes a fresh one. Never in the body.
+    pub idempotency_key: Option<String>,
 }
 
 impl CreateSpendRequest {
@@ -422,6 +427,9 @@ impl CreateSpendRequest {
             self.metadata.as_ref().map(|m| Value::Object(m.0.clone())),
         );
         put("expires_at", self.expires_at.map(Value::from));
+        if shape == Shape::Input {
+            put("idempotency_key", s(&self.idempotency_key));
+        }
         m
     }
 }
@@ -652,6 +660,7 @@ fn create(input: &Value, now_s: i64, dialect: Dialect) -> Result<CreateSpendRequ
         None => None,
     };
     let expires_at = optional(obj, "expires_at", e, |v| expires_at(v, now_s));
+    let idempotency_key = optional(obj, "idempotency_key", e, idempotency_key);
 
     // Cross-field rules, in the reference client's order. Presence is what the caller gave,
     // even when the value itself broke a rule above.
@@ -730,6 +739,7 @@ fn create(input: &Value, now_s: i64, dialect: Dialect) -> Result<CreateSpendRequ
             approval_details,
             metadata,
             expires_at,
+            idempotency_key,
         }),
         _ => None,
     };
@@ -842,6 +852,23 @@ fn context(v: &Value) -> Result<String, String> {
     } else {
         Ok(s.to_string())
     }
+}
+
+/// The longest `Idempotency-Key` Stripe's API accepts.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// 1 to 255 visible ASCII characters: it goes into an HTTP header as is.
+fn idempotency_key(v: &Value) -> Result<String, String> {
+    let s = string(v)?;
+    if s.is_empty()
+        || s.len() > MAX_IDEMPOTENCY_KEY_CHARS
+        || !s.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(format!(
+            "must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters (no spaces)"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 fn expires_at(v: &Value, now_s: i64) -> Result<i64, String> {

@@ -28,6 +28,7 @@ impl Reply {
     /// A JSON answer.
     pub fn json(status: u16, body: Value) -> Reply {
         Reply::Http(HttpResponse {
+            body_truncated: false,
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.to_string(),
@@ -37,6 +38,7 @@ impl Reply {
     /// An answer with these headers and a text body.
     pub fn with_headers(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
         Reply::Http(HttpResponse {
+            body_truncated: false,
             status,
             headers: headers
                 .iter()
@@ -218,7 +220,19 @@ impl Host for ScriptedHost {
             queue.front().cloned()
         };
         match reply {
-            Some(Reply::Http(response)) => Ok(response),
+            // The host contract: at most `max_body_bytes` of the body, and say when cut.
+            Some(Reply::Http(mut response)) => {
+                let limit = usize::try_from(request.max_body_bytes).unwrap();
+                if response.body.len() > limit {
+                    let mut end = limit;
+                    while !response.body.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    response.body.truncate(end);
+                    response.body_truncated = true;
+                }
+                Ok(response)
+            }
             Some(Reply::Transport) => Err(Error::new(
                 ErrorCode::TransportError,
                 "connection reset (scripted)",
