@@ -929,7 +929,7 @@ fn total(v: &Value, path: &str, errs: &mut FieldErrors) -> Option<Total> {
 }
 
 /// Checks the fields of an object against a schema: each key's rule in the order given, unknown
-/// keys rejected, required keys present. Messages carry `prefix` and the key, as the reference
+/// keys rejected, required keys present; the result has the schema's key order. Messages carry `prefix` and the key, as the reference
 /// client's do (`Line item quantity: must be at least 1`). `null` values are dropped.
 fn schema_fields(
     obj: &Map<String, Value>,
@@ -943,13 +943,15 @@ fn schema_fields(
     let mut local = FieldErrors::new();
     let mut out = Map::new();
     reject_unknown(obj, base, &format!("{prefix}: "), allowed, &mut local);
-    for (key, v) in obj {
-        if v.is_null() || !allowed.contains(&key.as_str()) {
+    // In the schema's order, not the caller's: the reference's zod schema parses into its own
+    // key order, so `quantity:1,name:A` goes out as `{name, quantity}` (wire-identical).
+    for key in allowed {
+        let Some(v) = obj.get(*key).filter(|v| !v.is_null()) else {
             continue;
-        }
+        };
         match rule(key, v) {
             Ok(norm) => {
-                out.insert(key.clone(), norm);
+                out.insert((*key).to_string(), norm);
             }
             Err(m) => local.push(key_path(base, key), format!("{prefix} {key}: {m}")),
         }
@@ -1181,9 +1183,11 @@ mod tests {
 
     #[test]
     fn wire_body_matches_the_reference_byte_for_byte() {
+        // link-cli-wire.md: the flag `name:Shoes,unit_amount:1000,quantity:1` goes out in the
+        // reference schema's key order, `{name, quantity, unit_amount}`.
         let req = validate_create(&card_input(), NOW).unwrap();
         let want = format!(
-            r#"{{"payment_details":"csmrpd_mock_1","credential_type":"card","amount":1000,"currency":"usd","merchant_name":"Example Store","merchant_url":"https://shop.example","context":"{}","line_items":[{{"name":"Shoes","unit_amount":1000,"quantity":1}}],"totals":[{{"type":"total","display_text":"Total","amount":1000}}],"request_approval":true,"metadata":{{"order_id":"ord_1"}}}}"#,
+            r#"{{"payment_details":"csmrpd_mock_1","credential_type":"card","amount":1000,"currency":"usd","merchant_name":"Example Store","merchant_url":"https://shop.example","context":"{}","line_items":[{{"name":"Shoes","quantity":1,"unit_amount":1000}}],"totals":[{{"type":"total","display_text":"Total","amount":1000}}],"request_approval":true,"metadata":{{"order_id":"ord_1"}}}}"#,
             context()
         );
         assert_eq!(serde_json::to_string(&req.to_wire_body()).unwrap(), want);
