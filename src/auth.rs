@@ -713,6 +713,81 @@ impl TokenSource {
     }
 }
 
+// ------------------------------------------------------------------ one refresh, many callers
+
+/// How long a [`RefreshLease`] holds when its owner never releases it (a killed process): a
+/// refresh is one request, bounded by the request timeout, so other callers wait at most this.
+pub const LEASE_TTL_MS: i64 = 15_000;
+/// How long a claim is left to settle before it is read back (see [`RefreshLease`]).
+pub const LEASE_SETTLE_MS: u64 = 60;
+/// How often a caller waiting for someone else's refresh looks at storage again.
+pub const LEASE_POLL_MS: u64 = 50;
+/// After a refused refresh (`invalid_grant`), how long the stored tokens are watched for the
+/// ones another process rotated to, before the refusal is reported.
+pub const ROTATION_WAIT_MS: i64 = 3_000;
+
+/// A claim on the one refresh of a stored session, kept in storage next to the tokens, so
+/// that the processes sharing that storage (parallel CLI calls, `serve`, components) send one
+/// refresh between them and the others wait for the rotated tokens: the server rotates the
+/// refresh token on every use and refuses the old one (`invalid_grant`).
+///
+/// Storage offers no compare-and-set, so a claim is written, left [`LEASE_SETTLE_MS`] to
+/// settle, and read back: whoever's claim is still there refreshes (Fischer's mutual
+/// exclusion). Should two claims cross anyway (a storage write slower than the settle time),
+/// the second refresh is refused and [`refresh_refused`] has the driver re-read the tokens the
+/// first one stored; the lease only saves that round trip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshLease {
+    /// Random, per claim.
+    pub owner: String,
+    /// Epoch ms after which the claim is void.
+    pub expires_at: i64,
+}
+
+impl RefreshLease {
+    /// A claim by `owner` from `now_ms`, for [`LEASE_TTL_MS`].
+    pub fn new(owner: String, now_ms: i64) -> Self {
+        RefreshLease {
+            owner,
+            expires_at: now_ms.saturating_add(LEASE_TTL_MS),
+        }
+    }
+
+    /// A stored claim; anything unreadable is no claim (`None`): a lease is advisory.
+    pub fn decode(value: &Value) -> Option<Self> {
+        Some(RefreshLease {
+            owner: value.get("owner")?.as_str()?.to_string(),
+            expires_at: value.get("expires_at")?.as_i64()?,
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        object!({ "owner": self.owner.clone(), "expires_at": self.expires_at })
+    }
+
+    /// Whether the claim still holds at `now_ms` (one from a clock far ahead does not hold
+    /// longer than [`LEASE_TTL_MS`] from now).
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        now_ms < self.expires_at && self.expires_at <= now_ms.saturating_add(LEASE_TTL_MS)
+    }
+}
+
+/// Whether a refresh answer refuses the refresh token itself (`invalid_grant`, RFC 6749 §5.2):
+/// used already (Link rotates refresh tokens on every refresh, so a second process refreshing
+/// with the same token gets this), revoked or expired. The driver then looks for tokens
+/// another process stored ([`TokenSet::is_rotation_of`]) before reporting the refusal.
+pub fn refresh_refused(status: u16, body: &str) -> bool {
+    matches!(status, 400 | 401) && Answer::new(status, body).oauth_code() == Some("invalid_grant")
+}
+
+impl TokenSet {
+    /// Whether these stored tokens replace `used` (someone refreshed or logged in since
+    /// `used` was read): then they are used instead of refreshing again.
+    pub fn is_rotation_of(&self, used: &TokenSet) -> bool {
+        self.access_token != used.access_token || self.refresh_token != used.refresh_token
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -893,6 +968,34 @@ mod tests {
             err.message,
             "Token endpoint returned an unusable body: access_token expected a string"
         );
+    }
+
+    #[test]
+    fn a_refused_refresh_token_and_a_rotation_are_recognised() {
+        let used = r#"{"error":"invalid_grant","error_description":"Refresh token already used"}"#;
+        assert!(refresh_refused(400, used));
+        assert!(refresh_refused(401, r#"{"error":"invalid_grant"}"#));
+        assert!(!refresh_refused(400, r#"{"error":"invalid_client"}"#));
+        assert!(!refresh_refused(500, r#"{"error":"invalid_grant"}"#));
+        assert!(!refresh_refused(400, "invalid_grant"));
+        let stored = |at: &str, rt: &str| {
+            TokenSet::decode(&json!({"access_token": at, "refresh_token": rt})).unwrap()
+        };
+        assert!(!stored("at_1", "rt_1").is_rotation_of(&stored("at_1", "rt_1")));
+        assert!(stored("at_2", "rt_2").is_rotation_of(&stored("at_1", "rt_1")));
+        assert!(stored("at_2", "rt_1").is_rotation_of(&stored("at_1", "rt_1")));
+    }
+
+    #[test]
+    fn a_lease_holds_for_its_lifetime_and_no_longer() {
+        let lease = RefreshLease::new("me".into(), 1_000);
+        assert_eq!(RefreshLease::decode(&lease.to_json()), Some(lease.clone()));
+        assert!(lease.is_live(1_000));
+        assert!(lease.is_live(1_000 + LEASE_TTL_MS - 1));
+        assert!(!lease.is_live(1_000 + LEASE_TTL_MS));
+        // One stamped by a clock far ahead is void, not held for a day.
+        assert!(!RefreshLease::new("ahead".into(), 86_400_000).is_live(0));
+        assert_eq!(RefreshLease::decode(&json!({"owner": 1})), None);
     }
 
     #[test]

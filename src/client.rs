@@ -18,11 +18,18 @@ use crate::spend_request::Status;
 use crate::validate;
 use crate::validate::options::Include;
 use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 /// Storage key of the session tokens (the reference client's config-file key).
 pub const AUTH_KEY: &str = "auth";
 /// Storage key of a device authorization in progress, so a second process can finish it.
 pub const PENDING_KEY: &str = "pendingDeviceAuth";
+/// Storage key of the claim on a refresh in progress ([`auth::RefreshLease`]), so that the
+/// processes sharing the storage refresh once; deleted when the refresh is over.
+pub const LEASE_KEY: &str = "refreshLease";
 
 /// How transport errors and 5xx answers of retry-safe requests are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +189,63 @@ pub enum ApiCall {
 pub struct Client<H: Host> {
     host: H,
     config: Config,
+    /// Taken around a stored session's refresh: the calls of one client in flight at once
+    /// (`Promise.all`, `serve`) wait for the one refresh instead of each sending their own.
+    refresh_turn: Turn,
+}
+
+/// A single-threaded async mutex (every host is single-threaded, see [`Host`]): a flag and
+/// the wakers of those waiting for it.
+#[derive(Default)]
+struct Turn {
+    taken: Cell<bool>,
+    waiting: RefCell<Vec<Waker>>,
+}
+
+impl Turn {
+    fn take(&self) -> TakeTurn<'_> {
+        TakeTurn(self)
+    }
+}
+
+struct TakeTurn<'a>(&'a Turn);
+
+impl<'a> Future for TakeTurn<'a> {
+    type Output = TurnGuard<'a>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<TurnGuard<'a>> {
+        let turn = self.0;
+        if turn.taken.replace(true) {
+            turn.waiting.borrow_mut().push(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(TurnGuard(turn))
+        }
+    }
+}
+
+/// Gives the turn back when dropped (also when the future holding it is dropped midway).
+struct TurnGuard<'a>(&'a Turn);
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        self.0.taken.set(false);
+        let waiting = std::mem::take(&mut *self.0.waiting.borrow_mut());
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+}
+
+/// What claiming the refresh lease came to.
+enum Claim {
+    /// Someone else refreshed meanwhile: these are the tokens to use.
+    Rotated(TokenSet),
+    /// Ours: refresh, then release it.
+    Held(auth::RefreshLease),
+    /// No lease (storage refused the claim, or another claim outlived the wait): refresh
+    /// anyway, a refusal is still covered by re-reading the tokens.
+    Unclaimed,
 }
 
 const SECRET_KEYS: &[&str] = &[
@@ -361,7 +425,11 @@ impl LoginStart {
 
 impl<H: Host> Client<H> {
     pub fn new(host: H, config: Config) -> Self {
-        Client { host, config }
+        Client {
+            host,
+            config,
+            refresh_turn: Turn::default(),
+        }
     }
 
     pub fn host(&self) -> &H {
@@ -509,6 +577,7 @@ impl<H: Host> Client<H> {
             .ok_or_else(not_authenticated)
     }
 
+    /// A refresh with the env refresh token (`persist: false`), or one not shared with anyone.
     async fn refresh(&self, refresh: &auth::Refresh) -> Result<TokenSet> {
         let response = self
             .send(&api::refresh(
@@ -528,6 +597,119 @@ impl<H: Host> Client<H> {
         Ok(tokens)
     }
 
+    /// The access token after a refresh that `source` asked for: a stored session is refreshed
+    /// once for everyone sharing it ([`Self::refresh_stored`]); env tokens are not shared.
+    async fn refreshed(&self, source: &TokenSource, refresh: &auth::Refresh) -> Result<Secret> {
+        match source {
+            TokenSource::Stored(used) if refresh.persist => {
+                self.refresh_stored(used, &refresh.refresh_token).await
+            }
+            _ => Ok(self.refresh(refresh).await?.access_token),
+        }
+    }
+
+    /// Refreshes the stored session `used` (whose refresh token is `refresh_token`) once for
+    /// every caller that found it stale: the calls of this client take turns, and whoever
+    /// comes second finds the rotated tokens in storage and uses them; other processes sharing
+    /// the storage are kept out by the lease ([`auth::RefreshLease`]), and should one slip
+    /// through, its refused refresh is answered from the tokens the winner stores.
+    async fn refresh_stored(&self, used: &TokenSet, refresh_token: &Secret) -> Result<Secret> {
+        let _turn = self.refresh_turn.take().await;
+        let lease = match self.claim_lease(used).await? {
+            Claim::Rotated(tokens) => return Ok(tokens.access_token),
+            Claim::Held(lease) => Some(lease),
+            Claim::Unclaimed => None,
+        };
+        let result = self.refresh_once(used, refresh_token).await;
+        if let Some(lease) = lease {
+            self.release_lease(&lease).await;
+        }
+        result
+    }
+
+    /// Stored tokens that replace `used`, if someone stored such since it was read.
+    async fn rotated(&self, used: &TokenSet) -> Result<Option<TokenSet>> {
+        Ok(self
+            .load_tokens()
+            .await?
+            .filter(|tokens| tokens.is_rotation_of(used)))
+    }
+
+    async fn load_lease(&self) -> Option<auth::RefreshLease> {
+        let text = self.host.storage_get(LEASE_KEY).await.ok()??;
+        auth::RefreshLease::decode(&serde_json::from_str(&text).ok()?)
+    }
+
+    /// Waits while another claim holds (at most [`auth::LEASE_TTL_MS`]), watching for the
+    /// tokens it stores; then claims the lease (see [`auth::RefreshLease`]).
+    async fn claim_lease(&self, used: &TokenSet) -> Result<Claim> {
+        let deadline = self.host.now_ms().saturating_add(auth::LEASE_TTL_MS);
+        loop {
+            if let Some(tokens) = self.rotated(used).await? {
+                return Ok(Claim::Rotated(tokens));
+            }
+            let now = self.host.now_ms();
+            if self.load_lease().await.is_some_and(|l| l.is_live(now)) {
+                if now >= deadline {
+                    return Ok(Claim::Unclaimed);
+                }
+                self.host.sleep(auth::LEASE_POLL_MS).await;
+                continue;
+            }
+            let mine = auth::RefreshLease::new(hex(&self.host.random(8)), now);
+            if self.store(LEASE_KEY, &mine.to_json()).await.is_err() {
+                return Ok(Claim::Unclaimed);
+            }
+            self.host.sleep(auth::LEASE_SETTLE_MS).await;
+            if self.load_lease().await.as_ref() == Some(&mine) {
+                // Someone may have finished a refresh just before we claimed.
+                if let Some(tokens) = self.rotated(used).await? {
+                    self.release_lease(&mine).await;
+                    return Ok(Claim::Rotated(tokens));
+                }
+                return Ok(Claim::Held(mine));
+            }
+        }
+    }
+
+    /// Deletes our claim (best effort: it expires anyway) unless another replaced it.
+    async fn release_lease(&self, mine: &auth::RefreshLease) {
+        if self.load_lease().await.as_ref() == Some(mine) {
+            let _ = self.host.storage_delete(LEASE_KEY).await;
+        }
+    }
+
+    /// The refresh request itself; the rotated tokens are stored. A refusal of the token
+    /// (`invalid_grant`: another process used it first) waits up to [`auth::ROTATION_WAIT_MS`]
+    /// for the tokens that process stores, and uses them.
+    async fn refresh_once(&self, used: &TokenSet, refresh_token: &Secret) -> Result<Secret> {
+        let response = self
+            .send(&api::refresh(&self.config.endpoints, refresh_token))
+            .await?;
+        if auth::refresh_refused(response.status, &response.body) {
+            let deadline = self.host.now_ms().saturating_add(auth::ROTATION_WAIT_MS);
+            loop {
+                if let Some(tokens) = self.rotated(used).await? {
+                    self.host
+                        .log("refresh token already used: using the tokens stored meanwhile");
+                    return Ok(tokens.access_token);
+                }
+                if self.host.now_ms() >= deadline {
+                    break;
+                }
+                self.host.sleep(auth::LEASE_POLL_MS).await;
+            }
+        }
+        let tokens = auth::handle_refresh_response(
+            response.status,
+            &response.body,
+            self.host.now_ms(),
+            refresh_token,
+        )?;
+        self.store_tokens(&tokens).await?;
+        Ok(tokens.access_token)
+    }
+
     /// Sends an authenticated API request: refreshes first when the token is about to expire,
     /// and on a 401 refreshes once and retries once.
     ///
@@ -542,7 +724,7 @@ impl<H: Host> Client<H> {
         let source = self.token_source().await?;
         let token = match source.before_request(self.host.now_ms(), self.config.no_refresh)? {
             TokenStep::Use(token) => token,
-            TokenStep::Refresh(refresh) => self.refresh(&refresh).await?.access_token,
+            TokenStep::Refresh(refresh) => self.refreshed(&source, &refresh).await?,
         };
         let response = self
             .send_with_retry(operation, &with_bearer(request, &token), retry)
@@ -552,13 +734,9 @@ impl<H: Host> Client<H> {
         }
         match source.on_unauthorized(false, self.config.no_refresh)? {
             Some(refresh) => {
-                let tokens = self.refresh(&refresh).await?;
-                self.send_with_retry(
-                    operation,
-                    &with_bearer(request, &tokens.access_token),
-                    retry,
-                )
-                .await
+                let token = self.refreshed(&source, &refresh).await?;
+                self.send_with_retry(operation, &with_bearer(request, &token), retry)
+                    .await
             }
             None => Ok(response),
         }
@@ -582,11 +760,7 @@ impl<H: Host> Client<H> {
         if let Some(tokens) = self.load_tokens().await?
             && let Some(refresh_token) = tokens.refresh_token.clone()
         {
-            let refresh = auth::Refresh {
-                refresh_token: refresh_token.clone(),
-                persist: true,
-            };
-            if self.refresh(&refresh).await.is_ok() {
+            if self.refresh_stored(&tokens, &refresh_token).await.is_ok() {
                 return Ok(LoginStart::AlreadyAuthenticated);
             }
             self.revoke_best_effort(&refresh_token).await;

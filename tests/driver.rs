@@ -419,10 +419,240 @@ fn a_retried_call_that_401s_again_is_an_error_not_a_loop() {
             "GET /spend_requests/lsrq_1"
         ]
     );
-    assert!(
-        c.host().sleeps().is_empty(),
-        "a 401 is not retried with backoff"
+    assert_eq!(
+        c.host().sleeps(),
+        [linkpay::auth::LEASE_SETTLE_MS],
+        "a 401 is not retried with backoff (the one sleep is the refresh lease settling)"
     );
+}
+
+// ------------------------------------------------------------------ one refresh, many callers
+
+fn refresh_already_used() -> Reply {
+    Reply::json(
+        400,
+        json!({
+            "error": "invalid_grant",
+            "error_description": "Refresh token already used (tokens rotate on every refresh)",
+        }),
+    )
+}
+
+fn expired_session() -> Value {
+    json!({
+        "access_token": "at_1_abcdefghijklmnopqrstuvwxyz",
+        "refresh_token": "rt_1",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": T0 - 1,
+    })
+}
+
+fn rotated_session(n: u32) -> Value {
+    json!({
+        "access_token": format!("at_{n}_abcdefghijklmnopqrstuvwxyz"),
+        "refresh_token": format!("rt_{n}"),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": T0 + 3_600_000,
+    })
+}
+
+fn payment_details() -> Reply {
+    Reply::json(200, json!({"payment_details": [{"id": "csmrpd_1"}]}))
+}
+
+/// Runs the calls together (see `host::run_all`).
+fn together<'a, F>(calls: impl Iterator<Item = F>) -> Vec<linkpay::Result<Value>>
+where
+    F: Future<Output = linkpay::Result<Value>> + 'a,
+{
+    host::run_all(
+        calls
+            .map(|f| Box::pin(f) as std::pin::Pin<Box<dyn Future<Output = _> + 'a>>)
+            .collect(),
+    )
+}
+
+/// The tokens are rotated once: a second refresh with `rt_1` is refused as the server does.
+fn rotating_server(h: &ScriptedHost) {
+    h.on(DEVICE_TOKEN, [tokens_reply(2), refresh_already_used()])
+        .on("GET /payment-details", [payment_details()]);
+}
+
+#[test]
+fn concurrent_calls_of_one_client_share_one_refresh() {
+    let c = client();
+    c.host().yielding().store(AUTH_KEY, &expired_session());
+    rotating_server(c.host());
+    let calls = (0..20).map(|_| c.list_payment_methods());
+    let results = together(calls);
+    for r in &results {
+        assert_eq!(
+            r.as_ref().map_err(|e| &e.message),
+            Ok(&json!([{"id": "csmrpd_1"}]))
+        );
+    }
+    assert_eq!(
+        c.host().sent_to(DEVICE_TOKEN).len(),
+        1,
+        "{:?}",
+        c.host().routes()
+    );
+    let calls = c.host().sent_to("GET /payment-details");
+    assert_eq!(calls.len(), 20);
+    assert!(
+        calls
+            .iter()
+            .all(|s| s.header("authorization") == Some(bearer(2).as_str()))
+    );
+    assert_eq!(c.host().stored(AUTH_KEY).unwrap()["refresh_token"], "rt_2");
+    assert_eq!(
+        c.host().stored(linkpay::client::LEASE_KEY),
+        None,
+        "lease released"
+    );
+}
+
+#[test]
+fn concurrent_401s_of_one_client_share_one_refresh() {
+    let c = logged_in(3_600_000);
+    c.host().yielding();
+    c.host()
+        .on(DEVICE_TOKEN, [tokens_reply(2), refresh_already_used()])
+        .on(
+            "GET /payment-details",
+            (0..6)
+                .map(|_| Reply::json(401, json!({"error": {"message": "token revoked"}})))
+                .chain([payment_details()]),
+        );
+    let calls = (0..6).map(|_| c.list_payment_methods());
+    for r in together(calls) {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(c.host().sent_to(DEVICE_TOKEN).len(), 1);
+}
+
+#[test]
+fn processes_sharing_storage_share_one_refresh() {
+    let shared = host::Shared(std::rc::Rc::new(ScriptedHost::default()));
+    shared.0.yielding().store(AUTH_KEY, &expired_session());
+    rotating_server(&shared.0);
+    // Six processes: six clients (each with its own in-process turn) on one storage.
+    let clients: Vec<_> = (0..6)
+        .map(|_| Client::new(shared.clone(), host::config()))
+        .collect();
+    let calls = clients.iter().map(|c| c.list_payment_methods());
+    for r in together(calls) {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(
+        shared.0.sent_to(DEVICE_TOKEN).len(),
+        1,
+        "{:?}",
+        shared.0.routes()
+    );
+    assert!(
+        shared
+            .0
+            .sent_to("GET /payment-details")
+            .iter()
+            .all(|s| s.header("authorization") == Some(bearer(2).as_str()))
+    );
+    assert_eq!(shared.0.stored(linkpay::client::LEASE_KEY), None);
+}
+
+#[test]
+fn a_refresh_refused_as_used_takes_the_tokens_another_process_stores() {
+    let c = client();
+    c.host()
+        .store(AUTH_KEY, &expired_session())
+        // The other process, whose refresh won, stores its tokens a second later.
+        .schedule_store(1_000, AUTH_KEY, Some(&rotated_session(2)))
+        .on(DEVICE_TOKEN, [refresh_already_used()])
+        .on("GET /payment-details", [payment_details()]);
+    host::run(c.list_payment_methods()).unwrap();
+    assert_eq!(c.host().routes(), [DEVICE_TOKEN, "GET /payment-details"]);
+    assert_eq!(
+        c.host().sent()[1].header("authorization"),
+        Some(bearer(2).as_str())
+    );
+    assert_eq!(c.host().stored(AUTH_KEY).unwrap()["refresh_token"], "rt_2");
+}
+
+#[test]
+fn a_refused_refresh_with_no_rotation_is_reported_within_the_bound() {
+    let c = client();
+    c.host()
+        .store(AUTH_KEY, &expired_session())
+        .on(DEVICE_TOKEN, [refresh_already_used()]);
+    let err = host::run(c.list_payment_methods()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ApiError);
+    assert_eq!(
+        err.message,
+        "Token refresh failed (400): Refresh token already used (tokens rotate on every refresh)"
+    );
+    assert_eq!(
+        c.host().routes(),
+        [DEVICE_TOKEN],
+        "refused once, not retried"
+    );
+    let waited = c.host().elapsed();
+    assert!(
+        (linkpay::auth::ROTATION_WAIT_MS..linkpay::auth::ROTATION_WAIT_MS + 500).contains(&waited),
+        "{waited}"
+    );
+    // Any other refusal is reported at once.
+    let c = client();
+    c.host().store(AUTH_KEY, &expired_session()).on(
+        DEVICE_TOKEN,
+        [Reply::json(400, json!({"error": "invalid_client"}))],
+    );
+    host::run(c.list_payment_methods()).unwrap_err();
+    assert!(c.host().elapsed() < 500, "{}", c.host().elapsed());
+}
+
+#[test]
+fn a_live_lease_of_another_process_is_waited_for_not_refreshed_past() {
+    let c = client();
+    c.host().store(AUTH_KEY, &expired_session()).store(
+        linkpay::client::LEASE_KEY,
+        &json!({"owner": "other", "expires_at": T0 + 10_000}),
+    );
+    c.host()
+        .schedule_store(700, AUTH_KEY, Some(&rotated_session(2)))
+        .schedule_store(700, linkpay::client::LEASE_KEY, None)
+        .on("GET /payment-details", [payment_details()]);
+    host::run(c.list_payment_methods()).unwrap();
+    assert_eq!(
+        c.host().routes(),
+        ["GET /payment-details"],
+        "no refresh of ours"
+    );
+    assert_eq!(
+        c.host().sent()[0].header("authorization"),
+        Some(bearer(2).as_str())
+    );
+
+    // A lease left by a killed process expires: the refresh goes ahead then.
+    let c = client();
+    c.host().store(AUTH_KEY, &expired_session()).store(
+        linkpay::client::LEASE_KEY,
+        &json!({"owner": "dead", "expires_at": T0 + 2_000}),
+    );
+    rotating_server(c.host());
+    host::run(c.list_payment_methods()).unwrap();
+    assert_eq!(c.host().routes(), [DEVICE_TOKEN, "GET /payment-details"]);
+    assert!(c.host().elapsed() >= 2_000);
+    // And one from a clock far ahead holds no longer than a lease's lifetime.
+    let c = client();
+    c.host().store(AUTH_KEY, &expired_session()).store(
+        linkpay::client::LEASE_KEY,
+        &json!({"owner": "future", "expires_at": T0 + 86_400_000}),
+    );
+    rotating_server(c.host());
+    host::run(c.list_payment_methods()).unwrap();
+    assert_eq!(c.host().routes(), [DEVICE_TOKEN, "GET /payment-details"]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ const core: typeof import("#wasm") = createRequire(import.meta.url)("#wasm");
 import { hostname as osHostname } from "node:os";
 import { LinkClientBase, type LinkClientOptions } from "./client.js";
 import { bindCore } from "./binding.js";
-import { FileStorage, defaultConfigPath } from "./host/file.js";
+import { FileStorage, authFilePath, defaultConfigPath, type FileStorageOptions } from "./host/file.js";
 import { MemoryStorage } from "./host/memory.js";
 import type { Json, JsonObject } from "./types.js";
 
@@ -48,7 +48,7 @@ export async function init(source?: WasmSource): Promise<void> {
 
 export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
-export { FileStorage, MemoryStorage, defaultConfigPath };
+export { FileStorage, MemoryStorage, authFilePath, defaultConfigPath, type FileStorageOptions };
 
 /** Node defaults: `LINK_*` environment variables, and the credential file (`LINK_AUTH_FILE`). */
 function nodeEnv(): Partial<LinkClientOptions> {
@@ -73,7 +73,7 @@ export class LinkClient extends LinkClientBase {
   constructor(options: LinkClientOptions = {}) {
     super(() => core.WasmClient, options, {
       env: nodeEnv,
-      storage: () => new FileStorage(process.env.LINK_AUTH_FILE?.trim() ? process.env.LINK_AUTH_FILE : defaultConfigPath()),
+      storage: () => new FileStorage(authFilePath()),
       hostname: () => osHostname(),
       writeFile: async (path, contents, replace) => (await import("./host/secret-file.js")).writeSecretFile(path, contents, replace),
     });

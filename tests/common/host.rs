@@ -11,6 +11,10 @@ use linkpay::{Error, ErrorCode, Result};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 /// 2026-01-01T00:00:00Z, where every scripted clock starts.
 pub const T0: i64 = 1_767_225_600_000;
@@ -99,6 +103,44 @@ struct Inner {
     storage: BTreeMap<String, String>,
     seed: u64,
     logs: Vec<String>,
+    /// `fetch` and `sleep` give way once before they finish, so that futures run together
+    /// ([`run_all`]) interleave as they would on a real event loop.
+    yielding: bool,
+    /// Writes another process makes at a clock time (ms since [`T0`]): `None` deletes.
+    scheduled: Vec<(i64, String, Option<String>)>,
+}
+
+impl Inner {
+    /// Applies the scheduled writes that are due.
+    fn settle(&mut self) {
+        let now = self.now_ms - T0;
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.scheduled)
+            .into_iter()
+            .partition(|(at, _, _)| *at <= now);
+        self.scheduled = later;
+        for (_, key, value) in due {
+            match value {
+                Some(value) => self.storage.insert(key, value),
+                None => self.storage.remove(&key),
+            };
+        }
+    }
+}
+
+/// Pending once, then ready: gives the other futures of a [`run_all`] their turn.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
 }
 
 /// The scripted host. Routes are `"METHOD /path"`; each keeps a queue of replies, the last of
@@ -133,6 +175,22 @@ impl ScriptedHost {
         self
     }
 
+    /// `fetch` and `sleep` yield once (see [`run_all`]).
+    pub fn yielding(&self) -> &Self {
+        self.0.borrow_mut().yielding = true;
+        self
+    }
+
+    /// Another process writes `value` (`None`: deletes) under `key` once the clock reaches
+    /// `at_ms` since [`T0`].
+    pub fn schedule_store(&self, at_ms: i64, key: &str, value: Option<&Value>) -> &Self {
+        self.0
+            .borrow_mut()
+            .scheduled
+            .push((at_ms, key.to_string(), value.map(Value::to_string)));
+        self
+    }
+
     /// Every request takes this long (the clock moves while it is in flight).
     pub fn latency(&self, ms: i64) -> &Self {
         self.0.borrow_mut().latency_ms = ms;
@@ -146,7 +204,9 @@ impl ScriptedHost {
 
     /// Moves the clock without a `sleep` (time passing between two commands).
     pub fn advance(&self, ms: i64) {
-        self.0.borrow_mut().now_ms += ms;
+        let mut inner = self.0.borrow_mut();
+        inner.now_ms += ms;
+        inner.settle();
     }
 
     pub fn sent(&self) -> Vec<Sent> {
@@ -187,16 +247,21 @@ impl ScriptedHost {
             .map(|text| serde_json::from_str(text).unwrap())
     }
 
-    pub fn store(&self, key: &str, value: &Value) {
+    pub fn store(&self, key: &str, value: &Value) -> &Self {
         self.0
             .borrow_mut()
             .storage
             .insert(key.to_string(), value.to_string());
+        self
     }
 }
 
 impl Host for ScriptedHost {
     async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        let yielding = self.0.borrow().yielding;
+        if yielding {
+            YieldNow(false).await;
+        }
         let mut inner = self.0.borrow_mut();
         let path = path_of(&request.url);
         let sent = Sent {
@@ -211,6 +276,7 @@ impl Host for ScriptedHost {
         let route = sent.route();
         inner.sent.push(sent);
         inner.now_ms += inner.latency_ms;
+        inner.settle();
         let Some(queue) = inner.routes.get_mut(&route) else {
             panic!("unscripted request {route} ({})", request.url);
         };
@@ -263,9 +329,16 @@ impl Host for ScriptedHost {
     }
 
     async fn sleep(&self, ms: u64) {
-        let mut inner = self.0.borrow_mut();
-        inner.sleeps.push(ms);
-        inner.now_ms += i64::try_from(ms).unwrap();
+        let yielding = {
+            let mut inner = self.0.borrow_mut();
+            inner.sleeps.push(ms);
+            inner.now_ms += i64::try_from(ms).unwrap();
+            inner.settle();
+            inner.yielding
+        };
+        if yielding {
+            YieldNow(false).await;
+        }
     }
 
     fn random(&self, len: usize) -> Vec<u8> {
@@ -308,4 +381,69 @@ pub fn client() -> Client<ScriptedHost> {
 /// Runs a driver future to completion on this thread (the scripted host never blocks).
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
     pollster::block_on(future)
+}
+
+/// One scripted host (server, clock, storage) shared by several clients: processes that share
+/// a credential file and talk to the same server.
+#[derive(Clone)]
+pub struct Shared(pub Rc<ScriptedHost>);
+
+impl Host for Shared {
+    async fn fetch(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        self.0.fetch(request).await
+    }
+    async fn storage_get(&self, key: &str) -> Result<Option<String>> {
+        self.0.storage_get(key).await
+    }
+    async fn storage_set(&self, key: &str, value: &str) -> Result<()> {
+        self.0.storage_set(key, value).await
+    }
+    async fn storage_delete(&self, key: &str) -> Result<()> {
+        self.0.storage_delete(key).await
+    }
+    fn now_ms(&self) -> i64 {
+        self.0.now_ms()
+    }
+    async fn sleep(&self, ms: u64) {
+        self.0.sleep(ms).await
+    }
+    fn random(&self, len: usize) -> Vec<u8> {
+        self.0.random(len)
+    }
+    fn log(&self, line: &str) {
+        self.0.log(line)
+    }
+}
+
+/// Runs driver futures together on this thread (each polled in turn until all are done) and
+/// returns their outputs in order: concurrent calls, as `Promise.all` makes them.
+pub fn run_all<'a, T: Unpin>(futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>) -> Vec<T> {
+    struct JoinAll<'a, T> {
+        futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>>,
+        outputs: Vec<Option<T>>,
+    }
+    impl<T: Unpin> Future for JoinAll<'_, T> {
+        type Output = Vec<T>;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
+            let this = self.get_mut();
+            for (slot, output) in this.futures.iter_mut().zip(this.outputs.iter_mut()) {
+                if let Some(future) = slot
+                    && let Poll::Ready(value) = future.as_mut().poll(cx)
+                {
+                    *output = Some(value);
+                    *slot = None;
+                }
+            }
+            if this.futures.iter().all(Option::is_none) {
+                Poll::Ready(this.outputs.iter_mut().map(|o| o.take().unwrap()).collect())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    let outputs = futures.iter().map(|_| None).collect();
+    pollster::block_on(JoinAll {
+        futures: futures.into_iter().map(Some).collect(),
+        outputs,
+    })
 }

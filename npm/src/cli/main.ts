@@ -5,9 +5,9 @@
  * `LinkClient`'s. Heavy modules (MCP SDK, toon, yaml, qrcode, the sandbox) load only in the
  * commands that use them.
  */
-import { commandTable, validateCommandInput, version, LinkClient, FileStorage, type CommandSpec, type Json } from "../index.js";
+import { commandTable, validateCommandInput, version, LinkClient, type CommandSpec, type Json } from "../index.js";
 import { splitGlobals, findCommand, parseInput, helpText, llmsFull, withAbsoluteOutputFile, type Globals } from "./argv.js";
-import { encode, errorObject, type Format } from "./output.js";
+import { credentialFile, encode, errorObject, type Format } from "./output.js";
 import type { RunEvent } from "../client.js";
 import { codedError } from "../host/types.js";
 
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const link = new LinkClient({
-      storage: globals.auth ? new FileStorage(globals.auth) : undefined,
+      storage: credentialFile(globals.auth),
       logger: globals.verbose ? (line) => process.stderr.write(`[linkpay] ${line}\n`) : undefined,
     });
     const terminal = human ? terminalEvents(process.stderr.isTTY === true) : undefined;

@@ -11,8 +11,8 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { commandTable, version, LinkClient, FileStorage, type Json, type JsonObject } from "../index.js";
-import { errorObject } from "./output.js";
+import { commandTable, version, LinkClient, type Json, type JsonObject } from "../index.js";
+import { credentialFile, errorObject } from "./output.js";
 import { withAbsoluteOutputFile } from "./argv.js";
 
 export interface McpOptions {
@@ -20,8 +20,16 @@ export interface McpOptions {
   authFile?: string;
 }
 
-/** An MCP server exposing the table's commands as tools. */
-export function createMcpServer(options: McpOptions = {}): Server {
+/** The one client of a server: its calls in flight at once share one token refresh (the
+ * driver's refresh turn), which separate clients per call would not. */
+function clientFor(options: McpOptions): () => LinkClient {
+  let link: LinkClient | undefined;
+  return () => (link ??= new LinkClient({ storage: credentialFile(options.authFile) }));
+}
+
+/** An MCP server exposing the table's commands as tools; `client` is the Link client its
+ * calls share (default: one made on the first call). */
+export function createMcpServer(options: McpOptions = {}, client: () => LinkClient = clientFor(options)): Server {
   const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} } });
   const tools = commandTable().commands.filter((c) => c.mcp);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
@@ -34,7 +42,7 @@ export function createMcpServer(options: McpOptions = {}): Server {
     const progressToken = request.params._meta?.progressToken;
     let progress = 0;
     try {
-      const link = new LinkClient({ storage: options.authFile ? new FileStorage(options.authFile) : undefined });
+      const link = client();
       const input = withAbsoluteOutputFile((request.params.arguments ?? {}) as JsonObject);
       const value: Json = await link.run(command.name, input, {
         onEvent: (event) => {
@@ -93,6 +101,8 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
   const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
   const expected = Buffer.from(`Bearer ${token}`);
   let allowedHosts = new Set<string>();
+  // One client for every request (each gets a fresh MCP server, not a fresh client).
+  const client = clientFor(options);
   const http = createHttpServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: "Internal server error" });
@@ -137,7 +147,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
     } catch {
       return send(res, 400, { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
     }
-    const server = createMcpServer(options);
+    const server = createMcpServer(options, client);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on("close", () => {
       void transport.close();

@@ -2,7 +2,13 @@
  * Output formats of the CLI: `toon` (the default when stdout is not a terminal), `json`, `yaml`,
  * `md`, `jsonl`. The encoders of toon and yaml are imported only when used (cold start).
  */
-import type { Json, JsonObject } from "../index.js";
+import { FileStorage, authFilePath, type Json, type JsonObject } from "../index.js";
+
+/** The credential file of a CLI or MCP run (`--auth`, else `LINK_AUTH_FILE`, else the default),
+ * what is wrong with it told on stderr as `warning: …` (as the reference's warnings are). */
+export function credentialFile(path?: string): FileStorage {
+  return new FileStorage(path ?? authFilePath(), { onWarning: (message) => void process.stderr.write(`warning: ${message}\n`) });
+}
 
 export const FORMATS = ["toon", "json", "yaml", "md", "jsonl"] as const;
 export type Format = (typeof FORMATS)[number];

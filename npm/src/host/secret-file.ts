@@ -1,12 +1,13 @@
 /**
  * The Node host's `writeFile` effect (`--output-file`, `outputFile`): a card goes to a new 0600
- * file, written to a temp file in the same directory and renamed into place. What the file
+ * file, written to a temp file in the same directory and renamed into place (the stale temp
+ * files of that path a killed process left, which can hold a card, are removed first). What the file
  * holds and what is printed instead (brand, last4, expiry) is decided by the Rust runner.
  */
 import { lstat, open, rename, unlink } from "node:fs/promises";
-import { dirname, basename, join, resolve } from "node:path";
-import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
 import { codedError } from "./types.js";
+import { removeStaleTemps, tempPath } from "./temp.js";
 
 /**
  * Writes `contents` to `path` (mode 0600). An existing path is `OUTPUT_FILE_EXISTS` unless
@@ -20,7 +21,8 @@ export async function writeSecretFile(path: string, contents: string, replace: b
   }
   if (existing && !replace) throw codedError("OUTPUT_FILE_EXISTS", `${target} already exists. Use --force to overwrite.`);
   if (existing && !existing.isFile()) throw codedError("OUTPUT_FILE_WRITE_ERROR", `${target} is not a regular file.`);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  await removeStaleTemps(target, true);
+  const temp = tempPath(target, true);
   try {
     const handle = await open(temp, "wx", 0o600);
     try {
