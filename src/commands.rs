@@ -152,6 +152,11 @@ impl Command {
     pub fn tool(&self) -> String {
         self.name.replace(' ', "_")
     }
+
+    /// The group of a two-word command (`spend-request` of `spend-request create`).
+    pub fn group(&self) -> Option<&'static str> {
+        self.name.split_once(' ').map(|(group, _)| group)
+    }
 }
 
 const SOURCE_ACTIONS: &[&str] = &validate::options::SOURCE_ACTIONS;
@@ -687,6 +692,35 @@ pub fn find(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == name || c.tool() == name)
 }
 
+/// `COMMAND_NOT_FOUND` for a name that is no command, in the reference's words, with the
+/// closest command: one of the same group (`spend-request frobnicate` → `spend-request
+/// create`), else one starting like it or containing it.
+pub fn not_found(name: &str) -> Error {
+    let name = name.trim();
+    let shown = crate::sanitize::one_line(name);
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let starts = |n: &str, word: &str| {
+        let head: String = word.chars().take(3).collect();
+        !head.is_empty() && n.starts_with(&head)
+    };
+    let near = match words.as_slice() {
+        [group, sub, ..] if COMMANDS.iter().any(|c| c.group() == Some(*group)) => {
+            let in_group = || COMMANDS.iter().filter(|c| c.group() == Some(*group));
+            in_group()
+                .find(|c| c.name.rsplit(' ').next().is_some_and(|s| starts(s, sub)))
+                .or_else(|| in_group().next())
+        }
+        _ => COMMANDS
+            .iter()
+            .find(|c| starts(c.name, name) || (!name.is_empty() && c.name.contains(name))),
+    };
+    let hint = near.map_or(String::new(), |c| format!(" Did you mean '{}'?", c.name));
+    Error::new(
+        ErrorCode::CommandNotFound,
+        format!("'{shown}' is not a command for 'linkpay'.{hint} See linkpay --help."),
+    )
+}
+
 fn default_value(d: Default) -> Option<Value> {
     match d {
         Default::None => None,
@@ -915,12 +949,7 @@ pub fn validate_input(name: &str, input: &Value, now_s: i64) -> Result<Value> {
 /// A key may also be given in the core's spelling (`line_items` for `lineItem`,
 /// `merchant_name` for `merchantName`), as the JS API's snake_case inputs are.
 pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
-    let command = find(name).ok_or_else(|| {
-        Error::new(
-            ErrorCode::InvalidInput,
-            format!("'{name}' is not a linkpay command"),
-        )
-    })?;
+    let command = find(name).ok_or_else(|| not_found(name))?;
     let empty = Map::new();
     let mut errs = FieldErrors::new();
     let obj = match input {
@@ -1109,6 +1138,38 @@ fn both<A, B>(a: Result<(Value, A)>, b: Result<(Value, B)>) -> Result<(Value, (A
 }
 
 #[cfg(test)]
+mod not_found_tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_command_is_command_not_found_with_the_nearest() {
+        let e = not_found("spend-request frobnicate");
+        assert_eq!(e.code, ErrorCode::CommandNotFound);
+        assert_eq!(
+            e.message,
+            "'spend-request frobnicate' is not a command for 'linkpay'. Did you mean 'spend-request create'? See linkpay --help."
+        );
+        assert!(
+            not_found("spend-request retreive")
+                .message
+                .contains("'spend-request retrieve'")
+        );
+        assert!(not_found("mpp payy").message.contains("'mpp pay'"));
+        assert!(
+            not_found("logn")
+                .message
+                .ends_with("is not a command for 'linkpay'. See linkpay --help.")
+        );
+        assert_eq!(
+            parse_input("spend-request frobnicate", &Value::Null, 0)
+                .unwrap_err()
+                .code,
+            ErrorCode::CommandNotFound
+        );
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -1191,7 +1252,7 @@ mod tests {
         assert_eq!(paths(&e), vec!["url", "context", "header[0]"]);
         assert_eq!(
             validate_input("nope", &Value::Null, 0).unwrap_err().code,
-            ErrorCode::InvalidInput
+            ErrorCode::CommandNotFound
         );
     }
 }

@@ -91,6 +91,8 @@ error_codes! {
     StorageError => "STORAGE_ERROR",
     /// Anything else; a bug if it reaches a user.
     Unknown => "UNKNOWN",
+    /// No command of that name (`linkpay spend-request frobnicate`), as the reference says it.
+    CommandNotFound => "COMMAND_NOT_FOUND",
 }
 
 impl fmt::Display for ErrorCode {

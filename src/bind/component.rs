@@ -62,6 +62,7 @@ fn wit_code(code: ErrorCode) -> wit::ErrorCode {
         ErrorCode::TransportError => W::TransportError,
         ErrorCode::StorageError => W::StorageError,
         ErrorCode::Unknown => W::Unknown,
+        ErrorCode::CommandNotFound => W::CommandNotFound,
     }
 }
 

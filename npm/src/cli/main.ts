@@ -112,10 +112,14 @@ async function main(argv: string[]): Promise<void> {
   if (globals.help || (!command && rest.length === 0)) return void out(helpText(version, commands, command, group));
   const printer = new Printer(format, !explicit && format === "toon", command);
   if (!command) {
-    const word = rest[0] ?? "";
-    const near = commands.map((c) => c.name).find((n) => n.startsWith(word.slice(0, 3)) || n.includes(word));
-    if (group) return void out(helpText(version, commands, undefined, group));
-    return printer.fail(codedError("INVALID_INPUT", `'${word}' is not a linkpay command.${near ? ` Did you mean '${near}'?` : ""} See linkpay --help.`));
+    // A group alone is its help; anything else is the core's COMMAND_NOT_FOUND (exit 1).
+    if (group && words.length < 2) return void out(helpText(version, commands, undefined, group));
+    try {
+      validateCommandInput(words.slice(0, group ? 2 : 1).join(" "), {});
+    } catch (e) {
+      return printer.fail(e);
+    }
+    return printer.fail(codedError("UNKNOWN", "command lookup disagreed with the core"));
   }
   if (globals.schema) return void out(await encode(command.inputSchema, format));
 

@@ -1,0 +1,53 @@
+// Issue 14: where linkpay and link-cli 0.13.1 behaved differently on the same steps. An unknown
+// command or subcommand is COMMAND_NOT_FOUND with exit 1 (it printed help and exited 0);
+// `line_items` and `totals` go out in the reference schema's key order whatever the flag's order
+// (link-cli-wire.md: `name:Shoes,unit_amount:1000,quantity:1` → `{name, quantity, unit_amount}`).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { startSandbox } from "../dist/sandbox/index.js";
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli", "linkpay.cjs");
+const run = promisify(execFile);
+let sb, token;
+
+before(async () => {
+  sb = await startSandbox();
+  token = sb.issueTokens().access_token;
+});
+after(() => sb.close());
+
+async function cli(...args) {
+  const env = { PATH: process.env.PATH, HOME: "/nonexistent", ...sb.env, LINK_ACCESS_TOKEN: token };
+  const r = await run(process.execPath, [BIN, ...args, "--format", "json"], { env }).catch((e) => e);
+  return { code: r.code ?? 0, out: JSON.parse(r.stdout) };
+}
+
+test("an unknown command or subcommand is COMMAND_NOT_FOUND, exit 1, with the nearest command", async () => {
+  const sub = await cli("spend-request", "frobnicate");
+  assert.equal(sub.code, 1);
+  assert.equal(sub.out.code, "COMMAND_NOT_FOUND");
+  assert.equal(sub.out.message, "'spend-request frobnicate' is not a command for 'linkpay'. Did you mean 'spend-request create'? See linkpay --help.");
+  const top = await cli("frobnicate");
+  assert.equal(top.code, 1);
+  assert.equal(top.out.code, "COMMAND_NOT_FOUND");
+  const typo = await cli("spend-request", "retreive", "lsrq_1");
+  assert.match(typo.out.message, /Did you mean 'spend-request retrieve'\?/);
+});
+
+test("line items and totals go out in the reference's key order, not the flag's", async () => {
+  sb.clearRequests();
+  const r = await cli(
+    "spend-request", "create", "--amount", "1000", "-m", "Example Store", "--merchant-url", "https://shop.example",
+    "--context", "Buying one pair of blue running shoes, size 42, from Example Store for the user, who asked for them in chat.",
+    "--line-item", "unit_amount:1000,quantity:1,name:Shoes", "--total", "amount:1000,display_text:Total,type:total", "--no-request-approval",
+  );
+  assert.equal(r.code, 0, JSON.stringify(r.out));
+  const create = sb.requests().find((q) => q.method === "POST" && q.path.endsWith("/spend_requests"));
+  const body = create.body;
+  assert.ok(body.includes('"line_items":[{"name":"Shoes","quantity":1,"unit_amount":1000}]'), body);
+  assert.ok(body.includes('"totals":[{"type":"total","display_text":"Total","amount":1000}]'), body);
+});
