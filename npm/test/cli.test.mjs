@@ -90,7 +90,7 @@ describe("bad input", () => {
   test("unknown command and bad --format", async () => {
     const r = await json(["spend-requests", "create"]);
     assert.equal(r.code, 1);
-    assert.equal(r.out.code, "INVALID_INPUT");
+    assert.equal(r.out.code, "COMMAND_NOT_FOUND");
     assert.match(r.out.message, /Did you mean 'spend-request/);
     const f = await cli(["mpp", "decode", "--format", "xml"]);
     assert.equal(f.code, 1);
