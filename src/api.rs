@@ -62,6 +62,8 @@ pub enum Operation {
     RequestApproval,
     CancelSpendRequest,
     ListSpendRequests,
+    ListShippingAddresses,
+    RetrieveUserInfo,
 }
 
 impl Operation {
@@ -75,6 +77,8 @@ impl Operation {
             Operation::RequestApproval => "request approval",
             Operation::CancelSpendRequest => "cancel spend request",
             Operation::ListSpendRequests => "list spend requests",
+            Operation::ListShippingAddresses => "list shipping addresses",
+            Operation::RetrieveUserInfo => "retrieve user info",
         }
     }
 
@@ -86,6 +90,8 @@ impl Operation {
             Operation::ListPaymentMethods
                 | Operation::RetrieveSpendRequest
                 | Operation::ListSpendRequests
+                | Operation::ListShippingAddresses
+                | Operation::RetrieveUserInfo
                 | Operation::CreateSpendRequest
         )
     }
@@ -127,6 +133,16 @@ fn api_post(endpoints: &Endpoints, path: &str, body: Option<&Value>) -> HttpRequ
 /// `GET /payment-details` (the hyphen is the real path).
 pub fn list_payment_methods(endpoints: &Endpoints) -> HttpRequest {
     api_get(endpoints, "/payment-details")
+}
+
+/// `GET /shipping_addresses`.
+pub fn list_shipping_addresses(endpoints: &Endpoints) -> HttpRequest {
+    api_get(endpoints, "/shipping_addresses")
+}
+
+/// `GET /userinfo`.
+pub fn retrieve_user_info(endpoints: &Endpoints) -> HttpRequest {
+    api_get(endpoints, "/userinfo")
 }
 
 /// `POST /spend_requests` (or `/spend_requests/create_delegated` for `approve`) with the wire
@@ -391,6 +407,48 @@ pub fn read_spend_request_list(response: &HttpResponse) -> Result<Value> {
         .map(|item| crate::spend_request::normalize(item).unwrap_or_else(|_| item.clone()))
         .collect();
     Ok(crate::sanitize::sanitize_json(&Value::Array(normalized)))
+}
+
+/// Reads `{shipping_addresses: [...]}` into the array, as sent (nulls kept, fields this client
+/// does not know passed through), sanitized; `[]` when absent.
+pub fn read_shipping_addresses(response: &HttpResponse) -> Result<Value> {
+    let body = json_body(Operation::ListShippingAddresses, response)?;
+    let list = match body.get("shipping_addresses") {
+        None | Some(Value::Null) => Value::Array(Vec::new()),
+        Some(list @ Value::Array(_)) => list.clone(),
+        Some(_) => {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                "List shipping addresses returned an unusable body: shipping_addresses must be an array",
+            ));
+        }
+    };
+    Ok(crate::sanitize::sanitize_json(&list))
+}
+
+/// The keys of `user-info retrieve`, each `null` when the server leaves it out.
+pub const USER_INFO_KEYS: [&str; 5] = ["email", "name", "first_name", "last_name", "phone"];
+
+/// Reads `GET /userinfo`: [`USER_INFO_KEYS`] first (missing ones `null`, as the reference
+/// normalises them), then anything else the server sent, sanitized.
+pub fn read_user_info(response: &HttpResponse) -> Result<Value> {
+    let body = json_body(Operation::RetrieveUserInfo, response)?;
+    let Value::Object(sent) = body else {
+        return Err(Error::new(
+            ErrorCode::InvalidResponse,
+            "Retrieve user info returned an unusable body: expected an object",
+        ));
+    };
+    let mut out = serde_json::Map::new();
+    for key in USER_INFO_KEYS {
+        out.insert(key.into(), sent.get(key).cloned().unwrap_or(Value::Null));
+    }
+    for (key, value) in sent {
+        if !out.contains_key(&key) {
+            out.insert(key, value);
+        }
+    }
+    Ok(crate::sanitize::sanitize_json(&Value::Object(out)))
 }
 
 /// Reads `{id, approval_link}` of a request-approval answer.

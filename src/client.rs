@@ -166,7 +166,7 @@ pub fn request_timeout(value: Option<&Value>, field: &str) -> Result<u32> {
     }
 }
 
-/// The seven authenticated Link API operations, as data (see [`Client::call`]).
+/// The authenticated Link API operations, as data (see [`Client::call`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiCall {
     /// `GET /payment-details`.
@@ -183,6 +183,10 @@ pub enum ApiCall {
     CancelSpendRequest(String),
     /// `GET /spend_requests`, with history when `true`.
     ListSpendRequests(bool),
+    /// `GET /shipping_addresses`.
+    ListShippingAddresses,
+    /// `GET /userinfo`.
+    RetrieveUserInfo,
 }
 
 /// The driver. `H` supplies fetch, storage, clock, sleep and randomness.
@@ -1060,6 +1064,8 @@ impl<H: Host> Client<H> {
             ApiCall::ListPaymentMethods => api::read_payment_methods(&response),
             ApiCall::RequestApproval(_) => api::read_request_approval(&response),
             ApiCall::ListSpendRequests(_) => api::read_spend_request_list(&response),
+            ApiCall::ListShippingAddresses => api::read_shipping_addresses(&response),
+            ApiCall::RetrieveUserInfo => api::read_user_info(&response),
             ApiCall::RetrieveSpendRequest(id, _) => api::read_spend_request(operation, &response)
                 .map_err(|e| {
                     if e.code == ErrorCode::NotFound {
@@ -1081,6 +1087,14 @@ impl<H: Host> Client<H> {
             ApiCall::ListPaymentMethods => (
                 Operation::ListPaymentMethods,
                 api::list_payment_methods(endpoints),
+            ),
+            ApiCall::ListShippingAddresses => (
+                Operation::ListShippingAddresses,
+                api::list_shipping_addresses(endpoints),
+            ),
+            ApiCall::RetrieveUserInfo => (
+                Operation::RetrieveUserInfo,
+                api::retrieve_user_info(endpoints),
             ),
             ApiCall::CreateSpendRequest(request) => {
                 let key = request

@@ -582,6 +582,22 @@ pub const COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "shipping-address list",
+        description: "List the shipping addresses in the Link wallet",
+        options: &[],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
+        name: "user-info retrieve",
+        description: "Retrieve user info (email, name, phone)",
+        options: &[],
+        streaming: false,
+        mcp: true,
+        rules: Rules::None,
+    },
+    Command {
         name: "spend-request create",
         description: "Create a new spend request",
         options: &CREATE,

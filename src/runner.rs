@@ -251,6 +251,16 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 self.out.emit(value);
                 Ok(())
             }
+            ("shipping-address list", _) => {
+                let value = client.call(&ApiCall::ListShippingAddresses).await?;
+                self.out.emit(value);
+                Ok(())
+            }
+            ("user-info retrieve", _) => {
+                let value = client.call(&ApiCall::RetrieveUserInfo).await?;
+                self.out.emit(value);
+                Ok(())
+            }
             ("payment-methods add", _) => {
                 // No API call: the person adds payment methods in the Link wallet.
                 self.out.emit(object!({ "url": WALLET_URL }));

@@ -8,7 +8,7 @@ import { codedError, type FetchFunction, type LinkStorage, type Logger } from ".
 import { MemoryStorage } from "./host/memory.js";
 import { HostGuard, logFunction } from "./host/guard.js";
 import { decodeStripeChallenge } from "./core.js";
-import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, SpendRequest, StripeChallenge } from "./types.js";
+import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, ShippingAddress, SpendRequest, StripeChallenge, UserInfo } from "./types.js";
 
 /** The wasm driver class (from the wasm-bindgen build that matches the platform). */
 export interface WasmDriver {
@@ -208,6 +208,10 @@ export class LinkClientBase {
     logout(): Promise<{ authenticated: false }>;
   };
   readonly paymentMethods: { list(): Promise<PaymentMethod[]> };
+  /** The wallet's shipping addresses (`shipping-address list`). */
+  readonly shippingAddresses: { list(): Promise<ShippingAddress[]> };
+  /** The person's email, name and phone (`user-info retrieve`). */
+  readonly userInfo: { retrieve(): Promise<UserInfo> };
   readonly spendRequests: {
     create(input: CreateSpendRequestInput): Promise<SpendRequest>;
     update(id: string, input: Partial<CreateSpendRequestInput>): Promise<SpendRequest>;
@@ -298,6 +302,8 @@ export class LinkClientBase {
     this.run = async (command, input = {}, o = {}) =>
       (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent))) as Json;
     this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
+    this.shippingAddresses = { list: async () => (await this.run("shipping-address list")) as unknown as ShippingAddress[] };
+    this.userInfo = { retrieve: async () => (await this.run("user-info retrieve")) as unknown as UserInfo };
     this.spendRequests = {
       create: async (input) => (await (await driver()).createSpendRequest(snake(input))) as SpendRequest,
       update: async (id, input) => (await (await driver()).updateSpendRequest(id, snake(input))) as SpendRequest,

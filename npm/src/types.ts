@@ -152,6 +152,36 @@ export interface PaymentMethod {
   [key: string]: unknown;
 }
 
+/** One address of the wallet (`shippingAddresses.list`); nulls kept as the server sent them. */
+export interface ShippingAddress {
+  id: string;
+  is_default?: boolean;
+  nickname?: string | null;
+  address?: {
+    name?: string | null;
+    line_1?: string | null;
+    line_2?: string | null;
+    locality?: string | null;
+    dependent_locality?: string | null;
+    administrative_area?: string | null;
+    postal_code?: string | null;
+    sorting_code?: string | null;
+    country_code?: string | null;
+    [key: string]: unknown;
+  } | null;
+  [key: string]: unknown;
+}
+
+/** The person behind the session (`userInfo.retrieve`); a field the server left out is `null`. */
+export interface UserInfo {
+  email: string | null;
+  name: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  [key: string]: unknown;
+}
+
 /** `auth.status()`, `auth.wait()`: the session (tokens shown shortened, never whole). */
 export interface AuthStatus {
   authenticated: boolean;

@@ -51,3 +51,31 @@ test("line items and totals go out in the reference's key order, not the flag's"
   assert.ok(body.includes('"line_items":[{"name":"Shoes","quantity":1,"unit_amount":1000}]'), body);
   assert.ok(body.includes('"totals":[{"type":"total","display_text":"Total","amount":1000}]'), body);
 });
+
+test("shipping-address list and user-info retrieve: the wallet's data, in the CLI, MCP-named and typed in LinkClient", async () => {
+  const { LinkClient, MemoryStorage } = await import("../dist/index.js");
+  sb.clearRequests();
+  const link = new LinkClient({ apiBaseUrl: sb.apiUrl, authBaseUrl: sb.authUrl, accessToken: token, storage: new MemoryStorage() });
+  const addresses = await link.shippingAddresses.list();
+  assert.equal(addresses[0].address.line_1, "510 Townsend St");
+  assert.equal(addresses[0].address.line_2, null, "nulls kept");
+  const me = await link.userInfo.retrieve();
+  assert.deepEqual(Object.keys(me).slice(0, 5), ["email", "name", "first_name", "last_name", "phone"]);
+  assert.deepEqual(await link.run("user-info_retrieve"), me);
+  assert.deepEqual(
+    sb.requests().map((r) => `${r.method} ${r.path}`),
+    ["GET /shipping_addresses", "GET /userinfo", "GET /userinfo"].map((p) => p.replace(" /", ` ${new URL(sb.apiUrl).pathname.replace(/\/$/, "")}/`)),
+  );
+});
+
+test("bad input or no session: a stable error and no request", async () => {
+  sb.clearRequests();
+  const bad = await cli("user-info", "retrieve", "--limit", "3");
+  assert.equal(bad.out.code, "VALIDATION_ERROR");
+  assert.deepEqual(bad.out.fieldErrors.map((f) => f.path), ["limit"]);
+  const env = { PATH: process.env.PATH, HOME: "/nonexistent", ...sb.env };
+  const r = await run(process.execPath, [BIN, "shipping-address", "list", "--format", "json"], { env }).catch((e) => e);
+  assert.equal(r.code, 1);
+  assert.equal(JSON.parse(r.stdout).code, "NOT_AUTHENTICATED");
+  assert.equal(sb.requests().length, 0);
+});

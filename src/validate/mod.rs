@@ -82,6 +82,9 @@ pub(crate) fn field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Va
 
 /// The reference client's unknown-key message, optionally prefixed (`Line item: `).
 pub(crate) fn unknown_key_message(prefix: &str, key: &str, allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        return format!("{prefix}unrecognized key \"{key}\": this takes no input");
+    }
     format!(
         "{prefix}unrecognized key \"{key}\". Allowed keys: {}",
         allowed.join(", ")
