@@ -64,6 +64,7 @@ pub enum Operation {
     ListSpendRequests,
     ListShippingAddresses,
     RetrieveUserInfo,
+    Report,
 }
 
 impl Operation {
@@ -79,6 +80,7 @@ impl Operation {
             Operation::ListSpendRequests => "list spend requests",
             Operation::ListShippingAddresses => "list shipping addresses",
             Operation::RetrieveUserInfo => "retrieve user info",
+            Operation::Report => "report",
         }
     }
 
@@ -138,6 +140,22 @@ pub fn list_payment_methods(endpoints: &Endpoints) -> HttpRequest {
 /// `GET /shipping_addresses`.
 pub fn list_shipping_addresses(endpoints: &Endpoints) -> HttpRequest {
     api_get(endpoints, "/shipping_addresses")
+}
+
+/// `POST /agent_observations` with the report's wire body.
+pub fn report(endpoints: &Endpoints, report: &crate::validate::report::Report) -> HttpRequest {
+    api_post(
+        endpoints,
+        "/agent_observations",
+        Some(&crate::record::ToJson::to_json(report)),
+    )
+}
+
+/// Reads the recorded observation (`{object, created_at, domain, outcome, spend_request_id,
+/// status}` and anything else the server sent), sanitized.
+pub fn read_report(response: &HttpResponse) -> Result<Value> {
+    let body = json_body(Operation::Report, response)?;
+    Ok(crate::sanitize::sanitize_json(&body))
 }
 
 /// `GET /userinfo`.

@@ -187,6 +187,8 @@ pub enum ApiCall {
     ListShippingAddresses,
     /// `GET /userinfo`.
     RetrieveUserInfo,
+    /// `POST /agent_observations`: how a purchase attempt ended.
+    Report(Box<validate::report::Report>),
 }
 
 /// The driver. `H` supplies fetch, storage, clock, sleep and randomness.
@@ -1066,6 +1068,7 @@ impl<H: Host> Client<H> {
             ApiCall::ListSpendRequests(_) => api::read_spend_request_list(&response),
             ApiCall::ListShippingAddresses => api::read_shipping_addresses(&response),
             ApiCall::RetrieveUserInfo => api::read_user_info(&response),
+            ApiCall::Report(_) => api::read_report(&response),
             ApiCall::RetrieveSpendRequest(id, _) => api::read_spend_request(operation, &response)
                 .map_err(|e| {
                     if e.code == ErrorCode::NotFound {
@@ -1096,6 +1099,7 @@ impl<H: Host> Client<H> {
                 Operation::RetrieveUserInfo,
                 api::retrieve_user_info(endpoints),
             ),
+            ApiCall::Report(report) => (Operation::Report, api::report(endpoints, report)),
             ApiCall::CreateSpendRequest(request) => {
                 let key = request
                     .idempotency_key

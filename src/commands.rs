@@ -131,6 +131,7 @@ pub enum Rules {
     Retrieve,
     Id,
     Pay,
+    Report,
 }
 
 /// One command.
@@ -399,6 +400,49 @@ const UPDATE: [Opt; 9] = [
     opt("total", "totals", Kind::Pairs, "Replacement totals.").repeatable(),
 ];
 
+const REPORT: [Opt; 6] = [
+    opt(
+        "domain",
+        "domain",
+        Kind::String,
+        "The merchant's domain (shop.example).",
+    )
+    .required(),
+    opt(
+        "outcome",
+        "outcome",
+        Kind::Enum(&validate::report::OUTCOMES),
+        "How the attempt ended.",
+    )
+    .required(),
+    opt(
+        "spendRequestId",
+        "spend_request_id",
+        Kind::String,
+        "The spend request the attempt used.",
+    )
+    .required(),
+    opt(
+        "tag",
+        "tags",
+        Kind::Enum(&validate::report::TAGS),
+        "What stood in the way (repeatable).",
+    )
+    .repeatable(),
+    opt(
+        "step",
+        "step",
+        Kind::String,
+        "Where it happened (at most 500 characters).",
+    ),
+    opt(
+        "freeformContext",
+        "freeform_context",
+        Kind::String,
+        "Anything else worth knowing (at most 500 characters).",
+    ),
+];
+
 const RETRIEVE: [Opt; 7] = [
     ID,
     opt(
@@ -651,6 +695,14 @@ pub const COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "report",
+        description: "Report the outcome of an agent action on a domain. Call after every purchase attempt.",
+        options: &REPORT,
+        streaming: false,
+        mcp: true,
+        rules: Rules::Report,
+    },
+    Command {
         name: "mpp decode",
         description: "Decode a stripe WWW-Authenticate challenge and extract network_id",
         options: &[opt(
@@ -884,7 +936,7 @@ fn core_checked(rules: Rules, core: &str) -> bool {
         Rules::Create => core != "output_file" && core != "force",
         Rules::Update | Rules::Id => true,
         Rules::Retrieve => core != "output_file" && core != "force",
-        Rules::Pay => true,
+        Rules::Pay | Rules::Report => true,
     }
 }
 
@@ -935,6 +987,8 @@ pub enum Typed {
     Id(String),
     /// `mpp pay`.
     Pay(Box<validate::mpp::PayRequest>),
+    /// `report`.
+    Report(Box<validate::report::Report>),
 }
 
 /// A command's input after every check (see [`parse_input`]).
@@ -1076,6 +1130,10 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
         Rules::Id => id_of(&core).map(|(v, id)| (v, Typed::Id(id.unwrap_or_default()))),
         Rules::Pay => validate::mpp::validate_pay(&pick(&core, &validate::mpp::PAY_KEYS))
             .map(|p| (Value::Object(Map::new()), Typed::Pay(Box::new(p)))),
+        Rules::Report => {
+            validate::report::validate_report(&pick(&core, &validate::report::REPORT_KEYS))
+                .map(|r| (ToJson::to_json(&r), Typed::Report(Box::new(r))))
+        }
     };
     check_output_file(&core, &checked, &mut errs);
     match checked {

@@ -261,6 +261,11 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 self.out.emit(value);
                 Ok(())
             }
+            ("report", Typed::Report(report)) => {
+                let value = client.call(&ApiCall::Report(report)).await?;
+                self.out.emit(value);
+                Ok(())
+            }
             ("payment-methods add", _) => {
                 // No API call: the person adds payment methods in the Link wallet.
                 self.out.emit(object!({ "url": WALLET_URL }));

@@ -8,7 +8,7 @@ import { codedError, type FetchFunction, type LinkStorage, type Logger } from ".
 import { MemoryStorage } from "./host/memory.js";
 import { HostGuard, logFunction } from "./host/guard.js";
 import { decodeStripeChallenge } from "./core.js";
-import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, ShippingAddress, SpendRequest, StripeChallenge, UserInfo } from "./types.js";
+import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, ReportInput, ShippingAddress, SpendRequest, StripeChallenge, UserInfo } from "./types.js";
 
 /** The wasm driver class (from the wasm-bindgen build that matches the platform). */
 export interface WasmDriver {
@@ -212,6 +212,8 @@ export class LinkClientBase {
   readonly shippingAddresses: { list(): Promise<ShippingAddress[]> };
   /** The person's email, name and phone (`user-info retrieve`). */
   readonly userInfo: { retrieve(): Promise<UserInfo> };
+  /** Reports how a purchase attempt on a domain ended (`report`); call after every attempt. */
+  readonly report: (input: ReportInput) => Promise<JsonObject>;
   readonly spendRequests: {
     create(input: CreateSpendRequestInput): Promise<SpendRequest>;
     update(id: string, input: Partial<CreateSpendRequestInput>): Promise<SpendRequest>;
@@ -304,6 +306,7 @@ export class LinkClientBase {
     this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
     this.shippingAddresses = { list: async () => (await this.run("shipping-address list")) as unknown as ShippingAddress[] };
     this.userInfo = { retrieve: async () => (await this.run("user-info retrieve")) as unknown as UserInfo };
+    this.report = async (input) => (await this.run("report", input as unknown as Record<string, unknown>)) as JsonObject;
     this.spendRequests = {
       create: async (input) => (await (await driver()).createSpendRequest(snake(input))) as SpendRequest,
       update: async (id, input) => (await (await driver()).updateSpendRequest(id, snake(input))) as SpendRequest,

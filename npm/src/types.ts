@@ -172,6 +172,18 @@ export interface ShippingAddress {
   [key: string]: unknown;
 }
 
+/** `report`: how an agent's purchase attempt on a domain ended. */
+export interface ReportInput {
+  domain: string;
+  outcome: "success" | "blocked" | "abandoned";
+  spend_request_id: string;
+  tags?: Array<"stripe_checkout" | "captcha" | "anti_bot_script" | "cdn_block" | "waf_block" | "dns_block" | "rate_limited" | "login_required" | "3ds_challenge" | "page_inaccessible" | "timeout" | "site_error" | "payment_declined" | "other">;
+  /** At most 500 characters. */
+  step?: string;
+  /** At most 500 characters. */
+  freeform_context?: string;
+}
+
 /** The person behind the session (`userInfo.retrieve`); a field the server left out is `null`. */
 export interface UserInfo {
   email: string | null;

@@ -79,3 +79,23 @@ test("bad input or no session: a stable error and no request", async () => {
   assert.equal(JSON.parse(r.stdout).code, "NOT_AUTHENTICATED");
   assert.equal(sb.requests().length, 0);
 });
+
+test("report: POST /agent_observations with the reference's body; bad input sends nothing", async () => {
+  const { LinkClient, MemoryStorage } = await import("../dist/index.js");
+  const link = new LinkClient({ apiBaseUrl: sb.apiUrl, authBaseUrl: sb.authUrl, accessToken: token, storage: new MemoryStorage() });
+  const sr = await link.spendRequests.create({ amount: 900, merchant_name: "Report Shop", merchant_url: "https://report.example", context: "The person asked for this purchase in our conversation; the report test files what happened at the checkout afterwards." });
+  sb.clearRequests();
+  const r = await cli("report", "--tag", "captcha", "--spend-request-id", sr.id, "--outcome", "abandoned", "--domain", "report.example", "--freeform-context", "gave up");
+  assert.equal(r.code, 0, JSON.stringify(r.out));
+  assert.equal(r.out.status, "recorded");
+  const sent = sb.requests().filter((q) => q.method === "POST");
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0].path.endsWith("/agent_observations"), sent[0].path);
+  assert.equal(sent[0].body, JSON.stringify({ domain: "report.example", outcome: "abandoned", spend_request_id: sr.id, tags: ["captcha"], freeform_context: "gave up" }));
+  sb.clearRequests();
+  const bad = await cli("report", "--domain", "x.example", "--outcome", "won", "--spend-request-id", sr.id);
+  assert.deepEqual(bad.out.fieldErrors.map((f) => f.path), ["outcome"]);
+  assert.equal(sb.requests().length, 0);
+  const typed = await link.report({ domain: "report.example", outcome: "success", spend_request_id: sr.id, tags: ["other"] });
+  assert.equal(typed.outcome, "success");
+});

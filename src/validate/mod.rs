@@ -13,6 +13,7 @@
 pub mod flag;
 pub mod mpp;
 pub mod options;
+pub mod report;
 pub mod spend_request;
 
 use crate::error::{Error, FieldErrors, Result};

@@ -7,6 +7,7 @@
  *   POST /device/code  /device/token  /device/revoke    auth base (form-encoded, OAuth errors)
  *   GET|POST /device[?code=phrase]                      device verification page
  *   GET /payment-details  /userinfo  /shipping_addresses
+ *   POST /agent_observations                             report (the core's rules)
  *   POST /spend_requests  /spend_requests/create_delegated
  *   GET /spend_requests[?include_history=true]  GET /spend_requests/{id}[?include=card,…]
  *   POST /spend_requests/{id}  …/{id}/request_approval  …/{id}/cancel
@@ -347,6 +348,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (top === "userinfo" && n === 1 && method === "GET") return json(200, userInfo(auth.authenticate(ctx, r.headers.authorization)));
     if (top === "shipping_addresses" && n === 1 && method === "GET") {
       return json(200, { shipping_addresses: shippingAddresses(auth.authenticate(ctx, r.headers.authorization)) });
+    }
+    if (top === "agent_observations" && n === 1 && method === "POST") {
+      return json(200, spend.observe(ctx, auth.authenticate(ctx, r.headers.authorization), jsonBody(r), clock.now()));
     }
     if (top === "spend_requests") return spendRoute(r, parts);
 

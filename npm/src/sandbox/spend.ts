@@ -12,6 +12,7 @@
 
 import {
   isLinkpayError,
+  validateCommandInput,
   spendRequestTransition,
   validateCreateSpendRequestBody,
   validateUpdateSpendRequestBody,
@@ -560,4 +561,38 @@ export function usage(ctx: Context, user: UserRecord): JsonObject {
     created_last_60_days: index.creates.filter((t) => t > now - ctx.config.limits.rollingWindowMs).length,
     spent_last_24h: spentToday(ctx, user, now),
   };
+}
+
+/**
+ * `POST /agent_observations` (`report`): the core's rules for the body (the report command's,
+ * whose keys are the wire's), then the spend request must be the caller's. The record is
+ * kept and returned as the API does: `{object, created_at, domain, outcome, spend_request_id,
+ * status, …}`.
+ */
+export function observe(ctx: Context, user: UserRecord, body: unknown, now: number): JsonObject {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw apiError(400, "parameter_invalid", "Invalid input: the request body must be a JSON object", { param: "input" });
+  }
+  let report: JsonObject;
+  try {
+    report = validateCommandInput("report", body as JsonObject, Math.floor(now / 1000));
+  } catch (e) {
+    throw validationError(e);
+  }
+  find(ctx, user, String(report.spend_request_id));
+  const record: JsonObject = {
+    object: "agent_observation",
+    id: randomId("aobs_"),
+    created_at: Math.floor(now / 1000),
+    domain: report.domain as Json,
+    outcome: report.outcome as Json,
+    spend_request_id: report.spend_request_id as Json,
+    ...(report.tags !== undefined ? { tags: report.tags as Json } : {}),
+    ...(report.step !== undefined ? { step: report.step as Json } : {}),
+    ...(report.freeform_context !== undefined ? { freeform_context: report.freeform_context as Json } : {}),
+    status: "recorded",
+  };
+  ctx.state.observations.push(record);
+  ctx.changed();
+  return record;
 }

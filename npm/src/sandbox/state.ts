@@ -121,6 +121,8 @@ export class State {
   spendRequests = new Map<string, SpendRequestRecord>();
   /** MPP challenge ids already paid (single use), with when they expire. */
   usedChallenges = new Map<string, number>();
+  /** `POST /agent_observations` records (`report`), oldest first. */
+  observations: JsonObject[] = [];
 
   // Indexes.
   refreshTokens = new Map<string, string>();
@@ -172,6 +174,7 @@ export class State {
       device_auths: [...this.deviceAuths.values()] as unknown as Json[],
       spend_requests: [...this.spendRequests.values()] as unknown as Json[],
       used_challenges: Object.fromEntries(this.usedChallenges),
+      observations: this.observations,
     };
   }
 
@@ -188,6 +191,7 @@ export class State {
     for (const d of list<DeviceAuthRecord>("device_auths")) state.addDeviceAuth(d);
     const requests = list<SpendRequestRecord>("spend_requests").sort((a, b) => a.created_ms - b.created_ms);
     for (const sr of requests) state.addSpendRequest(sr, isFinal(sr.status));
+    state.observations = list<JsonObject>("observations");
     const used = data.used_challenges;
     if (used !== null && typeof used === "object" && !Array.isArray(used)) {
       for (const [id, until] of Object.entries(used)) state.usedChallenges.set(id, Number(until));
