@@ -103,12 +103,7 @@ impl Operation {
 /// change the path or the query.
 pub fn validate_id(id: &str) -> Result<&str> {
     let trimmed = id.trim();
-    let ok = !trimmed.is_empty()
-        && trimmed.len() <= 255
-        && trimmed
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if crate::validate::is_spend_request_id(trimmed) {
         Ok(trimmed)
     } else {
         Err(Error::validation(vec![FieldError::new(

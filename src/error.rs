@@ -95,6 +95,27 @@ error_codes! {
     CommandNotFound => "COMMAND_NOT_FOUND",
 }
 
+/// [`crate::sanitize::sanitize_json`] plus [`crate::sanitize::redact_secrets`] on every string.
+fn printable(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(
+            crate::sanitize::redact_secrets(&crate::sanitize::for_display(s)).into_owned(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(printable).collect()),
+        Value::Object(map) => Value::Object(
+            crate::sanitize::sanitize_map(map)
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = printable(&v);
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -184,8 +205,10 @@ impl Error {
         }
     }
 
+    /// Attaches details, made safe to print: they reach the CLI's and MCP's output, so every
+    /// string is sanitized for display and has its secrets redacted by value.
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(Box::new(details));
+        self.details = Some(Box::new(printable(&details)));
         self
     }
 

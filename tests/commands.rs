@@ -164,6 +164,7 @@ fn every_command_gives_the_vector_output() {
                 e.field_errors
                     .iter()
                     .map(|f| (f.path.as_str(), f.message.as_str())),
+                e.details.as_deref().cloned(),
             ),
         }
     });

@@ -45,6 +45,7 @@ function substitute(input, sb, saved) {
 const errorOf = (e) => {
   const out = { code: e.code, message: e.message };
   if (Array.isArray(e.fieldErrors) && e.fieldErrors.length > 0) out.fieldErrors = e.fieldErrors;
+  if (e.details !== null && typeof e.details === "object" && !Array.isArray(e.details)) out.details = e.details;
   return out;
 };
 

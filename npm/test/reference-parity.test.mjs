@@ -99,3 +99,14 @@ test("report: POST /agent_observations with the reference's body; bad input send
   const typed = await link.report({ domain: "report.example", outcome: "success", spend_request_id: sr.id, tags: ["other"] });
   assert.equal(typed.outcome, "success");
 });
+
+test("error details reach the agent in CLI and MCP output: a duplicate create names the existing request", async () => {
+  const args = ["spend-request", "create", "--amount", "1100", "-m", "Twice Shop", "--merchant-url", "https://twice.example", "--context", "The person asked for this purchase in our conversation; the details test creates it twice to see the duplicate answer's details."];
+  const first = await cli(...args);
+  assert.equal(first.code, 0, JSON.stringify(first.out));
+  const again = await cli(...args);
+  assert.equal(again.code, 1);
+  assert.equal(again.out.code, "spend_request_rate_limited");
+  const id = (Array.isArray(first.out) ? first.out[0] : first.out).id;
+  assert.equal(again.out.details.duplicate_spend_request.id, id, JSON.stringify(again.out));
+});

@@ -182,6 +182,15 @@ pub(crate) fn non_blank(v: &Value) -> Result<&str, String> {
 }
 
 /// A string that is not blank, trimmed (identifiers: `payment_method_id`, `network_id`, …).
+/// A spend-request id can go into a URL path as is: 1 to 255 of `[A-Za-z0-9_-]`.
+pub fn is_spend_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 pub(crate) fn trimmed_id(v: &Value) -> Result<String, String> {
     non_blank(v).map(|s| s.trim().to_string())
 }

@@ -103,10 +103,12 @@ pub fn validate_report(input: &Value) -> Result<Report> {
     let domain = required("domain", &|v| non_blank(v).map(|s| s.trim().to_string()));
     let outcome = required("outcome", &|v| one_of(v, &OUTCOMES));
     let spend_request_id = required("spend_request_id", &|v| {
-        let s = non_blank(v)?;
-        crate::api::validate_id(s)
-            .map(str::to_string)
-            .map_err(|_| "must be a spend request id (letters, digits, _ and -)".to_string())
+        let s = non_blank(v)?.trim();
+        if super::is_spend_request_id(s) {
+            Ok(s.to_string())
+        } else {
+            Err("must be a spend request id (letters, digits, _ and -)".to_string())
+        }
     });
     let tags = match field(obj, "tags") {
         None => None,

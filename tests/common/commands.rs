@@ -85,6 +85,7 @@ pub fn error_answer<'a>(
     code: &str,
     message: &str,
     fields: impl Iterator<Item = (&'a str, &'a str)>,
+    details: Option<Value>,
 ) -> Value {
     let fields: Vec<Value> = fields
         .map(|(path, message)| json!({ "path": path, "message": message }))
@@ -92,6 +93,9 @@ pub fn error_answer<'a>(
     let mut error = json!({ "code": code, "message": message });
     if !fields.is_empty() {
         error["fieldErrors"] = Value::Array(fields);
+    }
+    if let Some(details) = details.filter(Value::is_object) {
+        error["details"] = details;
     }
     json!({ "error": error })
 }

@@ -64,12 +64,15 @@ export function markdown(value: Json, depth = 0): string {
   return cell(value);
 }
 
-/** What the CLI prints for an error: `{code, message, fieldErrors?, retryable?}`. */
+/** What the CLI prints for an error: `{code, message, fieldErrors?, retryable?, details?}`
+ * (`details`, the core's: the duplicate spend request, `retry_after`, `scope_eligibility`, a
+ * create's idempotency key, already sanitized and redacted). */
 export function errorObject(e: unknown): JsonObject {
-  const err = e as { code?: unknown; message?: unknown; fieldErrors?: unknown };
+  const err = e as { code?: unknown; message?: unknown; fieldErrors?: unknown; details?: unknown };
   const code = typeof err?.code === "string" && /^[A-Za-z_]+$/.test(err.code) ? err.code : "UNKNOWN";
   const out: JsonObject = { code, message: typeof err?.message === "string" ? err.message : String(e) };
   if (Array.isArray(err?.fieldErrors) && err.fieldErrors.length > 0) out.fieldErrors = err.fieldErrors as Json;
   if (code === "POLLING_TIMEOUT") out.retryable = true;
+  if (err?.details !== null && typeof err?.details === "object" && !Array.isArray(err.details)) out.details = err.details as Json;
   return out;
 }
