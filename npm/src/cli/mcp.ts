@@ -8,12 +8,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { commandTable, version, LinkClient, FileStorage, type Json, type JsonObject } from "../index.js";
 import { errorObject } from "./output.js";
 import { withAbsoluteOutputFile } from "./argv.js";
+import { BoundedStdioTransport } from "./stdio.js";
 
 export interface McpOptions {
   /** Credential file (else `LINK_AUTH_FILE`, else the default). */
@@ -51,9 +51,10 @@ export function createMcpServer(options: McpOptions = {}): Server {
   return server;
 }
 
-/** `linkpay --mcp`: MCP over stdio until stdin closes. */
+/** `linkpay --mcp`: MCP over stdio until stdin closes (a message over 10 MiB is answered with
+ * an error and skipped, see `stdio.ts`). */
 export async function serveStdio(options: McpOptions = {}): Promise<void> {
-  await createMcpServer(options).connect(new StdioServerTransport());
+  await createMcpServer(options).connect(new BoundedStdioTransport());
 }
 
 export interface HttpServeOptions extends McpOptions {
