@@ -305,7 +305,7 @@ const CREATE: [Opt; 21] = [
         "context",
         "context",
         Kind::String,
-        "Why, for the person approving (at least 100 characters).",
+        "Why, for the person approving (100 to 5000 characters).",
     )
     .required(),
     opt(
@@ -512,7 +512,7 @@ const PAY: [Opt; 12] = [
         "context",
         "context",
         Kind::String,
-        "Why, for the person approving (at least 100 characters); needed to create the spend request.",
+        "Why, for the person approving (100 to 5000 characters); needed to create the spend request.",
     ),
     opt(
         "amount",
@@ -1044,12 +1044,24 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
     }
     // The input in the core's vocabulary, defaults applied.
     let mut core = Map::new();
+    let mut repeated: Vec<&str> = Vec::new();
     for o in command.options {
         let given = obj
             .get(o.key)
             .or_else(|| obj.get(o.core))
             .filter(|v| !v.is_null())
             .cloned();
+        // A single-value option given several times (`--amount 100 --amount 200`, which the
+        // CLI passes on as a list, or a list from MCP or the JS API) is refused, not resolved
+        // to one of them; the core rule set does not see it (nor report it again).
+        if !o.repeatable
+            && let Some(Value::Array(items)) = &given
+            && items.len() > 1
+        {
+            errs.push(o.key, repeated_message(o, items.len()));
+            repeated.push(o.key);
+            continue;
+        }
         let Some(mut v) = given.or_else(|| default_value(o.default)) else {
             // The core rule sets report their own missing keys (the id rule does not).
             if o.required && (!core_checked(command.rules, o.core) || o.core == "id") {
@@ -1151,12 +1163,26 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
         }
         Err(e) if e.code == ErrorCode::ValidationError => {
             for f in e.field_errors {
-                errs.push(input_path(command, &f.path), f.message);
+                let path = input_path(command, &f.path);
+                if !repeated.iter().any(|key| within(&path, key)) {
+                    errs.push(path, f.message);
+                }
             }
             Err(Error::validation(errs.into_vec()))
         }
         Err(e) => Err(e),
     }
+}
+
+/// Why a single-value option given `n` times is refused (naming its flag).
+fn repeated_message(o: &Opt, n: usize) -> String {
+    format!("takes one value, got {n}: give --{} once", o.flag())
+}
+
+/// Whether `path` is `key` or inside it (`key[0]`, `key.name`).
+fn within(path: &str, key: &str) -> bool {
+    path.strip_prefix(key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
 }
 
 /// `outputFile` must name a file, and on `spend-request retrieve` come with `include: card`
@@ -1307,6 +1333,57 @@ mod tests {
         let login = validate_input("auth login", &Value::Null, 0).unwrap();
         assert_eq!(login["client_name"], "linkpay");
         assert_eq!(login["timeout"], 300);
+    }
+
+    #[test]
+    fn a_single_value_option_given_twice_is_refused_by_its_flag() {
+        let context = "x".repeat(120);
+        // A core-checked option: one error, at the key, naming the flag; nothing else about it.
+        let e = validate_input(
+            "spend-request create",
+            &json!({"amount": ["100", "200"], "merchantName": ["A", "B", "C"],
+                    "merchantUrl": "https://shop.example", "context": context}),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationError);
+        let fields: Vec<(&str, &str)> = e
+            .field_errors
+            .iter()
+            .map(|f| (f.path.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("amount", "takes one value, got 2: give --amount once"),
+                (
+                    "merchantName",
+                    "takes one value, got 3: give --merchant-name once"
+                ),
+            ]
+        );
+        // A locally checked option, a positional and a boolean.
+        let e = validate_input("serve", &json!({"port": ["1", "2"]}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["port"]);
+        let e = validate_input(
+            "spend-request retrieve",
+            &json!({"id": ["lsrq_1", "lsrq_2"], "force": [true, false]}),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(paths(&e), vec!["id", "force"]);
+        // A repeatable option takes several; a one-element list is still checked as a value.
+        assert!(
+            validate_input(
+                "spend-request retrieve",
+                &json!({"id": "lsrq_1", "include": ["card", "shared_payment_token"]}),
+                0
+            )
+            .is_ok()
+        );
+        let e = validate_input("serve", &json!({"port": ["1"]}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["port"]);
+        assert_ne!(e.field_errors[0].message, repeated_message(&LISTEN[0], 1));
     }
 
     #[test]

@@ -164,12 +164,13 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
     take(
         "context",
         &|v| {
-            let s = v.as_str().ok_or("must be a string")?;
-            if s.trim().chars().count() < 100 {
-                Err("must be at least 100 characters: explain the purchase to the person approving it".into())
-            } else {
-                Ok(())
-            }
+            super::spend_request::context(v).map(|_| ()).map_err(|m| {
+                if m.starts_with("must be at least") {
+                    format!("{m}: explain the purchase to the person approving it")
+                } else {
+                    m
+                }
+            })
         },
         &mut errs,
     );
@@ -303,4 +304,42 @@ pub fn describe(request: &PayRequest) -> Value {
     }
     out.insert("test".into(), request.test.into());
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::spend_request::MAX_CONTEXT_CHARS;
+    use serde_json::json;
+
+    fn context_errors(context: &str) -> Vec<String> {
+        match validate_pay(&json!({"url": "https://shop.example/api", "context": context})) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .field_errors
+                .into_iter()
+                .map(|f| format!("{}: {}", f.path, f.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn context_has_the_create_rules_bounds() {
+        assert_eq!(
+            context_errors(&"x".repeat(MAX_CONTEXT_CHARS)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            context_errors(&"x".repeat(131_000)),
+            [
+                "context: must be at most 5000 characters (got 131000): the person approving reads it on their phone"
+            ]
+        );
+        assert_eq!(
+            context_errors("short"),
+            [
+                "context: must be at least 100 characters (got 5): explain the purchase to the person approving it"
+            ]
+        );
+    }
 }

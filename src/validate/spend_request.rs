@@ -20,6 +20,11 @@ use serde_json::{Map, Value};
 pub const MAX_AMOUNT: i64 = 50_000;
 /// The shortest `context` accepted, in characters (after trimming).
 pub const MIN_CONTEXT_CHARS: usize = 100;
+/// The longest `context` accepted, in characters (as sent). Link documents no maximum; this is
+/// the bound Stripe's API puts on its free-text string parameters (5,000 characters), and the
+/// text is read by a person on a phone before approving: enough for any honest explanation,
+/// and an agent's runaway prompt or a pasted page is refused here instead of sent.
+pub const MAX_CONTEXT_CHARS: usize = 5_000;
 /// `expires_at` may be no sooner than this many seconds from now (3 hours)…
 pub const MIN_EXPIRY_SECS: i64 = 3 * 3600;
 /// …and no later than this many (7 days).
@@ -841,17 +846,23 @@ fn currency(v: &Value) -> Result<String, String> {
     }
 }
 
-/// At least [`MIN_CONTEXT_CHARS`] characters once trimmed, so padding cannot fake a reason.
-fn context(v: &Value) -> Result<String, String> {
+/// At least [`MIN_CONTEXT_CHARS`] characters once trimmed, so padding cannot fake a reason,
+/// and at most [`MAX_CONTEXT_CHARS`] as sent. Also `mpp pay`'s rule for its `context`.
+pub(super) fn context(v: &Value) -> Result<String, String> {
     let s = string(v)?;
     let n = s.trim().chars().count();
     if n < MIN_CONTEXT_CHARS {
-        Err(format!(
+        return Err(format!(
             "must be at least {MIN_CONTEXT_CHARS} characters (got {n})"
-        ))
-    } else {
-        Ok(s.to_string())
+        ));
     }
+    let sent = s.chars().count();
+    if sent > MAX_CONTEXT_CHARS {
+        return Err(format!(
+            "must be at most {MAX_CONTEXT_CHARS} characters (got {sent}): the person approving reads it on their phone"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// The longest `Idempotency-Key` Stripe's API accepts.
@@ -1311,6 +1322,34 @@ mod tests {
         );
         let e = validate_update(&json!({})).unwrap_err();
         assert_eq!(paths(&e), ["input"]);
+    }
+
+    #[test]
+    fn context_is_bounded_both_ways_in_characters() {
+        let mut input = card_input();
+        // 5,000 characters, multi-byte ones counted once, is the most accepted.
+        for (text, ok) in [
+            ("é".repeat(MAX_CONTEXT_CHARS), true),
+            ("x".repeat(MAX_CONTEXT_CHARS + 1), false),
+            ("x".repeat(131_000), false),
+        ] {
+            input["context"] = json!(text);
+            assert_eq!(validate_create(&input, NOW).is_ok(), ok);
+            let mut body = validate_create(&card_input(), NOW).unwrap().to_wire_body();
+            body["context"] = json!(text);
+            assert_eq!(
+                validate_create_body(&body, NOW).is_ok(),
+                ok,
+                "the sandbox too"
+            );
+        }
+        input["context"] = json!("x".repeat(131_000));
+        let e = validate_create(&input, NOW).unwrap_err();
+        assert_eq!(paths(&e), ["context"]);
+        assert_eq!(
+            e.field_errors[0].message,
+            "must be at most 5000 characters (got 131000): the person approving reads it on their phone"
+        );
     }
 
     #[test]

@@ -104,21 +104,25 @@ export function parseInput(command: CommandSpec, args: string[]): JsonObject {
   }
   const positionals = command.options.filter((o) => o.positional);
   const extra: string[] = [];
+  // A repeatable flag collects a list; a single-value flag given twice becomes a list too, which
+  // the Rust rules refuse naming the flag (the last one is not silently taken).
+  const given = new Set<string>();
   const put = (key: string, repeatable: boolean, value: Json) => {
-    if (repeatable) {
-      const list = Array.isArray(input[key]) ? (input[key] as Json[]) : [];
+    if (repeatable || given.has(key)) {
+      const list = Array.isArray(input[key]) ? (input[key] as Json[]) : given.has(key) ? [input[key] as Json] : [];
       list.push(value);
       input[key] = list;
     } else {
       input[key] = value;
     }
+    given.add(key);
   };
   let onlyPositionals = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (onlyPositionals || !a.startsWith("-") || a === "-") {
       const p = positionals.shift();
-      if (p) input[p.key] = a;
+      if (p) put(p.key, false, a);
       else extra.push(a);
       continue;
     }
@@ -140,7 +144,7 @@ export function parseInput(command: CommandSpec, args: string[]): JsonObject {
       }
     }
     if (o?.type === "boolean") {
-      input[o.key] = negated ? false : (inline ?? true);
+      put(o.key, false, negated ? false : (inline ?? true));
       continue;
     }
     const next = args[i + 1];

@@ -8,12 +8,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { isIP } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { commandTable, version, LinkClient, type Json, type JsonObject } from "../index.js";
 import { credentialFile, errorObject } from "./output.js";
 import { withAbsoluteOutputFile } from "./argv.js";
+import { BoundedStdioTransport } from "./stdio.js";
 
 export interface McpOptions {
   /** Credential file (else `LINK_AUTH_FILE`, else the default). */
@@ -59,9 +60,10 @@ export function createMcpServer(options: McpOptions = {}, client: () => LinkClie
   return server;
 }
 
-/** `linkpay --mcp`: MCP over stdio until stdin closes. */
+/** `linkpay --mcp`: MCP over stdio until stdin closes (a message over 10 MiB is answered with
+ * an error and skipped, see `stdio.ts`). */
 export async function serveStdio(options: McpOptions = {}): Promise<void> {
-  await createMcpServer(options).connect(new StdioServerTransport());
+  await createMcpServer(options).connect(new BoundedStdioTransport());
 }
 
 export interface HttpServeOptions extends McpOptions {
@@ -78,6 +80,40 @@ export interface RunningServer {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
+/** The largest request body read, in bytes. */
+const MAX_BODY_BYTES = 1 << 20;
+
+class BodyTooLarge extends Error {}
+
+/**
+ * Whether a `Host` (or an Origin's host) names this server. Bound to loopback or one address:
+ * that address (and the loopback names) with the port. Bound to a wildcard address (`--host
+ * 0.0.0.0` or `::`, which the user chose so that other machines connect): any IP literal or
+ * `localhost` with the port, since a client reaches the machine by one of its addresses, which
+ * the server cannot list reliably (NAT, containers). DNS rebinding, what the check is for, needs
+ * a domain name the attacker controls, so host names other than `localhost` stay refused; the
+ * bearer token is required either way.
+ */
+function hostAllowed(host: string, allowed: Set<string>, wildcard: boolean, port: number): boolean {
+  if (allowed.has(host)) return true;
+  if (!wildcard || !/^[a-z0-9.:[\]-]+$/.test(host)) return false;
+  let url: URL;
+  try {
+    url = new URL(`http://${host}`);
+  } catch {
+    return false;
+  }
+  const name = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return (url.port || "80") === String(port) && (name === "localhost" || isIP(name) !== 0);
+}
+
+/** `Authorization: Bearer <token>`, the scheme in any case (RFC 7235 §2.1). */
+function bearerMatches(header: string | undefined, token: Buffer): boolean {
+  const m = /^bearer +(.*)$/i.exec(header ?? "");
+  const given = Buffer.from(m ? m[1].trim() : "");
+  return m !== null && given.length === token.length && timingSafeEqual(given, token);
+}
 
 function send(res: ServerResponse, status: number, body: JsonObject, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "Content-Type": "application/json", ...headers });
@@ -85,11 +121,12 @@ function send(res: ServerResponse, status: number, body: JsonObject, headers: Re
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 1 << 20) throw new Error("body too large");
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
@@ -99,10 +136,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** `linkpay serve`: streamable HTTP at `/mcp`, stateless (a fresh server per request). */
 export async function serveHttp(options: HttpServeOptions): Promise<RunningServer> {
   const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
-  const expected = Buffer.from(`Bearer ${token}`);
+  const expected = Buffer.from(token);
   let allowedHosts = new Set<string>();
   // One client for every request (each gets a fresh MCP server, not a fresh client).
   const client = clientFor(options);
+  let port = options.port;
+  const wildcard = WILDCARD.has(options.host);
+  const allowed = (host: string) => hostAllowed(host, allowedHosts, wildcard, port);
   const http = createHttpServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: "Internal server error" });
@@ -111,7 +151,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding and cross-site requests: only our own Host and Origin.
     const host = (req.headers.host ?? "").toLowerCase();
-    if (!allowedHosts.has(host)) return send(res, 403, { error: "forbidden host" });
+    if (!allowed(host)) return send(res, 403, { error: "forbidden host" });
     const origin = req.headers.origin;
     let allowOrigin: Record<string, string> = {};
     if (origin !== undefined) {
@@ -121,7 +161,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
       } catch {
         originHost = "";
       }
-      if (!allowedHosts.has(originHost)) return send(res, 403, { error: "forbidden origin" });
+      if (!allowed(originHost)) return send(res, 403, { error: "forbidden origin" });
       allowOrigin = {
         "Access-Control-Allow-Origin": origin,
         Vary: "Origin",
@@ -135,8 +175,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
       res.writeHead(204, allowOrigin);
       return void res.end();
     }
-    const given = Buffer.from(req.headers.authorization ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!bearerMatches(req.headers.authorization, expected)) {
       return send(res, 401, { error: "unauthorized" }, { ...allowOrigin, "WWW-Authenticate": 'Bearer realm="linkpay"' });
     }
     if (req.method !== "POST") return send(res, 405, { error: "method not allowed" }, { ...allowOrigin, Allow: "POST" });
@@ -144,7 +183,11 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
     let body: unknown;
     try {
       body = await readJson(req);
-    } catch {
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        res.setHeader("Connection", "close");
+        return send(res, 413, { jsonrpc: "2.0", error: { code: -32600, message: `Request body larger than this server's limit of 1 MiB (${MAX_BODY_BYTES} bytes)` }, id: null });
+      }
       return send(res, 400, { jsonrpc: "2.0", error: { code: -32700, message: "Parse error" }, id: null });
     }
     const server = createMcpServer(options, client);
@@ -161,7 +204,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
     http.listen(options.port, options.host, () => resolve());
   });
   const address = http.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  port = typeof address === "object" && address ? address.port : options.port;
   const bound = options.host.includes(":") ? `[${options.host}]` : options.host;
   allowedHosts = new Set([`${bound}:${port}`.toLowerCase()]);
   if (LOOPBACK.has(options.host)) for (const h of ["127.0.0.1", "localhost", "[::1]"]) allowedHosts.add(`${h}:${port}`);
