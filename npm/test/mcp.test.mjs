@@ -87,6 +87,9 @@ async function everyTool(client) {
   assert.equal((await ok("mpp_decode", { challenge: HDR })).network_id, "net_123");
   const paid = await ok("mpp_pay", { url: `${sb.merchantUrl}/api/forecast`, context: context(), interval: 0.1, timeout: 10 });
   assert.equal(paid.at(-1).status, 200, JSON.stringify(paid.at(-1)));
+  assert.equal((await ok("shipping-address_list"))[0].address.country_code, "US");
+  assert.equal(typeof (await ok("user-info_retrieve")).email, "string");
+  assert.equal((await ok("report", { domain: "shop.example", outcome: "abandoned", spendRequestId: other.id, tag: ["other"] })).status, "recorded");
   assert.deepEqual(await ok("auth_logout"), { authenticated: false });
   assert.deepEqual([...called].sort(), tools.map((c) => c.tool).sort(), "every tool was called");
 
