@@ -741,6 +741,18 @@ pub const COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "completions",
+        description: "Print a shell completion script (eval \"$(linkpay completions bash)\")",
+        options: &[
+            opt("shell", "shell", Kind::Enum(&SHELLS), "bash, zsh or fish.")
+                .positional()
+                .required(),
+        ],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
         name: "demo",
         description: "Run the offline demo: login, a virtual card and an MPP payment against an in-process sandbox",
         options: &[opt(
@@ -858,7 +870,209 @@ pub fn input_schema(command: &Command) -> Value {
 /// `required`, `positional`, `default`, `description`, `hidden`) — what the CLI parses argv with.
 pub fn table() -> Value {
     let commands: Vec<Value> = COMMANDS.iter().map(command_json).collect();
-    object!({ "version": crate::VERSION, "commands": commands })
+    let globals: Vec<Value> = GLOBAL_OPTIONS
+        .iter()
+        .map(|(flag, description)| Value::from(vec![*flag, *description]))
+        .collect();
+    object!({ "version": crate::VERSION, "commands": commands, "globalOptions": globals })
+}
+
+/// The flags every command takes (the CLI strips them before parsing a command's own), with
+/// their help text: `--help`'s "Global Options" and the shell completions come from here.
+pub const GLOBAL_OPTIONS: [(&str, &str); 9] = [
+    (
+        "--format <toon|json|yaml|md|jsonl>",
+        "Output format (toon when stdout is not a terminal)",
+    ),
+    ("--json", "Same as --format json"),
+    (
+        "--auth <file>",
+        "Credential file (default LINK_AUTH_FILE, else ~/.config/linkpay/config.json)",
+    ),
+    ("--verbose", "Log HTTP traffic to stderr, secrets redacted"),
+    ("--help", "Show help"),
+    ("--version", "Show version"),
+    ("--schema", "Show the JSON Schema of a command's input"),
+    ("--llms, --llms-full", "Print the LLM-readable manifest"),
+    ("--mcp", "Start as MCP stdio server"),
+];
+
+/// The shells [`completion_script`] writes for.
+pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
+
+/// `linkpay completions <shell>`: a completion script for the command table (commands,
+/// subcommands, each command's flags, enum values after their flag, the global flags).
+/// `VALIDATION_ERROR` at `shell` for another shell.
+pub fn completion_script(shell: &str) -> Result<String> {
+    match shell {
+        "bash" => Ok(bash_completions()),
+        // zsh runs the bash function through bashcompinit: one script, one behaviour.
+        "zsh" => Ok(format!(
+            "#compdef linkpay\nautoload -U +X bashcompinit && bashcompinit\n{}",
+            bash_completions()
+        )),
+        "fish" => Ok(fish_completions()),
+        _ => Err(Error::validation(vec![FieldError::new(
+            "shell",
+            format!("must be one of: {}", SHELLS.join(", ")),
+        )])),
+    }
+}
+
+/// Every long flag of the global options (`--llms, --llms-full` is two).
+fn global_flags() -> Vec<&'static str> {
+    GLOBAL_OPTIONS
+        .iter()
+        .flat_map(|(flag, _)| flag.split(", "))
+        .map(|f| f.split(' ').next().unwrap_or(f))
+        .collect()
+}
+
+/// The top-level words: groups and one-word commands, in table order, once each.
+fn top_words() -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = Vec::new();
+    for c in COMMANDS {
+        let word = c.group().unwrap_or(c.name);
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+fn visible_options(c: &Command) -> impl Iterator<Item = &Opt> {
+    c.options.iter().filter(|o| !o.hidden && !o.positional)
+}
+
+fn bash_completions() -> String {
+    let mut subs = String::new();
+    for group in top_words() {
+        let words: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.group() == Some(group))
+            .filter_map(|c| c.name.split_once(' ').map(|(_, sub)| sub))
+            .collect();
+        if !words.is_empty() {
+            subs.push_str(&format!("    {group}) words=\"{}\" ;;\n", words.join(" ")));
+        }
+    }
+    subs.push_str(&format!(
+        "    completions) words=\"{}\" ;;\n",
+        SHELLS.join(" ")
+    ));
+    let mut flags = String::new();
+    let mut values = String::new();
+    for c in COMMANDS {
+        let list: Vec<String> = visible_options(c)
+            .map(|o| format!("--{}", o.flag()))
+            .collect();
+        flags.push_str(&format!(
+            "    \"{}\") words=\"{}\" ;;\n",
+            c.name,
+            list.join(" ")
+        ));
+        for o in visible_options(c) {
+            if let Kind::Enum(allowed) = o.kind {
+                values.push_str(&format!(
+                    "    \"{} --{}\") COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
+                    c.name,
+                    o.flag(),
+                    allowed.join(" ")
+                ));
+            }
+        }
+    }
+    format!(
+        r#"# linkpay completions for bash (linkpay {version}): eval "$(linkpay completions bash)"
+_linkpay() {{
+  local cur="${{COMP_WORDS[COMP_CWORD]}}" prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+  local w1="${{COMP_WORDS[1]}}" w2="${{COMP_WORDS[2]}}" words="" cmd
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "{top}" -- "$cur")); return
+  fi
+  if [ "$COMP_CWORD" -eq 2 ] && [[ "$cur" != -* ]]; then
+    case "$w1" in
+{subs}    esac
+    if [ -n "$words" ]; then COMPREPLY=($(compgen -W "$words" -- "$cur")); return; fi
+  fi
+  cmd="$w1"
+  case "$w1 $w2" in {two}) cmd="$w1 $w2" ;; esac
+  case "$cmd $prev" in
+{values}  esac
+  case "$cmd" in
+{flags}  esac
+  COMPREPLY=($(compgen -W "$words {globals}" -- "$cur"))
+}}
+complete -F _linkpay linkpay
+"#,
+        version = crate::VERSION,
+        top = top_words().join(" "),
+        two = COMMANDS
+            .iter()
+            .filter(|c| c.group().is_some())
+            .map(|c| format!("\"{}\"", c.name))
+            .collect::<Vec<_>>()
+            .join("|"),
+        globals = global_flags().join(" "),
+    )
+}
+
+fn fish_completions() -> String {
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+    let mut out = format!(
+        "# linkpay completions for fish (linkpay {}): linkpay completions fish | source\ncomplete -c linkpay -f\n",
+        crate::VERSION
+    );
+    let top = top_words();
+    for word in &top {
+        let description = COMMANDS
+            .iter()
+            .find(|c| c.name == *word)
+            .map_or(String::new(), |c| format!(" -d '{}'", quote(c.description)));
+        out.push_str(&format!(
+            "complete -c linkpay -n '__fish_use_subcommand' -a '{word}'{description}\n"
+        ));
+    }
+    for c in COMMANDS {
+        let condition = match c.name.split_once(' ') {
+            Some((group, sub)) => {
+                out.push_str(&format!(
+                    "complete -c linkpay -n '__fish_seen_subcommand_from {group}; and not __fish_seen_subcommand_from {sub}' -a '{sub}' -d '{}'\n",
+                    quote(c.description)
+                ));
+                format!(
+                    "__fish_seen_subcommand_from {group}; and __fish_seen_subcommand_from {sub}"
+                )
+            }
+            None => format!("__fish_seen_subcommand_from {}", c.name),
+        };
+        for o in visible_options(c) {
+            let values = match o.kind {
+                Kind::Enum(allowed) => format!(" -xa '{}'", allowed.join(" ")),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "complete -c linkpay -n '{condition}' -l {}{values} -d '{}'\n",
+                o.flag(),
+                quote(o.description)
+            ));
+        }
+    }
+    for shell in SHELLS {
+        out.push_str(&format!(
+            "complete -c linkpay -n '__fish_seen_subcommand_from completions' -a '{shell}'\n"
+        ));
+    }
+    for (flag, description) in GLOBAL_OPTIONS {
+        for f in flag.split(", ") {
+            let name = f.split(' ').next().unwrap_or(f).trim_start_matches("--");
+            out.push_str(&format!(
+                "complete -c linkpay -l {name} -d '{}'\n",
+                quote(description)
+            ));
+        }
+    }
+    out
 }
 
 /// The table with only the command named `name` (none if unknown): what the CLI needs to parse

@@ -174,8 +174,13 @@ export interface CommandSpec {
 
 /** The command table the CLI's flags, help, `--schema`, `--llms-full` and the MCP tools come
  * from; only the command `name` (none if unknown) when given. */
-export function commandTable(name?: string): { version: string; commands: CommandSpec[] } {
-  return JSON.parse(core.commandTable(name)) as { version: string; commands: CommandSpec[] };
+export function commandTable(name?: string): { version: string; commands: CommandSpec[]; globalOptions?: [string, string][] } {
+  return JSON.parse(core.commandTable(name)) as { version: string; commands: CommandSpec[]; globalOptions?: [string, string][] };
+}
+
+/** `linkpay completions <shell>`: a completion script for bash, zsh or fish, from the command table. */
+export function completionScript(shell: string): string {
+  return core.completionScript(shell) as string;
 }
 
 /** Checks a command's input (camelCase keys) with the client's rules before any request; returns

@@ -71,6 +71,7 @@ describe("bad input", () => {
     sandbox: [["--port", "70000"], ["port"]],
     serve: [["--port", "abc", "--host", " "], ["port", "host"]],
     demo: [["--interactive=perhaps"], ["interactive"]],
+    completions: [["nushell"], ["shell"]],
   };
 
   test("covers every command of the table", () => {

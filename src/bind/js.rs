@@ -755,6 +755,13 @@ pub fn command_table(name: Option<String>) -> String {
     })
 }
 
+/// `linkpay completions <shell>`: the completion script for the command table.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = completionScript)]
+pub fn completion_script(shell: &str) -> JsResult {
+    done(crate::commands::completion_script(shell).map(Value::String))
+}
+
 /// Checks a command's input (camelCase keys) before any request; returns it in the core's
 /// vocabulary, or throws one `VALIDATION_ERROR` naming the input's keys.
 #[cfg(feature = "cli")]

@@ -4,7 +4,7 @@
  * rules reject with their path), so the CLI and MCP see one set of rules.
  */
 import { resolve } from "node:path";
-import type { CommandOption, CommandSpec, Json, JsonObject } from "../index.js";
+import { commandTable, type CommandOption, type CommandSpec, type Json, type JsonObject } from "../index.js";
 import { FORMATS, type Format } from "./output.js";
 import { codedError } from "../host/types.js";
 
@@ -185,17 +185,10 @@ const columns = (rows: [string, string][]) => {
   return rows.map(([l, r]) => `  ${l.padEnd(width)}  ${r}`).join("\n");
 };
 
-export const GLOBAL_OPTIONS: [string, string][] = [
-  ["--format <toon|json|yaml|md|jsonl>", "Output format (toon when stdout is not a terminal)"],
-  ["--json", "Same as --format json"],
-  ["--auth <file>", "Credential file (default LINK_AUTH_FILE, else ~/.config/linkpay/config.json)"],
-  ["--verbose", "Log HTTP traffic to stderr, secrets redacted"],
-  ["--help", "Show help"],
-  ["--version", "Show version"],
-  ["--schema", "Show the JSON Schema of a command's input"],
-  ["--llms, --llms-full", "Print the LLM-readable manifest"],
-  ["--mcp", "Start as MCP stdio server"],
-];
+/** The global flags and their help, from the command table (`commands::GLOBAL_OPTIONS`). */
+export function globalOptions(): [string, string][] {
+  return commandTable().globalOptions ?? [];
+}
 
 /** Root help, a group's help, or one command's help. */
 export function helpText(version: string, commands: CommandSpec[], command?: CommandSpec, group?: string): string {
@@ -223,7 +216,7 @@ export function helpText(version: string, commands: CommandSpec[], command?: Com
     columns(listed.map((c) => [c.name, c.description])),
     "",
     "Global Options:",
-    columns(GLOBAL_OPTIONS),
+    columns(globalOptions()),
     "",
   ].join("\n");
 }

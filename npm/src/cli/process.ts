@@ -24,6 +24,11 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 export async function runProcessCommand(name: string, input: JsonObject, opts: { human: boolean }): Promise<void> {
   const host = String(input.host ?? "127.0.0.1");
   const port = typeof input.port === "number" ? input.port : 0;
+  if (name === "completions") {
+    const { completionScript } = await import("../index.js");
+    process.stdout.write(completionScript(String(input.shell)));
+    return;
+  }
   if (name === "sandbox") {
     const { startSandbox } = await import("../sandbox/index.js");
     const autoApprove = input.auto_approve === true;
