@@ -38,6 +38,7 @@ const vendored = {
   "@modelcontextprotocol/sdk": { file: "mcp-sdk", esm: true },
   yaml: { file: "yaml" },
   qrcode: { file: "qrcode" },
+  tokenx: { file: "tokenx", esm: true },
 };
 const vendorOf = (specifier) =>
   Object.keys(vendored).find((name) => specifier === name || specifier.startsWith(`${name}/`));

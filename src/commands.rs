@@ -879,7 +879,7 @@ pub fn table() -> Value {
 
 /// The flags every command takes (the CLI strips them before parsing a command's own), with
 /// their help text: `--help`'s "Global Options" and the shell completions come from here.
-pub const GLOBAL_OPTIONS: [(&str, &str); 9] = [
+pub const GLOBAL_OPTIONS: [(&str, &str); 14] = [
     (
         "--format <toon|json|yaml|md|jsonl>",
         "Output format (toon when stdout is not a terminal)",
@@ -895,7 +895,170 @@ pub const GLOBAL_OPTIONS: [(&str, &str); 9] = [
     ("--schema", "Show the JSON Schema of a command's input"),
     ("--llms, --llms-full", "Print the LLM-readable manifest"),
     ("--mcp", "Start as MCP stdio server"),
+    (
+        "--full-output",
+        "Print the {ok, data|error, meta: {command, duration}} envelope",
+    ),
+    (
+        "--filter-output <paths>",
+        "Keep only these parts of the output (e.g. id,card.last4,line_items[0,3])",
+    ),
+    (
+        "--token-count",
+        "Print the output's size in (estimated) tokens instead",
+    ),
+    (
+        "--token-limit <n>",
+        "Print at most n tokens of the output (with --token-offset, a window)",
+    ),
+    (
+        "--token-offset <n>",
+        "Skip the first n tokens of the output",
+    ),
 ];
+
+/// One step of a `--filter-output` path: a key, or an array slice `[start,end]`.
+#[derive(Clone, Debug, PartialEq)]
+enum Segment {
+    Key(String),
+    Slice(usize, usize),
+}
+
+/// Parses `--filter-output` (`foo,bar.baz,a[0,3]`): paths split on commas outside brackets,
+/// keys on dots, `[start,end]` a slice (end exclusive); as incur, the reference's framework.
+fn filter_paths(expression: &str) -> Vec<Vec<Segment>> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0i32;
+    for ch in expression.chars() {
+        match ch {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ => {}
+        }
+        if ch == ',' && depth == 0 {
+            tokens.push(std::mem::take(&mut current));
+        } else {
+            current.push(ch);
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    let keys = |text: &str, path: &mut Vec<Segment>| {
+        path.extend(
+            text.split('.')
+                .filter(|p| !p.is_empty())
+                .map(|p| Segment::Key(p.trim().to_string())),
+        );
+    };
+    tokens
+        .iter()
+        .map(|token| {
+            let mut path = Vec::new();
+            let mut rest = token.as_str();
+            while !rest.is_empty() {
+                let Some(open) = rest.find('[') else {
+                    keys(rest, &mut path);
+                    break;
+                };
+                keys(&rest[..open], &mut path);
+                let close = rest[open..].find(']').map_or(rest.len(), |c| open + c);
+                let inner = &rest[(open + 1).min(close)..close];
+                let (start, end) = inner.split_once(',').unwrap_or((inner, ""));
+                let number = |s: &str, or: usize| s.trim().parse::<usize>().unwrap_or(or);
+                path.push(Segment::Slice(number(start, 0), number(end, usize::MAX)));
+                rest = rest.get(close + 1..).unwrap_or("");
+                rest = rest.strip_prefix('.').unwrap_or(rest);
+            }
+            path
+        })
+        .collect()
+}
+
+/// `--filter-output <paths>`: the parts of a command's output the paths name (each element of
+/// an array filtered alike); one path to a scalar gives the scalar itself. As incur's filter,
+/// so output filtered by link-cli and linkpay is the same.
+pub fn filter_output(value: &Value, expression: &str) -> Value {
+    let paths = filter_paths(expression);
+    apply_filter(value, &paths)
+}
+
+fn apply_filter(value: &Value, paths: &[Vec<Segment>]) -> Value {
+    if paths.is_empty() {
+        return value.clone();
+    }
+    if let Value::Array(items) = value {
+        return Value::Array(items.iter().map(|v| apply_filter(v, paths)).collect());
+    }
+    if let [path] = paths
+        && let [Segment::Key(key)] = path.as_slice()
+    {
+        return match value.get(key) {
+            Some(v @ (Value::Object(_) | Value::Array(_))) => {
+                let mut one = Map::new();
+                one.insert(key.clone(), v.clone());
+                Value::Object(one)
+            }
+            Some(scalar) => scalar.clone(),
+            None => Value::Null,
+        };
+    }
+    let mut out = Map::new();
+    for path in paths {
+        merge_filtered(&mut out, value, path);
+    }
+    Value::Object(out)
+}
+
+fn merge_filtered(target: &mut Map<String, Value>, data: &Value, segments: &[Segment]) {
+    let (Some(Segment::Key(key)), Some(object)) = (segments.first(), data.as_object()) else {
+        return;
+    };
+    let Some(value) = object.get(key) else {
+        return;
+    };
+    match segments.get(1) {
+        None => {
+            target.insert(key.clone(), value.clone());
+        }
+        Some(Segment::Slice(start, end)) => {
+            let Some(items) = value.as_array() else {
+                return;
+            };
+            let end = (*end).min(items.len());
+            let sliced = items.get((*start).min(end)..end).unwrap_or(&[]);
+            let rest = &segments[2..];
+            let kept = if rest.is_empty() {
+                sliced.to_vec()
+            } else {
+                sliced
+                    .iter()
+                    .map(|item| {
+                        let mut sub = Map::new();
+                        merge_filtered(&mut sub, item, rest);
+                        Value::Object(sub)
+                    })
+                    .collect()
+            };
+            target.insert(key.clone(), Value::Array(kept));
+        }
+        Some(Segment::Key(_)) => {
+            if !value.is_object() {
+                return;
+            }
+            let entry = target
+                .entry(key.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = entry {
+                merge_filtered(inner, value, &segments[1..]);
+            }
+        }
+    }
+}
 
 /// The shells [`completion_script`] writes for.
 pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
@@ -1448,6 +1611,40 @@ fn both<A, B>(a: Result<(Value, A)>, b: Result<(Value, B)>) -> Result<(Value, (A
             Err(Error::validation(fields))
         }
         (Err(x), _) | (_, Err(x)) => Err(x),
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn filters_as_incur_does() {
+        let v = json!({"id": "lsrq_1", "status": "approved", "card": {"brand": "visa", "last4": "4242"}, "line_items": [{"name": "A", "quantity": 1}, {"name": "B", "quantity": 2}, {"name": "C", "quantity": 3}]});
+        assert_eq!(filter_output(&v, "status"), json!("approved"));
+        assert_eq!(
+            filter_output(&v, "card"),
+            json!({"card": {"brand": "visa", "last4": "4242"}})
+        );
+        assert_eq!(
+            filter_output(&v, "id,card.last4"),
+            json!({"id": "lsrq_1", "card": {"last4": "4242"}})
+        );
+        assert_eq!(
+            filter_output(&v, "line_items[0,2]"),
+            json!({"line_items": [{"name": "A", "quantity": 1}, {"name": "B", "quantity": 2}]})
+        );
+        assert_eq!(
+            filter_output(&v, "line_items[1,3].name"),
+            json!({"line_items": [{"name": "B"}, {"name": "C"}]})
+        );
+        assert_eq!(
+            filter_output(&json!([{"id": 1, "x": 2}, {"id": 3}]), "id"),
+            json!([1, 3])
+        );
+        assert_eq!(filter_output(&v, "nope,id"), json!({"id": "lsrq_1"}));
+        assert_eq!(filter_output(&v, ""), v);
     }
 }
 

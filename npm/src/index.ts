@@ -178,6 +178,12 @@ export function commandTable(name?: string): { version: string; commands: Comman
   return JSON.parse(core.commandTable(name)) as { version: string; commands: CommandSpec[]; globalOptions?: [string, string][] };
 }
 
+/** `--filter-output <paths>` (`id,card.last4,line_items[0,3]`): the parts of an output the
+ * paths name, as the reference's framework filters. */
+export function filterOutput(value: Json, expression: string): Json {
+  return core.filterOutput(value, expression) as Json;
+}
+
 /** `linkpay completions <shell>`: a completion script for bash, zsh or fish, from the command table. */
 export function completionScript(shell: string): string {
   return core.completionScript(shell) as string;

@@ -755,6 +755,14 @@ pub fn command_table(name: Option<String>) -> String {
     })
 }
 
+/// `--filter-output <paths>`: the parts of a command's output the paths name.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = filterOutput)]
+pub fn filter_output(value: JsValue, expression: &str) -> JsResult {
+    let value = from_js(&value)?;
+    Ok(to_js(&crate::commands::filter_output(&value, expression)))
+}
+
 /// `linkpay completions <shell>`: the completion script for the command table.
 #[cfg(feature = "cli")]
 #[wasm_bindgen(js_name = completionScript)]

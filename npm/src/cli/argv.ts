@@ -18,11 +18,25 @@ export interface Globals {
   schema: boolean;
   llms: boolean;
   llmsFull: boolean;
+  /** `--full-output`: the `{ok, data|error, meta}` envelope. */
+  fullOutput: boolean;
+  /** `--filter-output <paths>`. */
+  filterOutput?: string;
+  /** `--token-count`: print the output's token count instead. */
+  tokenCount: boolean;
+  /** `--token-limit n` / `--token-offset n`: a window of the output, in tokens. */
+  tokenLimit?: number;
+  tokenOffset?: number;
 }
 
 /** Removes the global flags wherever they are (as the reference strips `--verbose`/`--auth`). */
 export function splitGlobals(argv: string[]): { globals: Globals; rest: string[] } {
-  const g: Globals = { verbose: false, help: false, version: false, mcp: false, schema: false, llms: false, llmsFull: false };
+  const g: Globals = { verbose: false, help: false, version: false, mcp: false, schema: false, llms: false, llmsFull: false, fullOutput: false, tokenCount: false };
+  const count = (flag: string, text: string): number => {
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw codedError("INVALID_INPUT", `Invalid value for ${flag}: "${text}" (a whole number of tokens)`);
+    return n;
+  };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -72,6 +86,21 @@ export function splitGlobals(argv: string[]): { globals: Globals; rest: string[]
         break;
       case "--llms-full":
         g.llmsFull = true;
+        break;
+      case "--full-output":
+        g.fullOutput = true;
+        break;
+      case "--filter-output":
+        g.filterOutput = value();
+        break;
+      case "--token-count":
+        g.tokenCount = true;
+        break;
+      case "--token-limit":
+        g.tokenLimit = count(name, value());
+        break;
+      case "--token-offset":
+        g.tokenOffset = count(name, value());
         break;
       default:
         rest.push(a);

@@ -5,7 +5,7 @@
  * `LinkClient`'s. Heavy modules (MCP SDK, toon, yaml, qrcode, the sandbox) load only in the
  * commands that use them.
  */
-import { commandTable, validateCommandInput, version, LinkClient, type CommandSpec, type Json } from "../index.js";
+import { commandTable, filterOutput, validateCommandInput, version, LinkClient, type CommandSpec, type Json } from "../index.js";
 import { splitGlobals, findCommand, parseInput, helpText, llmsFull, withAbsoluteOutputFile, type Globals } from "./argv.js";
 import { credentialFile, encode, errorObject, type Format } from "./output.js";
 import type { RunEvent } from "../client.js";
@@ -13,45 +13,93 @@ import { codedError } from "../host/types.js";
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 
+/** How the global output flags shape what is printed (`--full-output`, `--filter-output`,
+ * `--token-*`), as the reference's framework (incur) does. */
+interface Shaping {
+  fullOutput: boolean;
+  filterOutput?: string;
+  tokenCount: boolean;
+  tokenLimit?: number;
+  tokenOffset?: number;
+}
+
 /** Prints what a command emits, in the format and shape the reference prints. */
 class Printer {
   private readonly started = Date.now();
   /** The toon encoder, loaded before an incremental command runs (so yields print in order). */
   toon?: (value: Json) => string;
+  /** The global output flags: set, they print the whole output at the end. */
+  private readonly shaped: boolean;
   constructor(
     private readonly format: Format,
     /** toon by default: each yield printed as it comes. */
     readonly incremental: boolean,
     private readonly command: CommandSpec | undefined,
-  ) {}
+    private readonly shaping: Shaping = { fullOutput: false, tokenCount: false },
+  ) {
+    this.shaped = shaping.fullOutput || shaping.filterOutput !== undefined || shaping.tokenCount || shaping.tokenLimit !== undefined || shaping.tokenOffset !== undefined;
+    if (this.shaped) this.incremental = false;
+  }
+
+  private get streamsJsonl(): boolean {
+    return this.format === "jsonl" && this.command?.streaming === true;
+  }
 
   /** One chunk of a streaming command, printed at once in jsonl and incremental toon. */
   emit = (value: Json): void => {
-    if (this.format === "jsonl" && this.command?.streaming) {
+    if (this.streamsJsonl) {
       out(JSON.stringify({ type: "chunk", data: value }));
     } else if (this.incremental && this.command?.streaming && this.toon) {
       out(value !== null && typeof value === "object" ? this.toon(value) : String(value));
     }
   };
 
+  private meta(): Json {
+    return { command: this.command?.name ?? "", duration: `${Date.now() - this.started}ms` };
+  }
+
+  /** `--token-count`, or the output (in its envelope with `--full-output`) cut to the
+   * `--token-limit`/`--token-offset` window. */
+  private async print(ok: boolean, value: Json): Promise<void> {
+    const { fullOutput, tokenCount, tokenLimit, tokenOffset } = this.shaping;
+    const text = await encode(value, this.format);
+    if (tokenCount || tokenLimit !== undefined || tokenOffset !== undefined) {
+      const { estimateTokenCount, sliceByTokens } = await import("tokenx");
+      const total = estimateTokenCount(text);
+      if (tokenCount) return void out(String(total));
+      const offset = tokenOffset ?? 0;
+      const end = Math.min(tokenLimit !== undefined ? offset + tokenLimit : total, total);
+      if (offset > 0 || end < total) {
+        const window = `${sliceByTokens(text, offset, end)}\n[truncated: showing tokens ${offset}–${end} of ${total}]`;
+        if (!fullOutput) return void out(window);
+        const meta = this.meta() as Record<string, Json>;
+        if (end < total) meta.nextOffset = end;
+        return void out(await encode(ok ? { ok, data: window, meta } : { ok, error: window, meta }, this.format));
+      }
+    }
+    if (fullOutput) return void out(await encode(ok ? { ok, data: value, meta: this.meta() } : { ok, error: value, meta: this.meta() }, this.format));
+    out(text);
+  }
+
   /** The command's output (what `--format json` prints), unless its chunks were printed. */
   async done(output: Json): Promise<void> {
-    if (this.format === "jsonl" && this.command?.streaming) {
-      out(JSON.stringify({ type: "done", ok: true, meta: { command: this.command.name, duration: `${Date.now() - this.started}ms` } }));
+    if (this.streamsJsonl) {
+      out(JSON.stringify({ type: "done", ok: true, meta: this.meta() }));
       return;
     }
     if (this.incremental && this.command?.streaming) return;
-    out(await encode(output, this.format));
+    const { filterOutput: paths } = this.shaping;
+    await this.print(true, paths !== undefined ? filterOutput(output, paths) : output);
   }
 
   async fail(e: unknown): Promise<void> {
     const error = errorObject(e);
-    if (this.format === "jsonl" && this.command?.streaming) {
+    if (this.streamsJsonl) {
       out(JSON.stringify({ type: "error", ok: false, error }));
     } else if (this.incremental && this.command?.streaming && this.format === "toon") {
       out(error.code === "UNKNOWN" ? `Error: ${error.message}` : `Error (${error.code}): ${error.message}`);
     } else {
-      out(await encode(error, this.format));
+      await this.print(false, error);
     }
     process.exitCode = 1;
   }
@@ -110,7 +158,7 @@ async function main(argv: string[]): Promise<void> {
     return void out(llmsFull(version, scoped, globals.llmsFull));
   }
   if (globals.help || (!command && rest.length === 0)) return void out(helpText(version, commands, command, group));
-  const printer = new Printer(format, !explicit && format === "toon", command);
+  const printer = new Printer(format, !explicit && format === "toon", command, globals);
   if (!command) {
     // A group alone is its help; anything else is the core's COMMAND_NOT_FOUND (exit 1).
     if (group && words.length < 2) return void out(helpText(version, commands, undefined, group));
