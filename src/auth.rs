@@ -91,6 +91,105 @@ impl DeviceCodeRequest {
     }
 }
 
+/// `auth upgrade`'s warnings, when there is no session to extend (the new one has only the
+/// requested access).
+pub const UPGRADE_NO_SESSION: &str =
+    "warning: no active session to upgrade; continuing with only the requested access.";
+/// …or when the session could not be refreshed (it is forgotten).
+pub const UPGRADE_REFRESH_FAILED: &str =
+    "warning: could not refresh the existing session; continuing with only the requested access.";
+
+/// `auth upgrade`: the access to ask for so that the new session is a superset of the current
+/// one. Scopes: the requested tokens first, then the session's not already asked for (tokens
+/// split on whitespace or commas, as the token endpoint echoes them comma-separated; an empty
+/// side counts as [`DEFAULT_SCOPE`]). Authorization details: `{type, actions[]}` ones unioned
+/// per type (first seen first, requested before existing); any other kept once (by its JSON).
+/// `requested` already has its source actions folded in as a `source` detail.
+pub fn merged_access(
+    requested_scope: Option<&str>,
+    requested_details: &[Value],
+    existing_scope: Option<&str>,
+    existing_details: &[Value],
+) -> (String, Vec<Value>) {
+    let tokens = |scope: Option<&str>| -> Vec<String> {
+        let split: Vec<String> = scope
+            .unwrap_or("")
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        if split.is_empty() {
+            DEFAULT_SCOPE.split(' ').map(str::to_string).collect()
+        } else {
+            split
+        }
+    };
+    let mut scope = tokens(requested_scope);
+    for token in tokens(existing_scope) {
+        if !scope.contains(&token) {
+            scope.push(token);
+        }
+    }
+    let mut details: Vec<Value> = Vec::new();
+    let mut seen_other: Vec<String> = Vec::new();
+    for detail in requested_details.iter().chain(existing_details) {
+        let typed = detail
+            .get("type")
+            .and_then(Value::as_str)
+            .zip(detail.get("actions").and_then(Value::as_array))
+            .filter(|_| detail.as_object().is_some_and(|o| o.len() == 2));
+        match typed {
+            Some((kind, actions)) => {
+                let existing = details.iter_mut().find(|d| {
+                    d.get("type").and_then(Value::as_str) == Some(kind)
+                        && d.get("actions").is_some_and(Value::is_array)
+                });
+                match existing
+                    .and_then(|d| d.get_mut("actions"))
+                    .and_then(Value::as_array_mut)
+                {
+                    Some(merged) => {
+                        for action in actions {
+                            if !merged.contains(action) {
+                                merged.push(action.clone());
+                            }
+                        }
+                    }
+                    None => {
+                        let mut unique: Vec<Value> = Vec::new();
+                        for action in actions {
+                            if !unique.contains(action) {
+                                unique.push(action.clone());
+                            }
+                        }
+                        details.push(object!({ "type": kind, "actions": unique }));
+                    }
+                }
+            }
+            None => {
+                let text = crate::json_text(detail);
+                if !seen_other.contains(&text) {
+                    seen_other.push(text);
+                    details.push(detail.clone());
+                }
+            }
+        }
+    }
+    (scope.join(" "), details)
+}
+
+/// The `source` detail that `--source-actions` stand for (`None` without actions).
+pub fn source_detail(actions: &[String]) -> Option<Value> {
+    let mut unique: Vec<Value> = Vec::new();
+    for action in actions {
+        let action = Value::from(action.as_str());
+        if !unique.contains(&action) {
+            unique.push(action);
+        }
+    }
+    (!unique.is_empty()).then(|| object!({ "type": "source", "actions": unique }))
+}
+
 /// Bracket-encodes a JSON value the way the reference client does: objects as `key[sub]`,
 /// arrays as `key[]` per element, primitives as JavaScript's `String(v)`.
 fn flatten(form: &mut Form, key: &str, value: &Value) {
@@ -795,6 +894,35 @@ mod tests {
 
     fn body(form: &Form) -> String {
         encode_form(form)
+    }
+
+    #[test]
+    fn upgrade_asks_for_a_superset() {
+        let (scope, details) = merged_access(
+            Some("userinfo:read"),
+            &[
+                json!({"type": "source", "actions": ["read_balances"]}),
+                json!({"x": 1}),
+            ],
+            Some("payment_methods.agentic,userinfo:read"),
+            &[
+                json!({"type": "source", "actions": ["read_balances", "read_link_transactions"]}),
+                json!({"x": 1}),
+                json!({"type": "account", "actions": ["read"]}),
+            ],
+        );
+        assert_eq!(scope, "userinfo:read payment_methods.agentic");
+        assert_eq!(
+            details,
+            vec![
+                json!({"type": "source", "actions": ["read_balances", "read_link_transactions"]}),
+                json!({"x": 1}),
+                json!({"type": "account", "actions": ["read"]}),
+            ]
+        );
+        let (scope, details) = merged_access(None, &[], None, &[]);
+        assert_eq!(scope, DEFAULT_SCOPE);
+        assert!(details.is_empty());
     }
 
     #[test]

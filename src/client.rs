@@ -797,6 +797,67 @@ impl<H: Host> Client<H> {
         Ok(LoginStart::Pending(pending))
     }
 
+    /// `auth upgrade`: a device login for the requested access merged with the current
+    /// session's (a superset), which stays usable, and is revoked only once the new one is
+    /// approved (the pending record `replaces_existing_session`). The current session is
+    /// refreshed first, to read what it has; without one, or when that fails (it is then
+    /// forgotten), the warning says the new session has only the requested access.
+    pub async fn login_upgrade(
+        &self,
+        options: &validate::options::LoginOptions,
+    ) -> Result<(PendingDeviceAuth, Option<&'static str>)> {
+        let mut warning = None;
+        let mut existing: Option<TokenSet> = None;
+        match self.load_tokens().await? {
+            None => warning = Some(auth::UPGRADE_NO_SESSION),
+            Some(tokens) => match tokens.refresh_token.clone() {
+                Some(refresh_token) => {
+                    if self.refresh_stored(&tokens, &refresh_token).await.is_ok() {
+                        existing = self.load_tokens().await?;
+                    } else {
+                        warning = Some(auth::UPGRADE_REFRESH_FAILED);
+                        self.host.storage_delete(AUTH_KEY).await?;
+                    }
+                }
+                None => existing = Some(tokens),
+            },
+        }
+        let source_actions: Vec<String> = options
+            .source_actions
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect();
+        let mut requested: Vec<Value> = auth::source_detail(&source_actions).into_iter().collect();
+        requested.extend(options.authorization_details.iter().cloned());
+        let (scope, details) = auth::merged_access(
+            options.scope.as_deref(),
+            &requested,
+            existing.as_ref().and_then(|t| t.scope.as_deref()),
+            existing
+                .as_ref()
+                .and_then(|t| t.authorization_details.as_deref())
+                .unwrap_or(&[]),
+        );
+        let request = DeviceCodeRequest {
+            client_name: options.client_name.clone(),
+            hostname: self.config.hostname.clone(),
+            scope: Some(scope),
+            source_actions: Vec::new(),
+            authorization_details: details,
+        };
+        let response = self
+            .send(&api::device_code(&self.config.endpoints, &request))
+            .await?;
+        let pending = auth::handle_device_code_response(
+            response.status,
+            &response.body,
+            self.host.now_ms(),
+            true,
+        )?;
+        self.store(PENDING_KEY, &to_json(&pending)?).await?;
+        Ok((pending, warning))
+    }
+
     async fn revoke_best_effort(&self, refresh_token: &Secret) {
         if let Ok(response) = self
             .send(&api::revoke(&self.config.endpoints, refresh_token))

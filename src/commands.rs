@@ -594,6 +594,14 @@ pub const COMMANDS: &[Command] = &[
         rules: Rules::Login,
     },
     Command {
+        name: "auth upgrade",
+        description: "Re-authenticate with Link, merging the requested access with your current access so the new session is a superset",
+        options: &LOGIN,
+        streaming: true,
+        mcp: true,
+        rules: Rules::Login,
+    },
+    Command {
         name: "auth logout",
         description: "Log out from Link",
         options: &[],

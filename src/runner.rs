@@ -72,6 +72,9 @@ pub enum Event<'a> {
     Waiting { message: &'a str },
     /// The wait ended, successfully or not (the CLI stops the spinner).
     Waited { ok: bool },
+    /// Something the person should know that does not stop the command (the CLI prints it on
+    /// stderr; it is in the output too).
+    Warning { message: &'a str },
 }
 
 /// How the command is run.
@@ -237,6 +240,14 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 let started = client.login_start_with(&options).await?;
                 self.login(started, &core).await
             }
+            ("auth upgrade", Typed::Login(options)) => {
+                let (pending, warning) = client.login_upgrade(&options).await?;
+                if let Some(warning) = warning {
+                    self.out.event(Event::Warning { message: warning });
+                }
+                self.login_with(LoginStart::Pending(pending), &core, warning)
+                    .await
+            }
             ("auth logout", _) => {
                 let value = client.logout().await?;
                 self.out.emit(value);
@@ -328,6 +339,25 @@ impl<H: Host> Runner<'_, '_, '_, H> {
     // ------------------------------------------------------------------ auth
 
     async fn login(&mut self, started: LoginStart, core: &Map<String, Value>) -> Result<()> {
+        self.login_with(started, core, None).await
+    }
+
+    /// [`Self::login`]; `warning` (an upgrade's) leads its first chunk.
+    async fn login_with(
+        &mut self,
+        started: LoginStart,
+        core: &Map<String, Value>,
+        warning: Option<&str>,
+    ) -> Result<()> {
+        let lead = |mut chunk: Value| {
+            if let (Some(w), Value::Object(map)) = (warning, &chunk) {
+                let mut out = Map::new();
+                out.insert("warning".into(), Value::from(w));
+                out.extend(map.clone());
+                chunk = Value::Object(out);
+            }
+            chunk
+        };
         let pending = match started {
             LoginStart::AlreadyAuthenticated => {
                 let done = started.to_json();
@@ -349,7 +379,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             let status = format!(
                 "auth status --interval {AUTH_STATUS_INTERVAL_S} --max-attempts {AUTH_STATUS_MAX_ATTEMPTS}"
             );
-            self.out.emit(object!({
+            self.out.emit(lead(object!({
                 "verification_url": url,
                 "phrase": phrase,
                 "instruction": format!("{present} Then call `{status}` to wait until authenticated is true."),
@@ -358,14 +388,14 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                     "poll_interval_seconds": pending.interval,
                     "until": "authenticated is true",
                 }),
-            }));
+            })));
             return Ok(());
         }
-        self.out.emit(object!({
+        self.out.emit(lead(object!({
             "verification_url": url.clone(),
             "phrase": phrase.clone(),
             "instruction": format!("{present} Polling has started automatically; wait for authenticated to be true."),
-        }));
+        })));
         let label = format!("Approve this login (phrase \"{phrase}\")");
         self.out.event(Event::Approval {
             label: &label,

@@ -71,7 +71,9 @@ export type RunEvent =
   /** The command starts waiting for the person. */
   | { type: "waiting"; message: string }
   /** The wait ended. */
-  | { type: "waited"; ok: boolean };
+  | { type: "waited"; ok: boolean }
+  /** Worth telling the person, not a failure (`auth upgrade` without a session to extend). */
+  | { type: "warning"; message: string };
 
 export interface RunOptions {
   /** A person at a terminal runs the command: logins and approvals are waited for in the same
@@ -200,6 +202,10 @@ export class LinkClientBase {
   readonly auth: {
     /** Starts a device login: `verification_url` and `phrase` at once, then `wait()`. */
     login(options?: LoginOptions): Promise<LoginPending | LoginDone>;
+    /** Re-authenticates for the requested access merged with the current session's (a
+     * superset); the current session keeps working until the person approves. `warning` says
+     * when there was no session to extend. */
+    upgrade(options?: LoginOptions): Promise<{ verification_url: string; phrase: string; warning?: string; wait: LoginPending["wait"] }>;
     /** The session; polls a pending device login once. */
     status(): Promise<AuthStatus>;
     /** Polls a pending device login (perhaps started by another process) until it ends. */
@@ -296,6 +302,10 @@ export class LinkClientBase {
         const started = (await (await driver()).loginStart(snake({ clientName, ...o }))) as JsonObject;
         if (started.authenticated === true) return started as unknown as LoginDone;
         return { ...(started as unknown as Omit<LoginPending, "wait">), wait };
+      },
+      upgrade: async (o = {}) => {
+        const [first] = (await this.run("auth upgrade", snake({ clientName, ...o }) as Record<string, unknown>)) as unknown as [{ verification_url: string; phrase: string; warning?: string }];
+        return { verification_url: first.verification_url, phrase: first.phrase, ...(first.warning ? { warning: first.warning } : {}), wait };
       },
       status: async () => withLocation(await (await driver()).authStatus()),
       wait,

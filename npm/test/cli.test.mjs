@@ -53,6 +53,7 @@ describe("bad input", () => {
   // One case per command: argv, and the field paths the VALIDATION_ERROR must name.
   const CASES = {
     "auth login": [["--client-name", " ", "--source-actions", "read_everything"], ["clientName", "sourceActions[0]"]],
+    "auth upgrade": [["--client-name", " ", "--source-actions", "read_everything"], ["clientName", "sourceActions[0]"]],
     "auth logout": [["--bogus", "1"], ["bogus"]],
     "auth status": [["--interval=-1", "--max-attempts", "x"], ["interval", "maxAttempts"]],
     "payment-methods list": [["--bogus"], ["bogus"]],

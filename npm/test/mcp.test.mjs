@@ -90,6 +90,8 @@ async function everyTool(client) {
   assert.equal((await ok("shipping-address_list"))[0].address.country_code, "US");
   assert.equal(typeof (await ok("user-info_retrieve")).email, "string");
   assert.equal((await ok("report", { domain: "shop.example", outcome: "abandoned", spendRequestId: other.id, tag: ["other"] })).status, "recorded");
+  const [upgrade] = await ok("auth_upgrade", { sourceActions: ["read_balances"] });
+  assert.match(upgrade.verification_url, /^http/);
   assert.deepEqual(await ok("auth_logout"), { authenticated: false });
   assert.deepEqual([...called].sort(), tools.map((c) => c.tool).sort(), "every tool was called");
 

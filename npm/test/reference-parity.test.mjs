@@ -110,3 +110,50 @@ test("error details reach the agent in CLI and MCP output: a duplicate create na
   const id = (Array.isArray(first.out) ? first.out[0] : first.out).id;
   assert.equal(again.out.details.duplicate_spend_request.id, id, JSON.stringify(again.out));
 });
+
+test("auth upgrade: a device login for the merged access; the old session works until the new one is approved, then is revoked", async () => {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const file = join(mkdtempSync(join(tmpdir(), "linkpay-upgrade-")), "auth.json");
+  const env = { PATH: process.env.PATH, HOME: "/nonexistent", ...sb.env, LINK_AUTH_FILE: file };
+  const run2 = (...args) => run(process.execPath, [BIN, ...args, "--format", "json"], { env }).then((r) => ({ code: 0, out: JSON.parse(r.stdout), stderr: r.stderr }), (e) => ({ code: e.code, out: JSON.parse(e.stdout), stderr: e.stderr }));
+  const login = await run2("auth", "login");
+  sb.approveDevice(login.out[0].phrase);
+  assert.equal((await run2("auth", "status")).out.at(-1).authenticated, true);
+
+  sb.clearRequests();
+  const up = await run2("auth", "upgrade", "--source-actions", "read_balances", "--scope", "userinfo:read");
+  assert.equal(up.code, 0, JSON.stringify(up.out));
+  assert.equal(up.out[0].warning, undefined);
+  assert.equal(up.stderr, "");
+  const form = new URLSearchParams(sb.requests().find((r) => r.path.endsWith("/device/code")).body);
+  assert.equal(form.get("scope"), "userinfo:read payment_methods.agentic", "requested first, then the session's");
+  assert.equal(form.get("authorization_details[][type]"), "source");
+  assert.deepEqual(form.getAll("authorization_details[][actions][]"), ["read_balances"]);
+  assert.ok(!sb.requests().some((r) => r.path.endsWith("/device/revoke")), "not revoked up front");
+  assert.equal((await run2("payment-methods", "list")).code, 0, "the current session still works");
+
+  sb.approveDevice(up.out[0].phrase);
+  const done = await run2("auth", "status");
+  assert.equal(done.out.at(-1).authenticated, true);
+  assert.ok(sb.requests().some((r) => r.path.endsWith("/device/revoke")), "the old session is revoked once the new one is approved");
+
+  const fresh = { ...env, LINK_AUTH_FILE: `${file}.none` };
+  const lone = await run(process.execPath, [BIN, "auth", "upgrade", "--format", "json"], { env: fresh });
+  assert.equal(JSON.parse(lone.stdout)[0].warning, "warning: no active session to upgrade; continuing with only the requested access.");
+  assert.match(lone.stderr, /no active session to upgrade/);
+});
+
+test("LinkClient.auth.upgrade: the pending upgrade, then wait() for the superset session", async () => {
+  const { LinkClient, MemoryStorage } = await import("../dist/index.js");
+  const link = new LinkClient({ apiBaseUrl: sb.apiUrl, authBaseUrl: sb.authUrl, storage: new MemoryStorage() });
+  const start = await link.auth.login({ clientName: "upgrade" });
+  sb.approveDevice(start.phrase);
+  await start.wait({ interval: 0.1, timeout: 10 });
+  const up = await link.auth.upgrade({ sourceActions: ["read_balances"] });
+  assert.equal(up.warning, undefined);
+  sb.approveDevice(up.phrase);
+  const status = await up.wait({ interval: 0.1, timeout: 10 });
+  assert.equal(status.authenticated, true);
+  assert.ok(JSON.stringify(status.authorization_details ?? []).includes("read_balances"), JSON.stringify(status));
+});

@@ -576,6 +576,7 @@ fn event_json(event: crate::runner::Event<'_>) -> Value {
         }
         Event::Waiting { message } => object!({ "type": "waiting", "message": message }),
         Event::Waited { ok } => object!({ "type": "waited", "ok": ok }),
+        Event::Warning { message } => object!({ "type": "warning", "message": message }),
     }
 }
 

@@ -189,6 +189,7 @@ async function main(argv: string[]): Promise<void> {
       human,
       onEvent: (event) => {
         if (event.type === "chunk") printer.emit(event.data);
+        else if (event.type === "warning") process.stderr.write(`${event.message}\n`);
         else terminal?.(event);
       },
     });
