@@ -394,10 +394,11 @@ fn an_expired_token_is_refreshed_once_on_401_and_stored() {
             "GET /payment-details 200"
         ]
     );
+    // The refresh lease (one refresh across processes sharing the storage) is taken first.
     assert_eq!(
         keys_set(&client.state().storage_log),
-        ["auth"],
-        "the new tokens are stored"
+        ["refreshLease", "auth"],
+        "the lease, then the new tokens are stored"
     );
     let after: Value = serde_json::from_str(&client.state().storage["auth"]).expect("JSON");
     assert_ne!(after["access_token"], before["access_token"]);
