@@ -261,6 +261,21 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 self.out.emit(value);
                 Ok(())
             }
+            ("transactions list", Typed::Page(query)) => {
+                let value = client.call(&ApiCall::ListTransactions(query)).await?;
+                self.out.emit(value);
+                Ok(())
+            }
+            ("sources list", Typed::Page(query)) => {
+                let value = client.call(&ApiCall::ListSources(query)).await?;
+                self.out.emit(value);
+                Ok(())
+            }
+            ("balances list", Typed::Page(query)) => {
+                let value = client.call(&ApiCall::ListBalances(query)).await?;
+                self.out.emit(value);
+                Ok(())
+            }
             ("report", Typed::Report(report)) => {
                 let value = client.call(&ApiCall::Report(report)).await?;
                 self.out.emit(value);
