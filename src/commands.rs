@@ -1618,7 +1618,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
     match checked {
         Ok((normalised, typed)) => {
             if !errs.is_empty() {
-                return Err(Error::validation(errs.into_vec()));
+                return Err(invalid(command, obj, errs));
             }
             merge(&mut core, normalised);
             Ok(Parsed {
@@ -1635,7 +1635,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
                     errs.push(path, f.message);
                 }
             }
-            Err(Error::validation(errs.into_vec()))
+            Err(invalid(command, obj, errs))
         }
         Err(e) => Err(e),
     }
@@ -1650,6 +1650,33 @@ fn repeated_message(o: &Opt, n: usize) -> String {
 fn within(path: &str, key: &str) -> bool {
     path.strip_prefix(key)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+}
+
+/// The `VALIDATION_ERROR` of `errs`, each path in the spelling the caller gave its key: the
+/// core's (`sources[0]`, `line_items[0]`, as the JS API's inputs say) when the input used it,
+/// else the table's (`source[0]`, `lineItem[0]`).
+fn invalid(command: &Command, obj: &Map<String, Value>, errs: FieldErrors) -> Error {
+    let core_spelled: Vec<&Opt> = command
+        .options
+        .iter()
+        .filter(|o| o.core != o.key && !obj.contains_key(o.key) && obj.contains_key(o.core))
+        .collect();
+    let fields = errs
+        .into_vec()
+        .into_iter()
+        .map(|mut f| {
+            for o in &core_spelled {
+                if let Some(rest) = f.path.strip_prefix(o.key)
+                    && (rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+                {
+                    f.path = format!("{}{rest}", o.core);
+                    break;
+                }
+            }
+            f
+        })
+        .collect();
+    Error::validation(fields)
 }
 
 /// `outputFile` must name a file, and on `spend-request retrieve` come with `include: card`
@@ -1977,6 +2004,14 @@ mod tests {
         assert_eq!(
             e.field_errors[2].message,
             "Date must be in YYYY-MM-DD format."
+        );
+        // A key given in the core's spelling (the JS API's `sources`) is named so.
+        let e =
+            validate_input("balances list", &json!({"sources": [""], "limit": 0}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["sources[0]", "limit"]);
+        assert_eq!(
+            e.message,
+            "Invalid input: sources[0]: must not be empty (and 1 more)"
         );
         let e = validate_input("sources list", &json!({"limit": 0, "source": "x"}), 0).unwrap_err();
         assert_eq!(paths(&e), vec!["source", "limit"]);
