@@ -188,68 +188,76 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    fn cursor_pairs(&self, form: &mut auth::Form) {
-        let mut push = |key: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                form.push((key.to_string(), v.clone()));
+    /// `GET {path}?…` with the parameters named in `params`, in that order, encoded as
+    /// `URLSearchParams` does: `sources` as one `sources[]` per id, `start_date`/`end_date`
+    /// renamed `date_start`/`date_end`, unset ones left out.
+    fn request(&self, endpoints: &Endpoints, path: &str, params: &[&str]) -> HttpRequest {
+        let mut form = auth::Form::new();
+        let limit = self.limit.map(|n| n.to_string());
+        for param in params {
+            let (name, value) = match *param {
+                "limit" => ("limit", &limit),
+                "starting_after" => ("starting_after", &self.starting_after),
+                "ending_before" => ("ending_before", &self.ending_before),
+                "start_date" => ("date_start", &self.start_date),
+                "end_date" => ("date_end", &self.end_date),
+                "category" => ("category", &self.category),
+                "origin" => ("origin", &self.origin),
+                _ => {
+                    for source in &self.sources {
+                        form.push(("sources[]".into(), source.clone()));
+                    }
+                    continue;
+                }
+            };
+            if let Some(value) = value {
+                form.push((name.into(), value.clone()));
             }
-        };
-        if let Some(limit) = self.limit {
-            push("limit", &Some(limit.to_string()));
         }
-        push("starting_after", &self.starting_after);
-        push("ending_before", &self.ending_before);
-    }
-
-    fn source_pairs(&self, form: &mut auth::Form) {
-        for source in &self.sources {
-            form.push(("sources[]".to_string(), source.clone()));
+        if form.is_empty() {
+            api_get(endpoints, path)
+        } else {
+            api_get(endpoints, &format!("{path}?{}", auth::encode_form(&form)))
         }
-    }
-}
-
-/// `GET {path}[?query]`, the query encoded as `URLSearchParams` does.
-fn api_get_query(endpoints: &Endpoints, path: &str, form: &auth::Form) -> HttpRequest {
-    if form.is_empty() {
-        api_get(endpoints, path)
-    } else {
-        api_get(endpoints, &format!("{path}?{}", auth::encode_form(form)))
     }
 }
 
 /// `GET /transactions?limit=&starting_after=&ending_before=&date_start=&date_end=&category=
 /// &origin=&sources%5B%5D=…` (the dates renamed, as the reference sends them).
 pub fn list_transactions(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
-    let mut form = auth::Form::new();
-    query.cursor_pairs(&mut form);
-    for (key, value) in [
-        ("date_start", &query.start_date),
-        ("date_end", &query.end_date),
-        ("category", &query.category),
-        ("origin", &query.origin),
-    ] {
-        if let Some(v) = value {
-            form.push((key.to_string(), v.clone()));
-        }
-    }
-    query.source_pairs(&mut form);
-    api_get_query(endpoints, "/transactions", &form)
+    query.request(
+        endpoints,
+        "/transactions",
+        &[
+            "limit",
+            "starting_after",
+            "ending_before",
+            "start_date",
+            "end_date",
+            "category",
+            "origin",
+            "sources",
+        ],
+    )
 }
 
 /// `GET /sources?limit=&starting_after=&ending_before=`.
 pub fn list_sources(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
-    let mut form = auth::Form::new();
-    query.cursor_pairs(&mut form);
-    api_get_query(endpoints, "/sources", &form)
+    query.request(
+        endpoints,
+        "/sources",
+        &["limit", "starting_after", "ending_before"],
+    )
 }
 
 /// `GET /balances?sources%5B%5D=…&limit=&starting_after=&ending_before=` (sources first, as
 /// the reference sends them).
 pub fn list_balances(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
-    let mut form = auth::Form::new();
-    query.source_pairs(&mut form);
-    query.cursor_pairs(&mut form);
-    api_get_query(endpoints, "/balances", &form)
+    query.request(
+        endpoints,
+        "/balances",
+        &["sources", "limit", "starting_after", "ending_before"],
+    )
 }
 
 /// `POST /spend_requests` (or `/spend_requests/create_delegated` for `approve`) with the wire
@@ -634,31 +642,30 @@ fn transaction(
     path: &str,
     map: &serde_json::Map<String, Value>,
 ) -> std::result::Result<Value, String> {
-    for key in TRANSACTION_KEYS {
-        // A missing key is wrong even where null is allowed (the reference checks `undefined`).
-        let v = map.get(key);
-        let ok = match key {
-            "source_id" | "category" => v.is_some_and(|v| v.is_string() || v.is_null()),
-            "amount" => v.and_then(Value::as_f64).is_some_and(f64::is_finite),
-            "origin" => matches!(
-                v.and_then(Value::as_str),
-                Some("link" | "external_connection")
-            ),
-            _ => v.is_some_and(Value::is_string),
-        };
-        if !ok {
-            let expected = match key {
-                "source_id" | "category" => "a string or null",
-                "amount" => "a finite number",
-                "origin" => "a transaction origin",
-                _ => "a string",
-            };
-            return Err(format!("Expected {path}.{key} to be {expected}"));
-        }
-    }
     let mut out = serde_json::Map::new();
     for key in TRANSACTION_KEYS {
-        out.insert(key.into(), map.get(key).cloned().unwrap_or(Value::Null));
+        // A missing key is wrong even where null is allowed (the reference checks `undefined`);
+        // a JSON number is always finite.
+        let v = map.get(key);
+        let (ok, expected) = match key {
+            "source_id" | "category" => (
+                v.is_some_and(|v| v.is_string() || v.is_null()),
+                "a string or null",
+            ),
+            "amount" => (v.is_some_and(Value::is_number), "a finite number"),
+            "origin" => (
+                matches!(
+                    v.and_then(Value::as_str),
+                    Some("link" | "external_connection")
+                ),
+                "a transaction origin",
+            ),
+            _ => (v.is_some_and(Value::is_string), "a string"),
+        };
+        if !ok {
+            return Err(format!("Expected {path}.{key} to be {expected}"));
+        }
+        out.insert(key.into(), v.cloned().unwrap_or(Value::Null));
     }
     for (key, value) in map {
         if !out.contains_key(key) {

@@ -563,25 +563,25 @@ const LIMIT: Opt = opt(
     "limit",
     "limit",
     Kind::Integer { min: 1, max: 100 },
-    "Maximum number of results to return (1-100).",
+    "Results per page (1-100).",
 );
 const STARTING_AFTER: Opt = opt(
     "startingAfter",
     "starting_after",
     Kind::String,
-    "Cursor: return results after this id (the last one of the previous page).",
+    "Cursor: the results after this id.",
 );
 const ENDING_BEFORE: Opt = opt(
     "endingBefore",
     "ending_before",
     Kind::String,
-    "Cursor: return results before this id (the first one of the next page).",
+    "Cursor: the results before this id.",
 );
 const SOURCE: Opt = opt(
     "source",
     "sources",
     Kind::String,
-    "Filter by source id. Repeat to include multiple sources.",
+    "Filter by source id (repeatable).",
 )
 .repeatable();
 
@@ -593,25 +593,20 @@ const TRANSACTIONS: [Opt; 8] = [
         "startDate",
         "start_date",
         Kind::Date,
-        "Only include transactions on or after this YYYY-MM-DD date.",
+        "On or after this date (YYYY-MM-DD).",
     ),
     opt(
         "endDate",
         "end_date",
         Kind::Date,
-        "Only include transactions on or before this YYYY-MM-DD date.",
+        "On or before this date (YYYY-MM-DD).",
     ),
-    opt(
-        "category",
-        "category",
-        Kind::String,
-        "Filter by transaction category.",
-    ),
+    opt("category", "category", Kind::String, "Filter by category."),
     opt(
         "origin",
         "origin",
         Kind::Enum(&["link", "external_connection"]),
-        "Filter by transaction origin: link or external_connection.",
+        "Filter by origin.",
     ),
     SOURCE,
 ];
@@ -1618,7 +1613,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
     match checked {
         Ok((normalised, typed)) => {
             if !errs.is_empty() {
-                return Err(invalid(command, obj, errs));
+                return Err(Error::validation(errs.into_vec()));
             }
             merge(&mut core, normalised);
             Ok(Parsed {
@@ -1635,7 +1630,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
                     errs.push(path, f.message);
                 }
             }
-            Err(invalid(command, obj, errs))
+            Err(Error::validation(errs.into_vec()))
         }
         Err(e) => Err(e),
     }
@@ -1650,33 +1645,6 @@ fn repeated_message(o: &Opt, n: usize) -> String {
 fn within(path: &str, key: &str) -> bool {
     path.strip_prefix(key)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
-}
-
-/// The `VALIDATION_ERROR` of `errs`, each path in the spelling the caller gave its key: the
-/// core's (`sources[0]`, `line_items[0]`, as the JS API's inputs say) when the input used it,
-/// else the table's (`source[0]`, `lineItem[0]`).
-fn invalid(command: &Command, obj: &Map<String, Value>, errs: FieldErrors) -> Error {
-    let core_spelled: Vec<&Opt> = command
-        .options
-        .iter()
-        .filter(|o| o.core != o.key && !obj.contains_key(o.key) && obj.contains_key(o.core))
-        .collect();
-    let fields = errs
-        .into_vec()
-        .into_iter()
-        .map(|mut f| {
-            for o in &core_spelled {
-                if let Some(rest) = f.path.strip_prefix(o.key)
-                    && (rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
-                {
-                    f.path = format!("{}{rest}", o.core);
-                    break;
-                }
-            }
-            f
-        })
-        .collect();
-    Error::validation(fields)
 }
 
 /// `outputFile` must name a file, and on `spend-request retrieve` come with `include: card`
@@ -2004,14 +1972,6 @@ mod tests {
         assert_eq!(
             e.field_errors[2].message,
             "Date must be in YYYY-MM-DD format."
-        );
-        // A key given in the core's spelling (the JS API's `sources`) is named so.
-        let e =
-            validate_input("balances list", &json!({"sources": [""], "limit": 0}), 0).unwrap_err();
-        assert_eq!(paths(&e), vec!["sources[0]", "limit"]);
-        assert_eq!(
-            e.message,
-            "Invalid input: sources[0]: must not be empty (and 1 more)"
         );
         let e = validate_input("sources list", &json!({"limit": 0, "source": "x"}), 0).unwrap_err();
         assert_eq!(paths(&e), vec!["source", "limit"]);

@@ -212,8 +212,8 @@ export interface ListTransactionsOptions extends PageOptions {
   endDate?: string;
   category?: string;
   origin?: TransactionOrigin;
-  /** Source ids (each sent as `sources[]`). */
-  sources?: string[];
+  /** Source ids (each sent as `sources[]`); named as the flag, `--source`. */
+  source?: string[];
 }
 
 /** `sources.list(options)` (`sources list`). */
@@ -221,8 +221,8 @@ export type ListSourcesOptions = PageOptions;
 
 /** `balances.list(options)` (`balances list`). */
 export interface ListBalancesOptions extends PageOptions {
-  /** Source ids (each sent as `sources[]`). */
-  sources?: string[];
+  /** Source ids (each sent as `sources[]`); named as the flag, `--source`. */
+  source?: string[];
 }
 
 /** A financial-insights page, printed as the server sent it (not unwrapped). */

@@ -58,10 +58,10 @@ test("the wire query is the reference's: date_start/date_end, sources%5B%5D repe
     endDate: "2026-11-30",
     category: "income",
     origin: "external_connection",
-    sources: ["csmrpd_sandbox_checking", "csmrpd_sandbox_savings"],
+    source: ["csmrpd_sandbox_checking", "csmrpd_sandbox_savings"],
   });
   await link.sources.list({ limit: 2, endingBefore: "csmrpd_sandbox_savings" });
-  await link.balances.list({ sources: ["csmrpd_sandbox_savings"], limit: 1 });
+  await link.balances.list({ source: ["csmrpd_sandbox_savings"], limit: 1 });
   await link.transactions.list();
   assert.deepEqual(urls.map((u) => u.slice(sb.apiUrl.length)), [
     "/transactions?limit=2&starting_after=lbctxn_sandbox_0027&date_start=2026-06-01&date_end=2026-11-30&category=income&origin=external_connection&sources%5B%5D=csmrpd_sandbox_checking&sources%5B%5D=csmrpd_sandbox_savings",
@@ -194,8 +194,8 @@ test("bad input is a VALIDATION_ERROR with field paths and sends no request", as
   for (const [call, paths] of [
     [() => link.transactions.list({ startDate: "yesterday" }), ["startDate"]],
     [() => link.sources.list({ limit: 0, startingAfter: " " }), ["limit", "startingAfter"]],
-    [() => link.balances.list({ sources: [""], limit: 1.5 }), ["sources[0]", "limit"]],
-    [() => link.sources.list({ sources: ["csmrpd_sandbox_visa"] }), ["sources"]],
+    [() => link.balances.list({ source: [""], limit: 1.5 }), ["source[0]", "limit"]],
+    [() => link.sources.list({ source: ["csmrpd_sandbox_visa"] }), ["source"]],
   ]) {
     const e = await call().then(() => assert.fail("refused"), (x) => x);
     assert.equal(e.code, "VALIDATION_ERROR");
