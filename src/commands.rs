@@ -577,13 +577,7 @@ const ENDING_BEFORE: Opt = opt(
     Kind::String,
     "Cursor: the results before this id.",
 );
-const SOURCE: Opt = opt(
-    "source",
-    "sources",
-    Kind::String,
-    "Filter by source id (repeatable).",
-)
-.repeatable();
+const SOURCE: Opt = opt("source", "sources", Kind::String, "Filter by source id.").repeatable();
 
 const TRANSACTIONS: [Opt; 8] = [
     LIMIT,
