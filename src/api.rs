@@ -65,6 +65,9 @@ pub enum Operation {
     ListShippingAddresses,
     RetrieveUserInfo,
     Report,
+    ListTransactions,
+    ListSources,
+    ListBalances,
 }
 
 impl Operation {
@@ -81,6 +84,9 @@ impl Operation {
             Operation::ListShippingAddresses => "list shipping addresses",
             Operation::RetrieveUserInfo => "retrieve user info",
             Operation::Report => "report",
+            Operation::ListTransactions => "list transactions",
+            Operation::ListSources => "list sources",
+            Operation::ListBalances => "list balances",
         }
     }
 
@@ -94,6 +100,9 @@ impl Operation {
                 | Operation::ListSpendRequests
                 | Operation::ListShippingAddresses
                 | Operation::RetrieveUserInfo
+                | Operation::ListTransactions
+                | Operation::ListSources
+                | Operation::ListBalances
                 | Operation::CreateSpendRequest
         )
     }
@@ -156,6 +165,99 @@ pub fn read_report(response: &HttpResponse) -> Result<Value> {
 /// `GET /userinfo`.
 pub fn retrieve_user_info(endpoints: &Endpoints) -> HttpRequest {
     api_get(endpoints, "/userinfo")
+}
+
+/// The query of a financial-insights list (`transactions list`, `sources list`, `balances
+/// list`): cursor pagination and filters, already checked by the command table. A list sends
+/// only the parameters it takes, in the reference's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageQuery {
+    /// 1 to 100.
+    pub limit: Option<u32>,
+    pub starting_after: Option<String>,
+    pub ending_before: Option<String>,
+    /// `--start-date`, `YYYY-MM-DD`: sent as `date_start`.
+    pub start_date: Option<String>,
+    /// `--end-date`, `YYYY-MM-DD`: sent as `date_end`.
+    pub end_date: Option<String>,
+    pub category: Option<String>,
+    /// `link` or `external_connection`.
+    pub origin: Option<String>,
+    /// Source ids, each sent as `sources[]` (`sources%5B%5D`).
+    pub sources: Vec<String>,
+}
+
+impl PageQuery {
+    /// `GET {path}?…` with the parameters named in `params`, in that order, encoded as
+    /// `URLSearchParams` does: `sources` as one `sources[]` per id, `start_date`/`end_date`
+    /// renamed `date_start`/`date_end`, unset ones left out.
+    fn request(&self, endpoints: &Endpoints, path: &str, params: &[&str]) -> HttpRequest {
+        let mut form = auth::Form::new();
+        let limit = self.limit.map(|n| n.to_string());
+        for param in params {
+            let (name, value) = match *param {
+                "limit" => ("limit", &limit),
+                "starting_after" => ("starting_after", &self.starting_after),
+                "ending_before" => ("ending_before", &self.ending_before),
+                "start_date" => ("date_start", &self.start_date),
+                "end_date" => ("date_end", &self.end_date),
+                "category" => ("category", &self.category),
+                "origin" => ("origin", &self.origin),
+                _ => {
+                    for source in &self.sources {
+                        form.push(("sources[]".into(), source.clone()));
+                    }
+                    continue;
+                }
+            };
+            if let Some(value) = value {
+                form.push((name.into(), value.clone()));
+            }
+        }
+        if form.is_empty() {
+            api_get(endpoints, path)
+        } else {
+            api_get(endpoints, &format!("{path}?{}", auth::encode_form(&form)))
+        }
+    }
+}
+
+/// `GET /transactions?limit=&starting_after=&ending_before=&date_start=&date_end=&category=
+/// &origin=&sources%5B%5D=…` (the dates renamed, as the reference sends them).
+pub fn list_transactions(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
+    query.request(
+        endpoints,
+        "/transactions",
+        &[
+            "limit",
+            "starting_after",
+            "ending_before",
+            "start_date",
+            "end_date",
+            "category",
+            "origin",
+            "sources",
+        ],
+    )
+}
+
+/// `GET /sources?limit=&starting_after=&ending_before=`.
+pub fn list_sources(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
+    query.request(
+        endpoints,
+        "/sources",
+        &["limit", "starting_after", "ending_before"],
+    )
+}
+
+/// `GET /balances?sources%5B%5D=…&limit=&starting_after=&ending_before=` (sources first, as
+/// the reference sends them).
+pub fn list_balances(endpoints: &Endpoints, query: &PageQuery) -> HttpRequest {
+    query.request(
+        endpoints,
+        "/balances",
+        &["sources", "limit", "starting_after", "ending_before"],
+    )
 }
 
 /// `POST /spend_requests` (or `/spend_requests/create_delegated` for `approve`) with the wire
@@ -464,6 +566,157 @@ pub fn read_user_info(response: &HttpResponse) -> Result<Value> {
     Ok(crate::sanitize::sanitize_json(&Value::Object(out)))
 }
 
+/// `INVALID_RESPONSE` "Failed to <verb> (<status>): invalid response shape: <why>", as the
+/// reference words a page it cannot read.
+fn bad_shape(operation: Operation, response: &HttpResponse, why: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidResponse,
+        format!(
+            "Failed to {} ({}): invalid response shape: {why}",
+            operation.verb(),
+            u32::from(response.status)
+        ),
+    )
+}
+
+/// Reads a financial-insights page `{data, has_more?, …}`: the fields this client does not know
+/// first, as sent, then `data` (each item checked by `item`, which names its problem), then
+/// `has_more` when sent (a boolean); sanitized. `bare_array` accepts a bare array as `{data}`
+/// (transactions, as the reference does). `items` names the list in messages.
+fn read_page(
+    operation: Operation,
+    response: &HttpResponse,
+    items: &str,
+    bare_array: bool,
+    item: fn(&str, &serde_json::Map<String, Value>) -> std::result::Result<Value, String>,
+) -> Result<Value> {
+    let body = json_body(operation, response)?;
+    let bad = |why: String| bad_shape(operation, response, &why);
+    let (mut rest, data, has_more) = match body {
+        Value::Array(list) if bare_array => (serde_json::Map::new(), Value::Array(list), None),
+        Value::Object(mut map) => {
+            let data = map.shift_remove("data").unwrap_or(Value::Null);
+            let has_more = map.shift_remove("has_more");
+            (map, data, has_more)
+        }
+        _ => return Err(bad("Expected response body to be an object".into())),
+    };
+    let Value::Array(list) = data else {
+        return Err(bad(format!("Expected {items} to be an array")));
+    };
+    let mut checked = Vec::with_capacity(list.len());
+    for (i, value) in list.iter().enumerate() {
+        let path = format!("{items}[{i}]");
+        let Value::Object(map) = value else {
+            return Err(bad(format!("Expected {path} to be an object")));
+        };
+        checked.push(item(&path, map).map_err(bad)?);
+    }
+    rest.insert("data".into(), Value::Array(checked));
+    if let Some(has_more) = has_more {
+        if !has_more.is_boolean() {
+            return Err(bad("Expected has_more to be a boolean".into()));
+        }
+        rest.insert("has_more".into(), has_more);
+    }
+    Ok(crate::sanitize::sanitize_json(&Value::Object(rest)))
+}
+
+/// The keys of a transaction the reference checks, in its order.
+pub const TRANSACTION_KEYS: [&str; 9] = [
+    "id",
+    "source_id",
+    "amount",
+    "currency",
+    "created_date",
+    "description",
+    "origin",
+    "category",
+    "status",
+];
+
+/// One transaction, checked as the reference checks it (`amount` a finite number, negative for
+/// money out; `origin` `link` or `external_connection`; `source_id` and `category` may be
+/// null): [`TRANSACTION_KEYS`] first, then any field this client does not know, as sent.
+fn transaction(
+    path: &str,
+    map: &serde_json::Map<String, Value>,
+) -> std::result::Result<Value, String> {
+    let mut out = serde_json::Map::new();
+    for key in TRANSACTION_KEYS {
+        // A missing key is wrong even where null is allowed (the reference checks `undefined`);
+        // a JSON number is always finite.
+        let v = map.get(key);
+        let (ok, expected) = match key {
+            "source_id" | "category" => (
+                v.is_some_and(|v| v.is_string() || v.is_null()),
+                "a string or null",
+            ),
+            "amount" => (v.is_some_and(Value::is_number), "a finite number"),
+            "origin" => (
+                matches!(
+                    v.and_then(Value::as_str),
+                    Some("link" | "external_connection")
+                ),
+                "a transaction origin",
+            ),
+            _ => (v.is_some_and(Value::is_string), "a string"),
+        };
+        if !ok {
+            return Err(format!("Expected {path}.{key} to be {expected}"));
+        }
+        out.insert(key.into(), v.cloned().unwrap_or(Value::Null));
+    }
+    for (key, value) in map {
+        if !out.contains_key(key) {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// A source or a balance: any object, passed through as sent.
+fn passthrough(
+    _: &str,
+    map: &serde_json::Map<String, Value>,
+) -> std::result::Result<Value, String> {
+    Ok(Value::Object(map.clone()))
+}
+
+/// Reads `GET /transactions`: the page object (not unwrapped), each transaction checked (see
+/// [`read_page`]); a bare array is read as `{data}`.
+pub fn read_transactions(response: &HttpResponse) -> Result<Value> {
+    read_page(
+        Operation::ListTransactions,
+        response,
+        "transactions",
+        true,
+        transaction,
+    )
+}
+
+/// Reads `GET /sources`: the page object, each source as sent.
+pub fn read_sources(response: &HttpResponse) -> Result<Value> {
+    read_page(
+        Operation::ListSources,
+        response,
+        "sources",
+        false,
+        passthrough,
+    )
+}
+
+/// Reads `GET /balances`: the page object, each balance as sent.
+pub fn read_balances(response: &HttpResponse) -> Result<Value> {
+    read_page(
+        Operation::ListBalances,
+        response,
+        "balances",
+        false,
+        passthrough,
+    )
+}
+
 /// Reads `{id, approval_link}` of a request-approval answer.
 pub fn read_request_approval(response: &HttpResponse) -> Result<Value> {
     let body = json_body(Operation::RequestApproval, response)?;
@@ -603,5 +856,140 @@ mod tests {
         .unwrap();
         assert_eq!(sr["shared_payment_token"]["id"], "spt_1");
         assert_eq!(sr["merchant_name"], "EvilStore");
+    }
+
+    #[test]
+    fn insight_lists_send_the_reference_query() {
+        let e = endpoints();
+        let all = PageQuery {
+            limit: Some(50),
+            starting_after: Some("cursor a".into()),
+            ending_before: Some("b&c=d".into()),
+            start_date: Some("2026-06-08".into()),
+            end_date: Some("2026-06-09".into()),
+            category: Some("shopping".into()),
+            origin: Some("link".into()),
+            sources: vec!["csmrpd_a".into(), "csmrpd_b".into()],
+        };
+        assert_eq!(
+            list_transactions(&e, &all).url,
+            "http://127.0.0.1:1/transactions?limit=50&starting_after=cursor+a&ending_before=b%26c%3Dd\
+             &date_start=2026-06-08&date_end=2026-06-09&category=shopping&origin=link\
+             &sources%5B%5D=csmrpd_a&sources%5B%5D=csmrpd_b"
+        );
+        // Each list sends only what it takes; balances put sources first.
+        assert_eq!(
+            list_sources(&e, &all).url,
+            "http://127.0.0.1:1/sources?limit=50&starting_after=cursor+a&ending_before=b%26c%3Dd"
+        );
+        assert_eq!(
+            list_balances(&e, &all).url,
+            "http://127.0.0.1:1/balances?sources%5B%5D=csmrpd_a&sources%5B%5D=csmrpd_b&limit=50\
+             &starting_after=cursor+a&ending_before=b%26c%3Dd"
+        );
+        let none = PageQuery::default();
+        assert_eq!(
+            list_transactions(&e, &none).url,
+            "http://127.0.0.1:1/transactions"
+        );
+        let request = list_balances(&e, &none);
+        assert_eq!(request.method, "GET");
+        assert!(request.body.is_none());
+        assert!(
+            Operation::ListTransactions.is_retry_safe()
+                && Operation::ListSources.is_retry_safe()
+                && Operation::ListBalances.is_retry_safe()
+        );
+    }
+
+    const TXN: &str = r#"{"id":"lbctxn_1","source_id":null,"amount":-979,"currency":"usd","created_date":"2026-06-08","description":"Chase","origin":"external_connection","category":null,"status":"succeeded"}"#;
+
+    #[test]
+    fn transaction_pages_are_checked_kept_whole_and_sanitized() {
+        let body = format!(
+            r#"{{"object":"list","data":[{{"merchant":"Caf\u001b[31m\u00e9","status":"posted","category":"food","amount":-1.5,"origin":"link","description":"x","created_date":"2026-06-09","currency":"usd","source_id":"csmrpd_1","id":"lbctxn_2"}},{TXN}],"has_more":true,"url":"/transactions"}}"#
+        );
+        let page = read_transactions(&response(200, &body)).unwrap();
+        let keys: Vec<&str> = page
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["object", "url", "data", "has_more"]);
+        let first = page["data"][0].as_object().unwrap();
+        let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+        assert_eq!(keys[..9], TRANSACTION_KEYS);
+        assert_eq!(
+            first["merchant"], "Café",
+            "unknown fields pass through, sanitized"
+        );
+        assert_eq!(
+            first["status"], "posted",
+            "a status this client does not know"
+        );
+        assert_eq!(page["data"][1]["source_id"], Value::Null);
+        // A bare array is a page without has_more.
+        let bare = read_transactions(&response(200, &format!("[{TXN}]"))).unwrap();
+        assert_eq!(bare.as_object().unwrap().len(), 1);
+        assert_eq!(bare["data"][0]["id"], "lbctxn_1");
+    }
+
+    #[test]
+    fn bad_pages_are_invalid_response_in_the_reference_words() {
+        let bad = |reader: fn(&HttpResponse) -> Result<Value>, body: &str| {
+            let e = reader(&response(200, body)).expect_err(body);
+            assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
+            e.message
+        };
+        let shape = "Failed to list transactions (200): invalid response shape: ";
+        let page = |t: String| format!(r#"{{"data":[{t}]}}"#);
+        for (body, why) in [
+            (
+                "\"x\"".to_string(),
+                "Expected response body to be an object",
+            ),
+            ("{}".to_string(), "Expected transactions to be an array"),
+            (page("1".into()), "Expected transactions[0] to be an object"),
+            (
+                page(TXN.replace("-979", "\"-979\"")),
+                "Expected transactions[0].amount to be a finite number",
+            ),
+            (
+                page(TXN.replace("\"source_id\":null,", "")),
+                "Expected transactions[0].source_id to be a string or null",
+            ),
+            (
+                page(TXN.replace("external_connection", "bank")),
+                "Expected transactions[0].origin to be a transaction origin",
+            ),
+            (
+                format!(r#"{{"data":[{TXN}],"has_more":"yes"}}"#),
+                "Expected has_more to be a boolean",
+            ),
+        ] {
+            assert_eq!(bad(read_transactions, &body), format!("{shape}{why}"));
+        }
+        assert_eq!(
+            bad(read_sources, "[]"),
+            "Failed to list sources (200): invalid response shape: Expected response body to be an object"
+        );
+        assert_eq!(
+            bad(read_balances, r#"{"data":[null]}"#),
+            "Failed to list balances (200): invalid response shape: Expected balances[0] to be an object"
+        );
+        let page = read_balances(&response(
+            200,
+            r#"{"data":[{"source_id":"s","type":"cash","new":{"a":1}}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(page["data"][0]["new"]["a"], 1);
+        let e = read_sources(&response(
+            403,
+            r#"{"error":{"code":"insufficient_scope","message":"Nope"}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ApiError);
+        assert_eq!(e.message, "Failed to list sources (403): Nope");
     }
 }

@@ -189,6 +189,12 @@ pub enum ApiCall {
     RetrieveUserInfo,
     /// `POST /agent_observations`: how a purchase attempt ended.
     Report(Box<validate::report::Report>),
+    /// `GET /transactions?…` (financial insights).
+    ListTransactions(api::PageQuery),
+    /// `GET /sources?…` (financial insights).
+    ListSources(api::PageQuery),
+    /// `GET /balances?…` (financial insights).
+    ListBalances(api::PageQuery),
 }
 
 /// The driver. `H` supplies fetch, storage, clock, sleep and randomness.
@@ -1107,8 +1113,8 @@ impl<H: Host> Client<H> {
     // ---------------------------------------------------------------- API
 
     /// One authenticated Link API call (see [`ApiCall`]): request built (and input validated)
-    /// first, then sent with [`Self::authed`], then the answer read. The seven operations share
-    /// this one future, which keeps the wasm artifacts from carrying seven near-copies.
+    /// first, then sent with [`Self::authed`], then the answer read. The operations share
+    /// this one future, which keeps the wasm artifacts from carrying a near-copy per operation.
     pub async fn call(&self, call: &ApiCall) -> Result<Value> {
         self.call_with(call, true).await
     }
@@ -1130,6 +1136,9 @@ impl<H: Host> Client<H> {
             ApiCall::ListShippingAddresses => api::read_shipping_addresses(&response),
             ApiCall::RetrieveUserInfo => api::read_user_info(&response),
             ApiCall::Report(_) => api::read_report(&response),
+            ApiCall::ListTransactions(_) => api::read_transactions(&response),
+            ApiCall::ListSources(_) => api::read_sources(&response),
+            ApiCall::ListBalances(_) => api::read_balances(&response),
             ApiCall::RetrieveSpendRequest(id, _) => api::read_spend_request(operation, &response)
                 .map_err(|e| {
                     if e.code == ErrorCode::NotFound {
@@ -1161,6 +1170,17 @@ impl<H: Host> Client<H> {
                 api::retrieve_user_info(endpoints),
             ),
             ApiCall::Report(report) => (Operation::Report, api::report(endpoints, report)),
+            ApiCall::ListTransactions(query) => (
+                Operation::ListTransactions,
+                api::list_transactions(endpoints, query),
+            ),
+            ApiCall::ListSources(query) => {
+                (Operation::ListSources, api::list_sources(endpoints, query))
+            }
+            ApiCall::ListBalances(query) => (
+                Operation::ListBalances,
+                api::list_balances(endpoints, query),
+            ),
             ApiCall::CreateSpendRequest(request) => {
                 let key = request
                     .idempotency_key

@@ -26,6 +26,8 @@ pub enum Kind {
     Boolean,
     /// One of a fixed set of strings.
     Enum(&'static [&'static str]),
+    /// A `YYYY-MM-DD` date.
+    Date,
     /// A `key:value,key:value` string or an object (line items, totals, metadata).
     Pairs,
     /// A JSON object, or its JSON text (CLI).
@@ -132,6 +134,8 @@ pub enum Rules {
     Id,
     Pay,
     Report,
+    /// A financial-insights list: the per-option checks, then the page query.
+    Page,
 }
 
 /// One command.
@@ -555,6 +559,52 @@ const PAY: [Opt; 12] = [
     .default(Default::Int(crate::http::DEFAULT_MAX_BODY_BYTES as i64)),
 ];
 
+const LIMIT: Opt = opt(
+    "limit",
+    "limit",
+    Kind::Integer { min: 1, max: 100 },
+    "Results per page (1-100).",
+);
+const STARTING_AFTER: Opt = opt(
+    "startingAfter",
+    "starting_after",
+    Kind::String,
+    "Cursor: the results after this id.",
+);
+const ENDING_BEFORE: Opt = opt(
+    "endingBefore",
+    "ending_before",
+    Kind::String,
+    "Cursor: the results before this id.",
+);
+const SOURCE: Opt = opt("source", "sources", Kind::String, "Filter by source id.").repeatable();
+
+const TRANSACTIONS: [Opt; 8] = [
+    LIMIT,
+    STARTING_AFTER,
+    ENDING_BEFORE,
+    opt(
+        "startDate",
+        "start_date",
+        Kind::Date,
+        "On or after this date (YYYY-MM-DD).",
+    ),
+    opt(
+        "endDate",
+        "end_date",
+        Kind::Date,
+        "On or before this date (YYYY-MM-DD).",
+    ),
+    opt("category", "category", Kind::String, "Filter by category."),
+    opt(
+        "origin",
+        "origin",
+        Kind::Enum(&["link", "external_connection"]),
+        "Filter by origin.",
+    ),
+    SOURCE,
+];
+
 const LISTEN: [Opt; 2] = [
     opt("port", "port", PORT, "TCP port (0 picks a free one)."),
     opt("host", "host", Kind::String, "Interface to listen on.").default(Default::Str("127.0.0.1")),
@@ -648,6 +698,30 @@ pub const COMMANDS: &[Command] = &[
         streaming: false,
         mcp: true,
         rules: Rules::None,
+    },
+    Command {
+        name: "transactions list",
+        description: "[beta] List transactions from Link and external accounts, including non-Link activity",
+        options: &TRANSACTIONS,
+        streaming: false,
+        mcp: true,
+        rules: Rules::Page,
+    },
+    Command {
+        name: "sources list",
+        description: "[beta] List sources from your Link wallet",
+        options: &[LIMIT, STARTING_AFTER, ENDING_BEFORE],
+        streaming: false,
+        mcp: true,
+        rules: Rules::Page,
+    },
+    Command {
+        name: "balances list",
+        description: "[beta] List balances from your Link wallet",
+        options: &[SOURCE, LIMIT, STARTING_AFTER, ENDING_BEFORE],
+        streaming: false,
+        mcp: true,
+        rules: Rules::Page,
     },
     Command {
         name: "spend-request create",
@@ -828,13 +902,14 @@ fn kind_schema(kind: Kind) -> Value {
         Kind::Seconds { max } => object!({ "type": "number", "minimum": 0, "maximum": max }),
         Kind::Boolean => ty("boolean"),
         Kind::Enum(values) => object!({ "type": "string", "enum": values.to_vec() }),
+        Kind::Date => object!({ "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" }),
         Kind::Pairs | Kind::Json => object!({ "anyOf": vec![ty("string"), ty("object")] }),
     }
 }
 
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
-        Kind::String | Kind::Enum(_) => "string",
+        Kind::String | Kind::Enum(_) | Kind::Date => "string",
         Kind::Integer { .. } => "integer",
         Kind::Seconds { .. } => "number",
         Kind::Boolean => "boolean",
@@ -1308,6 +1383,7 @@ fn check_local(o: &Opt, v: &Value) -> std::result::Result<Value, String> {
             .map(|s| crate::spend_request::ToJson::to_json(&s)),
         Kind::Boolean => validate::boolean(v).map(Value::from),
         Kind::Enum(values) => validate::one_of(v, values).map(Value::from),
+        Kind::Date => validate::date(v).map(Value::from),
         Kind::Pairs | Kind::Json => Ok(v.clone()),
     }
 }
@@ -1315,7 +1391,7 @@ fn check_local(o: &Opt, v: &Value) -> std::result::Result<Value, String> {
 /// Which options the command's core rule set reads (the others are checked one by one).
 fn core_checked(rules: Rules, core: &str) -> bool {
     match rules {
-        Rules::None => false,
+        Rules::None | Rules::Page => false,
         Rules::Login => core != "interval" && core != "max_attempts" && core != "timeout",
         Rules::Poll => true,
         Rules::Create => core != "output_file" && core != "force",
@@ -1374,6 +1450,8 @@ pub enum Typed {
     Pay(Box<validate::mpp::PayRequest>),
     /// `report`.
     Report(Box<validate::report::Report>),
+    /// A financial-insights list: its query.
+    Page(crate::api::PageQuery),
 }
 
 /// A command's input after every check (see [`parse_input`]).
@@ -1487,6 +1565,7 @@ pub fn parse_input(name: &str, input: &Value, now_s: i64) -> Result<Parsed> {
     }
     let checked: Result<(Value, Typed)> = match command.rules {
         Rules::None => Ok((Value::Object(Map::new()), Typed::None)),
+        Rules::Page => Ok((Value::Object(Map::new()), Typed::Page(page_query(&core)))),
         Rules::Poll => {
             validate::options::validate_retrieve(&Value::Object(core.clone())).map(|o| {
                 let v = ToJson::to_json(&o);
@@ -1591,6 +1670,33 @@ fn check_output_file(
             "outputFile",
             "needs include card: only then does the answer carry the card to write",
         );
+    }
+}
+
+/// The page query of a financial-insights list, from its checked options.
+fn page_query(core: &Map<String, Value>) -> crate::api::PageQuery {
+    let text = |key: &str| core.get(key).and_then(Value::as_str).map(str::to_string);
+    crate::api::PageQuery {
+        limit: core
+            .get("limit")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        starting_after: text("starting_after"),
+        ending_before: text("ending_before"),
+        start_date: text("start_date"),
+        end_date: text("end_date"),
+        category: text("category"),
+        origin: text("origin"),
+        sources: core
+            .get("sources")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -1823,6 +1929,68 @@ mod tests {
         assert_eq!(
             validate_input("nope", &Value::Null, 0).unwrap_err().code,
             ErrorCode::CommandNotFound
+        );
+    }
+
+    #[test]
+    fn insight_lists_check_their_options_and_build_the_query() {
+        let p = parse_input(
+            "transactions list",
+            &json!({"limit": "25", "startDate": "2026-06-01", "end_date": "2026-06-30",
+                    "origin": "link", "source": "csmrpd_a", "category": " groceries "}),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            p.typed,
+            Typed::Page(crate::api::PageQuery {
+                limit: Some(25),
+                start_date: Some("2026-06-01".into()),
+                end_date: Some("2026-06-30".into()),
+                origin: Some("link".into()),
+                sources: vec!["csmrpd_a".into()],
+                category: Some("groceries".into()),
+                ..crate::api::PageQuery::default()
+            })
+        );
+        let e = validate_input(
+            "transactions list",
+            &json!({"limit": 101, "startDate": "2026-6-1", "endDate": "June", "origin": "bank",
+                    "source": ["ok", " "], "startingAfter": ""}),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(
+            paths(&e),
+            vec![
+                "limit",
+                "startingAfter",
+                "startDate",
+                "endDate",
+                "origin",
+                "source[1]"
+            ]
+        );
+        assert_eq!(
+            e.field_errors[2].message,
+            "Date must be in YYYY-MM-DD format."
+        );
+        let e = validate_input("sources list", &json!({"limit": 0, "source": "x"}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["source", "limit"]);
+        let e =
+            validate_input("balances list", &json!({"startDate": "2026-06-01"}), 0).unwrap_err();
+        assert_eq!(paths(&e), vec!["startDate"]);
+        let schema = input_schema(find("transactions_list").unwrap());
+        assert_eq!(
+            schema["properties"]["startDate"]["pattern"],
+            "^\\d{4}-\\d{2}-\\d{2}$"
+        );
+        assert_eq!(schema["properties"]["source"]["type"], "array");
+        assert!(
+            find("balances list")
+                .unwrap()
+                .description
+                .starts_with("[beta] ")
         );
     }
 }

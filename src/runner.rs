@@ -272,6 +272,18 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 self.out.emit(value);
                 Ok(())
             }
+            // `transactions list`, `sources list`, `balances list`: one await for the three
+            // (each await in this future costs the browser module's size budget).
+            (name, Typed::Page(query)) => {
+                let call = match name {
+                    "transactions list" => ApiCall::ListTransactions(query),
+                    "sources list" => ApiCall::ListSources(query),
+                    _ => ApiCall::ListBalances(query),
+                };
+                let value = client.call(&call).await?;
+                self.out.emit(value);
+                Ok(())
+            }
             ("report", Typed::Report(report)) => {
                 let value = client.call(&ApiCall::Report(report)).await?;
                 self.out.emit(value);

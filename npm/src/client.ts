@@ -8,7 +8,25 @@ import { codedError, type FetchFunction, type LinkStorage, type Logger } from ".
 import { MemoryStorage } from "./host/memory.js";
 import { HostGuard, logFunction } from "./host/guard.js";
 import { decodeStripeChallenge } from "./core.js";
-import type { ApprovalLink, AuthStatus, CredentialType, MppPayResult, PaymentMethod, ReportInput, ShippingAddress, SpendRequest, StripeChallenge, UserInfo } from "./types.js";
+import type {
+  ApprovalLink,
+  AuthStatus,
+  Balance,
+  CredentialType,
+  ListBalancesOptions,
+  ListSourcesOptions,
+  ListTransactionsOptions,
+  MppPayResult,
+  Page,
+  PaymentMethod,
+  ReportInput,
+  ShippingAddress,
+  Source,
+  SpendRequest,
+  StripeChallenge,
+  Transaction,
+  UserInfo,
+} from "./types.js";
 
 /** The wasm driver class (from the wasm-bindgen build that matches the platform). */
 export interface WasmDriver {
@@ -220,6 +238,13 @@ export class LinkClientBase {
   readonly userInfo: { retrieve(): Promise<UserInfo> };
   /** Reports how a purchase attempt on a domain ended (`report`); call after every attempt. */
   readonly report: (input: ReportInput) => Promise<JsonObject>;
+  /** [beta] Transactions from Link and external accounts (`transactions list`); needs the
+   * `read_link_transactions` / `read_external_transactions` source actions. */
+  readonly transactions: { list(options?: ListTransactionsOptions): Promise<Page<Transaction>> };
+  /** [beta] The wallet's sources (`sources list`); needs `read_source_details`. */
+  readonly sources: { list(options?: ListSourcesOptions): Promise<Page<Source>> };
+  /** [beta] Balances per source (`balances list`); needs `read_balances`. */
+  readonly balances: { list(options?: ListBalancesOptions): Promise<Page<Balance>> };
   readonly spendRequests: {
     create(input: CreateSpendRequestInput): Promise<SpendRequest>;
     update(id: string, input: Partial<CreateSpendRequestInput>): Promise<SpendRequest>;
@@ -317,6 +342,10 @@ export class LinkClientBase {
     this.shippingAddresses = { list: async () => (await this.run("shipping-address list")) as unknown as ShippingAddress[] };
     this.userInfo = { retrieve: async () => (await this.run("user-info retrieve")) as unknown as UserInfo };
     this.report = async (input) => (await this.run("report", input as unknown as Record<string, unknown>)) as JsonObject;
+    const page = async <T>(command: string, o: object): Promise<Page<T>> => (await this.run(command, { ...o })) as unknown as Page<T>;
+    this.transactions = { list: (o = {}) => page<Transaction>("transactions list", o) };
+    this.sources = { list: (o = {}) => page<Source>("sources list", o) };
+    this.balances = { list: (o = {}) => page<Balance>("balances list", o) };
     this.spendRequests = {
       create: async (input) => (await (await driver()).createSpendRequest(snake(input))) as SpendRequest,
       update: async (id, input) => (await (await driver()).updateSpendRequest(id, snake(input))) as SpendRequest,

@@ -194,6 +194,88 @@ export interface UserInfo {
   [key: string]: unknown;
 }
 
+/** The cursors and size of a financial-insights page (`--limit`, `--starting-after`, `--ending-before`). */
+export interface PageOptions {
+  /** 1 to 100. */
+  limit?: number;
+  /** The id (for balances: the `source_id`) of the last item of the previous page. */
+  startingAfter?: string;
+  /** The id of the first item of the page after the one wanted. */
+  endingBefore?: string;
+}
+
+/** `transactions.list(options)` (`transactions list`). */
+export interface ListTransactionsOptions extends PageOptions {
+  /** `YYYY-MM-DD`, inclusive (sent as `date_start`). */
+  startDate?: string;
+  /** `YYYY-MM-DD`, inclusive (sent as `date_end`). */
+  endDate?: string;
+  category?: string;
+  origin?: TransactionOrigin;
+  /** Source ids (each sent as `sources[]`); named as the flag, `--source`. */
+  source?: string[];
+}
+
+/** `sources.list(options)` (`sources list`). */
+export type ListSourcesOptions = PageOptions;
+
+/** `balances.list(options)` (`balances list`). */
+export interface ListBalancesOptions extends PageOptions {
+  /** Source ids (each sent as `sources[]`); named as the flag, `--source`. */
+  source?: string[];
+}
+
+/** A financial-insights page, printed as the server sent it (not unwrapped). */
+export interface Page<T> {
+  data: T[];
+  /** Present when the server says; when `true`, pass the last item's cursor as `startingAfter`. */
+  has_more?: boolean;
+  [key: string]: unknown;
+}
+
+export type TransactionOrigin = "link" | "external_connection";
+
+/** One transaction; amounts are integers in minor units, negative for money out. */
+export interface Transaction {
+  id: string;
+  source_id: string | null;
+  amount: number;
+  currency: string;
+  /** `YYYY-MM-DD`. */
+  created_date: string;
+  description: string;
+  origin: TransactionOrigin;
+  category: string | null;
+  /** As the server sent it (`succeeded`, `pending`, …: not a closed set). */
+  status: string;
+  [key: string]: unknown;
+}
+
+/** A financial account connected to the wallet: passed through as the server sent it. */
+export interface Source {
+  id?: string | null;
+  name?: string | null;
+  type?: string | null;
+  capabilities?: Record<string, unknown> | null;
+  external_connection?: Record<string, unknown> | null;
+  granted_actions?: string[] | null;
+  bank_account?: Record<string, unknown> | null;
+  card?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
+/** A source's balance (minor units per currency); passed through as the server sent it. */
+export interface Balance {
+  source_id: string;
+  type: "cash" | "credit";
+  cash?: { available: Record<string, number> } | null;
+  credit?: { used: Record<string, number> } | null;
+  current: number;
+  currency: string;
+  as_of: string;
+  [key: string]: unknown;
+}
+
 /** `auth.status()`, `auth.wait()`: the session (tokens shown shortened, never whole). */
 export interface AuthStatus {
   authenticated: boolean;

@@ -125,7 +125,8 @@ for (const [name, make] of Object.entries(RUNNERS)) {
   test(`commands.json: ${name}`, { skip: bless && name !== "LinkClient.run" }, async () => {
     const sb = await startSandbox({ autoApprove: true });
     const dir = mkdtempSync(join(tmpdir(), "linkpay-commands-"));
-    const token = sb.issueTokens().access_token;
+    // With every financial-insights source action (transactions, sources and balances list).
+    const token = sb.issueTokens(undefined, { sourceActions: ["read_balances", "read_external_transactions", "read_link_transactions", "read_source_details"] }).access_token;
     const runner = await make(sb, token, dir);
     const saved = {};
     try {

@@ -59,7 +59,7 @@ async function everyTool(client) {
     return r.value;
   };
 
-  const login = await ok("auth_login", { clientName: "MCP test" });
+  const login = await ok("auth_login", { clientName: "MCP test", sourceActions: ["read_balances", "read_link_transactions", "read_source_details"] });
   assert.equal(login[0]._next.command, "auth status --interval 5 --max-attempts 60");
   const status = await ok("auth_status", { interval: 0.1, timeout: 10 });
   assert.equal(status.at(-1).authenticated, true);
@@ -90,6 +90,11 @@ async function everyTool(client) {
   assert.equal((await ok("shipping-address_list"))[0].address.country_code, "US");
   assert.equal(typeof (await ok("user-info_retrieve")).email, "string");
   assert.equal((await ok("report", { domain: "shop.example", outcome: "abandoned", spendRequestId: other.id, tag: ["other"] })).status, "recorded");
+  // The login granted Link transactions only: no external ones.
+  const txns = await ok("transactions_list", { limit: 100, source: ["csmrpd_sandbox_visa"] });
+  assert.ok(txns.data.length > 0 && txns.data.every((t) => t.origin === "link" && t.source_id === "csmrpd_sandbox_visa"), JSON.stringify(txns));
+  assert.equal((await ok("sources_list", { limit: 1 })).has_more, true);
+  assert.equal((await ok("balances_list", { source: ["csmrpd_sandbox_checking"] })).data[0].type, "cash");
   const [upgrade] = await ok("auth_upgrade", { sourceActions: ["read_balances"] });
   assert.match(upgrade.verification_url, /^http/);
   assert.deepEqual(await ok("auth_logout"), { authenticated: false });

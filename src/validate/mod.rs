@@ -205,6 +205,26 @@ pub(crate) fn http_url(v: &Value) -> Result<String, String> {
     }
 }
 
+/// The reference's message for a date that is not `YYYY-MM-DD`.
+pub const DATE_MESSAGE: &str = "Date must be in YYYY-MM-DD format.";
+
+/// A `YYYY-MM-DD` date: four digits, `-`, two digits, `-`, two digits, as the reference's
+/// `^\d{4}-\d{2}-\d{2}$` (the server judges whether the day exists).
+pub(crate) fn date(v: &Value) -> Result<&str, String> {
+    let s = string(v).map_err(|_| DATE_MESSAGE.to_string())?;
+    let b = s.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if shaped {
+        Ok(s)
+    } else {
+        Err(DATE_MESSAGE.to_string())
+    }
+}
+
 /// A boolean.
 pub(crate) fn boolean(v: &Value) -> Result<bool, String> {
     v.as_bool().ok_or_else(|| "must be a boolean".to_string())
@@ -345,6 +365,24 @@ pub(crate) fn request_url(v: &Value) -> Result<String, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn dates_are_yyyy_mm_dd() {
+        for ok in ["2026-06-08", "0000-00-00", "2026-13-45"] {
+            assert_eq!(date(&json!(ok)), Ok(ok), "{ok}");
+        }
+        for bad in [
+            json!("2026-6-08"),
+            json!("2026/06/08"),
+            json!("2026-06-08T00:00:00Z"),
+            json!(" 2026-06-08"),
+            json!("２０２６-06-08"),
+            json!(""),
+            json!(20260608),
+        ] {
+            assert_eq!(date(&bad), Err(DATE_MESSAGE.to_string()), "{bad}");
+        }
+    }
 
     #[test]
     fn urls() {

@@ -64,9 +64,20 @@ impl Sandbox {
         serde_json::from_str(body).expect("JSON")
     }
 
-    /// An access token of the sandbox's default user.
+    /// An access token of the sandbox's default user, with every financial-insights source
+    /// action (transactions, sources and balances list).
     pub fn token(&self) -> String {
-        self.control("POST", "/sandbox/tokens", &json!({}))["access_token"]
+        let actions = [
+            "read_balances",
+            "read_external_transactions",
+            "read_link_transactions",
+            "read_source_details",
+        ];
+        self.control(
+            "POST",
+            "/sandbox/tokens",
+            &json!({ "source_actions": actions }),
+        )["access_token"]
             .as_str()
             .expect("a token")
             .to_string()

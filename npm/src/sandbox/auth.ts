@@ -202,9 +202,23 @@ function tokenResponse(ctx: Context, session: SessionRecord, ttlS = ctx.config.a
   return body;
 }
 
+/** What a session made without the device flow is granted. */
+export interface IssueOptions {
+  scope?: string;
+  expiresIn?: number;
+  clientName?: string;
+  /** Financial-insight access: one `{type: "source", actions}` authorization detail, first. */
+  sourceActions?: string[];
+  /** More authorization details, as a device login would record them. */
+  authorizationDetails?: Json[];
+}
+
 /** Tokens for a user without the device flow (sandbox controls, tests, the bench). */
-export function issueTokens(ctx: Context, user: UserRecord, opts: { scope?: string; expiresIn?: number; clientName?: string } = {}): JsonObject {
-  const session = newSession(ctx, user, authClientId, opts.scope ?? DEFAULT_SCOPE, [], opts.clientName ?? "sandbox");
+export function issueTokens(ctx: Context, user: UserRecord, opts: IssueOptions = {}): JsonObject {
+  const details: Json[] = [];
+  if (opts.sourceActions !== undefined && opts.sourceActions.length > 0) details.push({ type: "source", actions: [...new Set(opts.sourceActions)] });
+  details.push(...(opts.authorizationDetails ?? []));
+  const session = newSession(ctx, user, authClientId, opts.scope ?? DEFAULT_SCOPE, details, opts.clientName ?? "sandbox");
   return tokenResponse(ctx, session, opts.expiresIn ?? ctx.config.accessTokenTtlS);
 }
 
@@ -230,6 +244,11 @@ export function findDeviceAuth(ctx: Context, code: string): DeviceAuthRecord | u
 
 /** Checks `Authorization: Bearer …` on an API call; the user it belongs to, or a 401. */
 export function authenticate(ctx: Context, header: string | undefined): UserRecord {
+  return authenticateSession(ctx, header).user;
+}
+
+/** {@link authenticate}, with the session the token belongs to (its scope and authorization details). */
+export function authenticateSession(ctx: Context, header: string | undefined): { user: UserRecord; session: SessionRecord } {
   const unauthorized = (message: string): HttpError =>
     apiError(401, "unauthorized", message, {}, { "www-authenticate": 'Bearer realm="link", error="invalid_token"' });
   const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -241,5 +260,5 @@ export function authenticate(ctx: Context, header: string | undefined): UserReco
   if (ctx.clock.now() >= access.expires_ms) throw unauthorized("Access token expired.");
   const user = ctx.state.users.get(access.user_id);
   if (user === undefined) throw unauthorized("Invalid access token.");
-  return user;
+  return { user, session };
 }

@@ -8,6 +8,7 @@
  *   GET|POST /device[?code=phrase]                      device verification page
  *   GET /payment-details  /userinfo  /shipping_addresses
  *   POST /agent_observations                             report (the core's rules)
+ *   GET /sources  /balances  /transactions               financial insights (source actions)
  *   POST /spend_requests  /spend_requests/create_delegated
  *   GET /spend_requests[?include_history=true]  GET /spend_requests/{id}[?include=card,…]
  *   POST /spend_requests/{id}  …/{id}/request_approval  …/{id}/cancel
@@ -25,6 +26,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Json, JsonObject } from "../index.js";
 import * as auth from "./auth.js";
+import * as insights from "./insights.js";
 import { SandboxClock, isoSeconds, type ClockSource } from "./clock.js";
 import { DEFAULT_LIMITS, type Config, type Context, type Limits } from "./context.js";
 import { checkoutPage, checkoutSubmit, chargeJson } from "./checkout.js";
@@ -128,7 +130,7 @@ export interface Sandbox {
   /** A new user with fresh tokens. */
   createUser(fields?: { id?: string; email?: string; name?: string }): JsonObject;
   /** Fresh tokens (token-endpoint shape) for a user (default: the default user). */
-  issueTokens(userId?: string, opts?: { expiresIn?: number; scope?: string }): JsonObject;
+  issueTokens(userId?: string, opts?: auth.IssueOptions): JsonObject;
   /** The person approves / denies a spend request (as on the approval page). */
   approve(id: string): JsonObject;
   deny(id: string): JsonObject;
@@ -352,6 +354,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (top === "agent_observations" && n === 1 && method === "POST") {
       return json(200, spend.observe(ctx, auth.authenticate(ctx, r.headers.authorization), jsonBody(r), clock.now()));
     }
+    if ((top === "sources" || top === "balances" || top === "transactions") && n === 1 && method === "GET") {
+      const { session } = auth.authenticateSession(ctx, r.headers.authorization);
+      const list = top === "sources" ? insights.listSources : top === "balances" ? insights.listBalances : insights.listTransactions;
+      return json(200, list(session, r.query), { "cache-control": "no-store" });
+    }
     if (top === "spend_requests") return spendRoute(r, parts);
 
     // Pages.
@@ -476,7 +483,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (what === "tokens" && n === 1 && method === "POST") {
       const b = objectBody(r);
       const user = userFor(b.user_id);
-      return json(200, { user_id: user.id, ...auth.issueTokens(ctx, user, { expiresIn: typeof b.expires_in === "number" ? b.expires_in : undefined, scope: optString(b.scope) }) });
+      const sourceActions = stringList(b.source_actions, "source_actions");
+      if (sourceActions !== undefined) {
+        const bad = sourceActions.find((a) => !(insights.SOURCE_ACTIONS as readonly string[]).includes(a));
+        if (bad !== undefined) throw apiError(400, "parameter_invalid", `Unknown source action '${bad}'; one of: ${insights.SOURCE_ACTIONS.join(", ")}`, { param: "source_actions" });
+      }
+      const details = b.authorization_details;
+      if (details !== undefined && !Array.isArray(details)) throw apiError(400, "parameter_invalid", "authorization_details must be an array", { param: "authorization_details" });
+      const opts: auth.IssueOptions = { expiresIn: typeof b.expires_in === "number" ? b.expires_in : undefined, scope: optString(b.scope), sourceActions, authorizationDetails: details };
+      return json(200, { user_id: user.id, ...auth.issueTokens(ctx, user, opts) });
     }
     if (what === "device" && n === 2 && method === "POST" && (id === "approve" || id === "deny")) {
       const b = objectBody(r);
@@ -634,6 +649,13 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 
 function optString(v: Json | undefined): string | undefined {
   return typeof v === "string" ? v : undefined;
+}
+
+/** An optional array of strings in a control's body, or a 400 naming `param`. */
+function stringList(v: Json | undefined, param: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw apiError(400, "parameter_invalid", `${param} must be an array of strings`, { param });
+  return v as string[];
 }
 
 function requireForm(r: Request): void {
