@@ -46,7 +46,9 @@ fn every_command_gives_the_vector_output() {
                 e.field_errors
                     .iter()
                     .map(|f| (f.path.as_str(), f.message.as_str())),
-                e.details.as_deref().map(|d| serde_json::from_str(d).expect("details are JSON")),
+                e.details
+                    .as_deref()
+                    .map(|d| serde_json::from_str(d).expect("details are JSON")),
             ),
         }
     });
