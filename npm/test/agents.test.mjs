@@ -18,9 +18,9 @@ let home;
 let project;
 let bin; // a `linkpay` on PATH for `mcp doctor` to run
 
-function cli(args, cwd = project) {
+function cli(args, cwd = project, extraEnv = {}) {
   return new Promise((resolve) => {
-    const env = { PATH: `${bin}:${process.env.PATH}`, HOME: home, XDG_CONFIG_HOME: "" };
+    const env = { PATH: `${bin}:${process.env.PATH}`, HOME: home, XDG_CONFIG_HOME: "", ...extraEnv };
     execFile(process.execPath, [BIN, ...args, "--format", "json"], { env, cwd, timeout: 30_000 }, (err, stdout, stderr) => {
       let out;
       try {
@@ -132,6 +132,31 @@ describe("mcp add", () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+});
+
+test("a config another program writes while mcp add runs keeps that program's change", async () => {
+  // A preload that, when linkpay opens its temp file, rewrites the config (as Claude Code does
+  // with ~/.claude.json), once.
+  const target = join(project, ".mcp.json");
+  writeFileSync(target, JSON.stringify({ mcpServers: { a: { command: "a" } } }));
+  const preload = join(bin, "race.cjs");
+  writeFileSync(
+    preload,
+    `const fsp = require("node:fs/promises"); const fs = require("node:fs"); const open = fsp.open; let done = false;
+fsp.open = async (p, ...rest) => {
+  if (!done && String(p).includes(".mcp.json.") && String(p).endsWith(".tmp")) {
+    done = true;
+    fs.writeFileSync(${JSON.stringify(target)}, JSON.stringify({ mcpServers: { a: { command: "a" }, b: { command: "b" } } }));
+  }
+  return open(p, ...rest);
+};`,
+  );
+  const r = await cli(["mcp", "add", "--no-global", "--agent", "claude-code"], project, { NODE_OPTIONS: `--require ${preload}` });
+  assert.equal(r.code, 0, JSON.stringify(r.out));
+  const servers = JSON.parse(readFileSync(target, "utf8")).mcpServers;
+  assert.deepEqual(Object.keys(servers), ["a", "b", "linkpay"], "the change made meanwhile is kept");
+  rmSync(target);
+  rmSync(preload);
 });
 
 describe("mcp doctor", () => {

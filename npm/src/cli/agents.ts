@@ -60,10 +60,15 @@ async function readText(path: string): Promise<string> {
   }
 }
 
+/** Thrown by {@link writeAtomic} when the file changed since it was read. */
+class Changed extends Error {}
+
 /** Writes `text` to `path` atomically: a temp file next to it, then a rename; an existing
  * file's mode is kept (a new file gets 0644). Through a symbolic link (dotfile managers link
- * configs) the file it points to is replaced and the link kept. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+ * configs) the file it points to is replaced and the link kept. With `expected` (the text the
+ * new one was made from), a file that no longer holds it (another program wrote it meanwhile:
+ * Claude Code rewrites ~/.claude.json often) is not replaced: {@link Changed} is thrown. */
+export async function writeAtomic(path: string, text: string, expected?: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const existing = await stat(path).catch(() => undefined);
   if (existing && !existing.isFile()) throw codedError("STORAGE_ERROR", `${path} is not a regular file`);
@@ -80,9 +85,11 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     } finally {
       await handle.close();
     }
+    if (expected !== undefined && (await readText(target)) !== expected) throw new Changed(path);
     await rename(temp, target);
   } catch (e) {
     await unlink(temp).catch(() => undefined);
+    if (e instanceof Changed) throw e;
     throw codedError("STORAGE_ERROR", `Cannot write ${path}: ${(e as Error).message}`);
   }
 }
@@ -120,10 +127,25 @@ export async function mcpAdd(input: JsonObject): Promise<Json> {
     }
   }
   const agents: Json[] = [];
-  for (const { host, before, after } of plans) {
-    const changed = before !== after;
-    // Only what this run changes is written (a second run writes nothing).
-    if (changed) await writeAtomic(host.path, after);
+  for (const plan of plans) {
+    const { host } = plan;
+    const changed = plan.before !== plan.after;
+    // Only what this run changes is written (a second run writes nothing). A file another
+    // program wrote meanwhile is read and merged again, so its change is never lost.
+    for (let attempt = 0; changed; attempt++) {
+      try {
+        await writeAtomic(host.path, plan.after, plan.before);
+        break;
+      } catch (e) {
+        if (!(e instanceof Changed) || attempt >= 4) {
+          if (e instanceof Changed) throw codedError("STORAGE_ERROR", `${host.name}: ${host.path} kept changing while linkpay wrote it; try again`);
+          throw e;
+        }
+        plan.before = await readText(host.path);
+        plan.after = mcpConfigWith(plan.before, host.id, project, command);
+        if (plan.before === plan.after) break;
+      }
+    }
     agents.push({ agent: host.name, id: host.id, path: host.path, changed });
   }
   return { name: "linkpay", command, agents };
@@ -226,7 +248,7 @@ function targets(skill: string, project: boolean): SkillDir[] {
 export async function skillsAdd(input: JsonObject): Promise<Json> {
   const project = input.global === false;
   const force = input.force === true;
-  const plans: { skill: string; agent: string; path: string; write: boolean; content: string }[] = [];
+  const plans: { skill: string; agent: string; path: string; write: boolean; content: string; current?: string }[] = [];
   for (const skill of await shippedSkills()) {
     for (const t of targets(skill.name, project)) {
       const path = join(t.dir, "SKILL.md");
@@ -239,12 +261,18 @@ export async function skillsAdd(input: JsonObject): Promise<Json> {
       if (current !== undefined && current !== skill.content && !force) {
         throw codedError("OUTPUT_FILE_EXISTS", `${path} already exists and differs from linkpay's ${skill.name} skill. Use --force to replace it.`);
       }
-      plans.push({ skill: skill.name, agent: t.agent, path, write: current !== skill.content, content: skill.content });
+      plans.push({ skill: skill.name, agent: t.agent, path, write: current !== skill.content, content: skill.content, current });
     }
   }
   const installed: Json[] = [];
   for (const p of plans) {
-    if (p.write) await writeAtomic(p.path, p.content);
+    // Without --force, a file that appeared (or changed) since it was read is not replaced.
+    if (p.write) {
+      await writeAtomic(p.path, p.content, force ? undefined : (p.current ?? "")).catch((e: unknown) => {
+        if (e instanceof Changed) throw codedError("OUTPUT_FILE_EXISTS", `${p.path} changed while linkpay installed its skill. Use --force to replace it.`);
+        throw e;
+      });
+    }
     installed.push({ skill: p.skill, agent: p.agent, path: p.path, changed: p.write });
   }
   return { skills: installed };
