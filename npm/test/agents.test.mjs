@@ -90,10 +90,11 @@ describe("mcp add", () => {
   });
 
   test("--agent and --command pick the host and the command", async () => {
-    const r = await cli(["mcp", "add", "--agent", "opencode", "-c", "npx -y linkpay --mcp"]);
+    // A quoted program path (no network: the doctor below runs it).
+    const r = await cli(["mcp", "add", "--agent", "opencode", "-c", `"${bin}/linkpay" --mcp`]);
     assert.equal(r.code, 0, JSON.stringify(r.out));
     const o = JSON.parse(readFileSync(join(home, ".config", "opencode", "opencode.json"), "utf8"));
-    assert.deepEqual(o.mcp.linkpay, { type: "local", command: ["npx", "-y", "linkpay", "--mcp"], enabled: true, environment: {} });
+    assert.deepEqual(o.mcp.linkpay, { type: "local", command: [`${bin}/linkpay`, "--mcp"], enabled: true, environment: {} });
   });
 
   test("a corrupt config is refused and left untouched; nothing else is written", async () => {
@@ -168,8 +169,10 @@ describe("mcp doctor", () => {
     assert.equal(claude.command, "linkpay --mcp");
     assert.equal(claude.runs, true);
     assert.match(claude.version, /^\d+\.\d+\.\d+/);
+    assert.ok(claude.tools > 10, "the registered command answered initialize and tools/list");
     const opencode = r.out.agents.find((a) => a.id === "opencode");
-    assert.equal(opencode.command, "npx -y linkpay --mcp");
+    assert.equal(opencode.command, `${bin}/linkpay --mcp`);
+    assert.equal(opencode.runs, true);
     assert.equal(r.out.ok, r.out.agents.filter((a) => a.registered).every((a) => a.runs));
   });
 

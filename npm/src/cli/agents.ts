@@ -175,7 +175,50 @@ function probe(words: string[]): Promise<{ ok: boolean; output: string }> {
   });
 }
 
-/** `linkpay mcp doctor`: per host, whether linkpay is registered and whether its command runs. */
+/** Starts `words` (the registered MCP command) and asks it, over stdio, what incur's doctor
+ * asks: `initialize`, then `tools/list`. Resolves the number of tools, or why not. */
+function handshake(words: string[]): Promise<{ ok: boolean; tools: number; problem?: string }> {
+  return new Promise((resolve) => {
+    const [program, ...args] = words;
+    let buffer = "";
+    let settled = false;
+    const child = spawn(program, args, { stdio: ["pipe", "pipe", "ignore"] });
+    const finish = (result: { ok: boolean; tools: number; problem?: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ ok: false, tools: 0, problem: "no tools/list answer in time" }), PROBE_MS);
+    child.on("error", (e) => finish({ ok: false, tools: 0, problem: e.message }));
+    child.on("exit", () => finish({ ok: false, tools: 0, problem: "the server exited" }));
+    child.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      for (const line of buffer.split("\n").slice(0, -1)) {
+        let msg: { id?: number; result?: { tools?: unknown[] }; error?: { message?: string } };
+        try {
+          msg = JSON.parse(line) as typeof msg;
+        } catch {
+          continue;
+        }
+        if (msg.id === 1 && msg.error) finish({ ok: false, tools: 0, problem: `initialize failed: ${msg.error.message ?? ""}` });
+        if (msg.id === 2) {
+          if (Array.isArray(msg.result?.tools)) finish({ ok: true, tools: msg.result.tools.length });
+          else finish({ ok: false, tools: 0, problem: `tools/list failed: ${msg.error?.message ?? "no tools array"}` });
+        }
+      }
+    });
+    const send = (m: Json) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    child.stdin.on("error", () => undefined);
+    send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "linkpay-doctor", version: "1" } } });
+    send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    send({ jsonrpc: "2.0", id: 2, method: "tools/list", params: {} });
+  });
+}
+
+/** `linkpay mcp doctor`: per host, whether linkpay is registered, whether its command runs
+ * (`--version`) and whether it answers as an MCP server (`initialize`, `tools/list`). */
 export async function mcpDoctor(input: JsonObject): Promise<Json> {
   const { hosts, project } = chosenHosts(input);
   const agents: Json[] = [];
@@ -189,9 +232,12 @@ export async function mcpDoctor(input: JsonObject): Promise<Json> {
         const words = list(reg.command);
         row.command = words.join(" ");
         const run = words.length > 0 ? await probe(words) : { ok: false, output: "no command" };
-        row.runs = run.ok;
         row.version = run.ok ? run.output : null;
         if (!run.ok) row.problem = `the command does not run: ${run.output}`;
+        const mcp = run.ok ? await handshake(words) : { ok: false, tools: 0 };
+        row.runs = run.ok && mcp.ok;
+        row.tools = mcp.tools;
+        if (run.ok && !mcp.ok) row.problem = `the command does not answer as an MCP server: ${mcp.problem ?? ""}`;
       }
     } catch (e) {
       row.registered = false;
