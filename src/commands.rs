@@ -835,6 +835,96 @@ pub const COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "mcp add",
+        description: "Register linkpay's MCP server (linkpay --mcp) with the agent hosts found (Claude Code, Cursor, VS Code, Windsurf, …)",
+        options: &[
+            opt(
+                "agent",
+                "agent",
+                Kind::Enum(&crate::agent_host::MCP_HOST_IDS),
+                "Only this agent host (repeatable); default every host found.",
+            )
+            .repeatable(),
+            opt(
+                "command",
+                "command",
+                Kind::String,
+                "The command the host runs.",
+            )
+            .short("c")
+            .default(Default::Str(crate::agent_host::DEFAULT_COMMAND)),
+            opt(
+                "global",
+                "global",
+                Kind::Boolean,
+                "Write the user-wide config; --no-global writes the project's (current directory).",
+            )
+            .default(Default::Bool(true)),
+        ],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
+        name: "mcp doctor",
+        description: "Check, per agent host, that linkpay is registered and that its command runs",
+        options: &[
+            opt(
+                "agent",
+                "agent",
+                Kind::Enum(&crate::agent_host::MCP_HOST_IDS),
+                "Only this agent host (repeatable).",
+            )
+            .repeatable(),
+            opt(
+                "global",
+                "global",
+                Kind::Boolean,
+                "Check the user-wide configs; --no-global the project's.",
+            )
+            .default(Default::Bool(true)),
+        ],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
+        name: "skills add",
+        description: "Install linkpay's agent skill (SKILL.md) into ~/.agents/skills and the skill directories of the agents found",
+        options: &[
+            opt(
+                "global",
+                "global",
+                Kind::Boolean,
+                "Install for the user; --no-global installs into the project (current directory).",
+            )
+            .default(Default::Bool(true)),
+            opt(
+                "force",
+                "force",
+                Kind::Boolean,
+                "Replace a different SKILL.md already there.",
+            ),
+        ],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
+        name: "skills list",
+        description: "List the skills linkpay ships and where each is installed",
+        options: &[opt(
+            "global",
+            "global",
+            Kind::Boolean,
+            "Look in the user's skill directories; --no-global in the project's.",
+        )
+        .default(Default::Bool(true))],
+        streaming: false,
+        mcp: false,
+        rules: Rules::None,
+    },
+    Command {
         name: "demo",
         description: "Run the offline demo: login, a virtual card and an MPP payment against an in-process sandbox",
         options: &[opt(

@@ -41,6 +41,7 @@ macro_rules! object {
     }};
 }
 
+pub mod agent_host;
 pub mod api;
 pub mod auth;
 pub mod client;

@@ -189,6 +189,28 @@ export function completionScript(shell: string): string {
   return core.completionScript(shell) as string;
 }
 
+/** `linkpay mcp add`/`mcp doctor`: the agent hosts' MCP config files (`src/agent_host.rs`), global
+ * or the project's (`project`), only `agents` when given: `[{id, name, path, key, detect}]`. */
+export function mcpHosts(env: JsonObject, project: boolean, agents: string[]): Json {
+  return core.mcpHosts(env, project, agents) as Json;
+}
+
+/** `linkpay mcp add`: a host's config text with linkpay registered to run `command`; the same
+ * text when it already is. A config that is not a JSON object is `STORAGE_ERROR`. */
+export function mcpConfigWith(existing: string, host: string, project: boolean, command: string): string {
+  return core.mcpConfigWith(existing, host, project, command) as string;
+}
+
+/** `linkpay mcp doctor`: linkpay's entry in a host's config text: `{registered, command?}`. */
+export function mcpRegistration(existing: string, host: string, project: boolean): Json {
+  return core.mcpRegistration(existing, host, project) as Json;
+}
+
+/** `linkpay skills add`/`skills list`: the directories skill `skill` is installed into. */
+export function skillDirs(env: JsonObject, project: boolean, skill: string): Json {
+  return core.skillDirs(env, project, skill) as Json;
+}
+
 /** Checks a command's input (camelCase keys) with the client's rules before any request; returns
  * it in the core's snake_case vocabulary with defaults, or throws `VALIDATION_ERROR`. */
 export function validateCommandInput(name: string, input: JsonObject, now: number = Math.floor(Date.now() / 1000)): JsonObject {

@@ -76,6 +76,10 @@ describe("bad input", () => {
     serve: [["--port", "abc", "--host", " "], ["port", "host"]],
     demo: [["--interactive=perhaps"], ["interactive"]],
     completions: [["nushell"], ["shell"]],
+    "mcp add": [["--agent", "notepad", "--command", " "], ["agent[0]", "command"]],
+    "mcp doctor": [["--agent", "notepad"], ["agent[0]"]],
+    "skills add": [["--force=perhaps"], ["force"]],
+    "skills list": [["--global=perhaps"], ["global"]],
   };
 
   test("covers every command of the table", () => {

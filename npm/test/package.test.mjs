@@ -56,7 +56,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 describe("the tarball", () => {
   test("ships README, LICENSE, CHANGELOG, the bundled CLI with its third-party licenses", () => {
     const files = new Set(packed.files.map((f) => f.path));
-    for (const f of ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "dist/index.js", "dist/index.d.ts", "dist/browser.js", "dist/cli/linkpay.cjs", "dist/cli/THIRD_PARTY_LICENSES.md"]) {
+    for (const f of ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "dist/index.js", "dist/index.d.ts", "dist/browser.js", "dist/cli/linkpay.cjs", "dist/cli/THIRD_PARTY_LICENSES.md", "skills/linkpay/SKILL.md"]) {
       assert.ok(files.has(f), `${f} is not in the tarball`);
     }
     assert.match(readFileSync(join(app, "node_modules", "linkpay", "LICENSE"), "utf8"), /^MIT License/);
@@ -133,6 +133,10 @@ describe("installed in an empty project", () => {
     const yaml = await npx(["mpp", "decode", "--challenge", HDR, "--format", "yaml"]);
     ok(yaml, "linkpay mpp decode --format yaml");
     assert.equal(parseYaml(yaml.stdout).amount, 1000);
+    // The shipped skill is found from the installed bin.
+    const skills = await npx(["skills", "list", "--format", "json"]);
+    ok(skills, "linkpay skills list");
+    assert.equal(JSON.parse(skills.stdout)[0].name, "linkpay");
     const demo = await npx(["demo"]);
     ok(demo, "linkpay demo");
     assert.match(demo.stdout, /receipt: success/);

@@ -771,6 +771,38 @@ pub fn completion_script(shell: &str) -> JsResult {
     done(crate::commands::completion_script(shell).map(Value::String))
 }
 
+/// `linkpay mcp add`/`mcp doctor`: the agent hosts' MCP config files, for `env`
+/// (`{home, configHome?, platform, appData?, cwd}`), global or the project's, only `agents` when
+/// not empty: `[{id, name, path, key, detect[]}]`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = mcpHosts)]
+pub fn mcp_hosts(env: JsValue, project: bool, agents: Vec<String>) -> JsResult {
+    let env = crate::agent_host::Env::from_json(&from_js(&env)?);
+    done(crate::agent_host::mcp_hosts(&env, project, &agents))
+}
+
+/// `linkpay mcp add`: a host's config text with linkpay registered (unchanged when it already is).
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = mcpConfigWith)]
+pub fn mcp_config_with(existing: &str, host: &str, project: bool, command: &str) -> JsResult {
+    done(crate::agent_host::mcp_config_with(existing, host, project, command).map(Value::String))
+}
+
+/// `linkpay mcp doctor`: linkpay's entry in a host's config text, `{registered, command?}`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = mcpRegistration)]
+pub fn mcp_registration(existing: &str, host: &str, project: bool) -> JsResult {
+    done(crate::agent_host::mcp_registration(existing, host, project))
+}
+
+/// `linkpay skills add`/`skills list`: the directories a skill goes to, `[{agent, dir, detect}]`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = skillDirs)]
+pub fn skill_dirs(env: JsValue, project: bool, skill: &str) -> JsResult {
+    let env = crate::agent_host::Env::from_json(&from_js(&env)?);
+    done(crate::agent_host::skill_dirs(&env, project, skill))
+}
+
 /// Checks a command's input (camelCase keys) before any request; returns it in the core's
 /// vocabulary, or throws one `VALIDATION_ERROR` naming the input's keys.
 #[cfg(feature = "cli")]

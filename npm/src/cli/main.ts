@@ -175,9 +175,11 @@ async function main(argv: string[]): Promise<void> {
     const input = parseInput(command, args);
     if (printer.incremental && command.streaming) printer.toon = (await import("@toon-format/toon")).encode as (v: Json) => string;
     if (!command.mcp) {
-      // The process-level commands (`sandbox`, `serve`, `demo`) run here, not in the core.
+      // The process-level commands (`sandbox`, `serve`, `demo`, `mcp add`, …) run here, not in
+      // the core; those with an output print it like any command's.
       const { runProcessCommand } = await import("./process.js");
-      await runProcessCommand(command.name, validateCommandInput(command.name, input), { human });
+      const output = await runProcessCommand(command.name, validateCommandInput(command.name, input), { human });
+      if (output !== undefined) await printer.done(output);
       return;
     }
     const link = new LinkClient({

@@ -133,6 +133,23 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text === "" ? undefined : JSON.parse(text);
 }
 
+/** `GET /.well-known/skills/index.json` (`{skills: [{name, description, files}]}`) and
+ * `GET /.well-known/skills/<skill>/SKILL.md`: the skills shipped in the package. */
+async function wellKnownSkills(res: ServerResponse, path: string, headers: Record<string, string>): Promise<void> {
+  const { shippedSkills } = await import("./agents.js");
+  const skills = await shippedSkills();
+  const rest = path.slice("/.well-known/skills/".length).split("/");
+  const cache = { "Cache-Control": "public, max-age=300" };
+  if (rest.length === 1 && rest[0] === "index.json") {
+    const index = skills.map((s) => ({ name: s.name, description: s.description, files: ["SKILL.md"] }));
+    return send(res, 200, { skills: index }, { ...headers, ...cache });
+  }
+  const skill = rest.length === 2 && rest[1] === "SKILL.md" ? skills.find((s) => s.name === rest[0]) : undefined;
+  if (!skill) return send(res, 404, { error: "not found" }, headers);
+  res.writeHead(200, { "Content-Type": "text/markdown; charset=utf-8", ...headers, ...cache });
+  res.end(skill.content);
+}
+
 /** `linkpay serve`: streamable HTTP at `/mcp`, stateless (a fresh server per request). */
 export async function serveHttp(options: HttpServeOptions): Promise<RunningServer> {
   const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
@@ -170,6 +187,8 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
       };
     }
     const path = (req.url ?? "/").split("?")[0];
+    // Agent Skills Discovery, as the reference serves it: public files, no token.
+    if (path.startsWith("/.well-known/skills/") && req.method === "GET") return wellKnownSkills(res, path, allowOrigin);
     if (path !== "/mcp") return send(res, 404, { error: "not found" }, allowOrigin);
     if (req.method === "OPTIONS") {
       res.writeHead(204, allowOrigin);

@@ -1,8 +1,9 @@
 /**
  * The process-level commands: `sandbox` and `serve` run until SIGINT/SIGTERM, `demo` runs the
- * offline demo. Loaded only for them.
+ * offline demo, `completions` prints a script; `mcp add|doctor` and `skills add|list` return
+ * their output for the CLI to print. Loaded only for them.
  */
-import type { JsonObject } from "../index.js";
+import type { Json, JsonObject } from "../index.js";
 
 function untilSignal(close: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -21,13 +22,20 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
   });
 }
 
-export async function runProcessCommand(name: string, input: JsonObject, opts: { human: boolean }): Promise<void> {
+export async function runProcessCommand(name: string, input: JsonObject, opts: { human: boolean }): Promise<Json | undefined> {
+  if (name === "mcp add" || name === "mcp doctor" || name === "skills add" || name === "skills list") {
+    const agents = await import("./agents.js");
+    if (name === "mcp add") return agents.mcpAdd(input);
+    if (name === "mcp doctor") return agents.mcpDoctor(input);
+    if (name === "skills add") return agents.skillsAdd(input);
+    return agents.skillsList(input);
+  }
   const host = String(input.host ?? "127.0.0.1");
   const port = typeof input.port === "number" ? input.port : 0;
   if (name === "completions") {
     const { completionScript } = await import("../index.js");
     process.stdout.write(completionScript(String(input.shell)));
-    return;
+    return undefined;
   }
   if (name === "sandbox") {
     const { startSandbox } = await import("../sandbox/index.js");
@@ -47,7 +55,8 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: {
         "",
       ].join("\n"),
     );
-    return untilSignal(() => sb.close());
+    await untilSignal(() => sb.close());
+    return undefined;
   }
   if (name === "serve") {
     const { serveHttp } = await import("./mcp.js");
@@ -63,8 +72,10 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: {
         "",
       ].join("\n"),
     );
-    return untilSignal(() => server.close());
+    await untilSignal(() => server.close());
+    return undefined;
   }
   const { runDemo } = await import("./demo.js");
   await runDemo({ interactive: input.interactive === true, color: opts.human });
+  return undefined;
 }
