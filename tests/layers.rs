@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["validate", "spend_request", "auth", "poll", "mpp", "api"],
     ),
     ("driver", &["host", "client"]),
-    ("runner", &["runner", "commands", "codec"]),
+    ("runner", &["runner", "commands", "codec", "agent_host"]),
     ("bindings", &["bind"]),
 ];
 
