@@ -790,17 +790,29 @@ impl<H: Host> Client<H> {
                 .collect(),
             authorization_details: options.authorization_details.clone(),
         };
+        Ok(LoginStart::Pending(
+            self.device_login(&request, false).await?,
+        ))
+    }
+
+    /// `POST /device/code`, and the pending authorization stored so that any process can
+    /// finish it; `replaces_existing_session` for an upgrade.
+    async fn device_login(
+        &self,
+        request: &DeviceCodeRequest,
+        replaces_existing_session: bool,
+    ) -> Result<PendingDeviceAuth> {
         let response = self
-            .send(&api::device_code(&self.config.endpoints, &request))
+            .send(&api::device_code(&self.config.endpoints, request))
             .await?;
         let pending = auth::handle_device_code_response(
             response.status,
             &response.body,
             self.host.now_ms(),
-            false,
+            replaces_existing_session,
         )?;
         self.store(PENDING_KEY, &to_json(&pending)?).await?;
-        Ok(LoginStart::Pending(pending))
+        Ok(pending)
     }
 
     /// `auth upgrade`: a device login for the requested access merged with the current
@@ -851,17 +863,7 @@ impl<H: Host> Client<H> {
             source_actions: Vec::new(),
             authorization_details: details,
         };
-        let response = self
-            .send(&api::device_code(&self.config.endpoints, &request))
-            .await?;
-        let pending = auth::handle_device_code_response(
-            response.status,
-            &response.body,
-            self.host.now_ms(),
-            true,
-        )?;
-        self.store(PENDING_KEY, &to_json(&pending)?).await?;
-        Ok((pending, warning))
+        Ok((self.device_login(&request, true).await?, warning))
     }
 
     async fn revoke_best_effort(&self, refresh_token: &Secret) {

@@ -64,12 +64,23 @@ pub struct Opt {
     pub hidden: bool,
 }
 
+/// Help text, kept only where help is printed (the CLI's Node module and native builds): the
+/// browser module and the components never show it, and leaving it out keeps the browser
+/// module within its size budget.
+const fn text(description: &'static str) -> &'static str {
+    if cfg!(any(feature = "cli", not(target_arch = "wasm32"))) {
+        description
+    } else {
+        ""
+    }
+}
+
 const fn opt(key: &'static str, core: &'static str, kind: Kind, description: &'static str) -> Opt {
     Opt {
         key,
         core,
         kind,
-        description,
+        description: text(description),
         required: false,
         positional: false,
         repeatable: false,
@@ -172,6 +183,10 @@ const SECONDS_INTERVAL: Kind = Kind::Seconds {
 const SECONDS_TIMEOUT: Kind = Kind::Seconds {
     max: validate::options::MAX_TIMEOUT_S,
 };
+#[cfg_attr(
+    not(any(feature = "cli", not(target_arch = "wasm32"))),
+    allow(dead_code)
+)]
 const PORT: Kind = Kind::Integer { min: 0, max: 65535 };
 const COUNT: Kind = Kind::Integer {
     min: 0,
@@ -605,11 +620,19 @@ const TRANSACTIONS: [Opt; 8] = [
     SOURCE,
 ];
 
+#[cfg_attr(
+    not(any(feature = "cli", not(target_arch = "wasm32"))),
+    allow(dead_code)
+)]
 const LISTEN: [Opt; 2] = [
     opt("port", "port", PORT, "TCP port (0 picks a free one)."),
     opt("host", "host", Kind::String, "Interface to listen on.").default(Default::Str("127.0.0.1")),
 ];
 
+#[cfg_attr(
+    not(any(feature = "cli", not(target_arch = "wasm32"))),
+    allow(dead_code)
+)]
 const SANDBOX: [Opt; 5] = [
     LISTEN[0].default(Default::Int(4242)),
     LISTEN[1],
@@ -634,10 +657,11 @@ const SANDBOX: [Opt; 5] = [
 ];
 
 /// Every command, in help order.
-pub const COMMANDS: &[Command] = &[
+/// The commands every host runs through the runner (and MCP exposes as tools).
+const RUN_COMMANDS: &[Command] = &[
     Command {
         name: "auth login",
-        description: "Authenticate with Link",
+        description: text("Authenticate with Link"),
         options: &LOGIN,
         streaming: true,
         mcp: true,
@@ -645,7 +669,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "auth upgrade",
-        description: "Re-authenticate with Link, merging the requested access with your current access so the new session is a superset",
+        description: text(
+            "Re-authenticate with Link, merging the requested access with your current access so the new session is a superset",
+        ),
         options: &LOGIN,
         streaming: true,
         mcp: true,
@@ -653,7 +679,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "auth logout",
-        description: "Log out from Link",
+        description: text("Log out from Link"),
         options: &[],
         streaming: false,
         mcp: true,
@@ -661,7 +687,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "auth status",
-        description: "Check authentication status",
+        description: text("Check authentication status"),
         options: &POLL_AUTH,
         streaming: true,
         mcp: true,
@@ -669,7 +695,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "payment-methods list",
-        description: "List the payment methods in your Link wallet",
+        description: text("List the payment methods in your Link wallet"),
         options: &[],
         streaming: false,
         mcp: true,
@@ -677,7 +703,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "payment-methods add",
-        description: "Where to add a payment method (the Link wallet page)",
+        description: text("Where to add a payment method (the Link wallet page)"),
         options: &[],
         streaming: false,
         mcp: true,
@@ -685,7 +711,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "shipping-address list",
-        description: "List the shipping addresses in the Link wallet",
+        description: text("List the shipping addresses in the Link wallet"),
         options: &[],
         streaming: false,
         mcp: true,
@@ -693,7 +719,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "user-info retrieve",
-        description: "Retrieve user info (email, name, phone)",
+        description: text("Retrieve user info (email, name, phone)"),
         options: &[],
         streaming: false,
         mcp: true,
@@ -701,7 +727,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "transactions list",
-        description: "[beta] List transactions from Link and external accounts, including non-Link activity",
+        description: text(
+            "[beta] List transactions from Link and external accounts, including non-Link activity",
+        ),
         options: &TRANSACTIONS,
         streaming: false,
         mcp: true,
@@ -709,7 +737,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "sources list",
-        description: "[beta] List sources from your Link wallet",
+        description: text("[beta] List sources from your Link wallet"),
         options: &[LIMIT, STARTING_AFTER, ENDING_BEFORE],
         streaming: false,
         mcp: true,
@@ -717,7 +745,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "balances list",
-        description: "[beta] List balances from your Link wallet",
+        description: text("[beta] List balances from your Link wallet"),
         options: &[SOURCE, LIMIT, STARTING_AFTER, ENDING_BEFORE],
         streaming: false,
         mcp: true,
@@ -725,7 +753,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request create",
-        description: "Create a new spend request",
+        description: text("Create a new spend request"),
         options: &CREATE,
         streaming: true,
         mcp: true,
@@ -733,7 +761,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request update",
-        description: "Update a spend request",
+        description: text("Update a spend request"),
         options: &UPDATE,
         streaming: false,
         mcp: true,
@@ -741,7 +769,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request retrieve",
-        description: "Retrieve a spend request (and poll until it is decided)",
+        description: text("Retrieve a spend request (and poll until it is decided)"),
         options: &RETRIEVE,
         streaming: true,
         mcp: true,
@@ -749,7 +777,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request request-approval",
-        description: "Request approval for a spend request",
+        description: text("Request approval for a spend request"),
         options: &[ID],
         streaming: true,
         mcp: true,
@@ -757,7 +785,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request cancel",
-        description: "Cancel a spend request",
+        description: text("Cancel a spend request"),
         options: &[ID],
         streaming: false,
         mcp: true,
@@ -765,7 +793,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "spend-request list",
-        description: "List spend requests. By default returns only active requests (created, pending_approval, approved)",
+        description: text(
+            "List spend requests. By default returns only active requests (created, pending_approval, approved)",
+        ),
         options: &[opt(
             "includeHistory",
             "include_history",
@@ -778,7 +808,9 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "report",
-        description: "Report the outcome of an agent action on a domain. Call after every purchase attempt.",
+        description: text(
+            "Report the outcome of an agent action on a domain. Call after every purchase attempt.",
+        ),
         options: &REPORT,
         streaming: false,
         mcp: true,
@@ -786,7 +818,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "mpp decode",
-        description: "Decode a stripe WWW-Authenticate challenge and extract network_id",
+        description: text("Decode a stripe WWW-Authenticate challenge and extract network_id"),
         options: &[opt(
             "challenge",
             "challenge",
@@ -800,12 +832,19 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "mpp pay",
-        description: "Pay an MPP (HTTP 402) endpoint with a Shared Payment Token",
+        description: text("Pay an MPP (HTTP 402) endpoint with a Shared Payment Token"),
         options: &PAY,
         streaming: true,
         mcp: true,
         rules: Rules::Pay,
     },
+];
+
+/// The process-level commands (`sandbox`, `serve`, `demo`, …) that only the CLI runs: their
+/// table entries are left out of the browser module and the components, which cannot run
+/// them (the runner refuses them), to keep the browser module within its size budget.
+#[cfg(any(feature = "cli", not(target_arch = "wasm32")))]
+const PROCESS_COMMANDS: &[Command] = &[
     Command {
         name: "sandbox",
         description: "Run the local sandbox: the Link API, approval pages and an MPP merchant on 127.0.0.1",
@@ -939,9 +978,17 @@ pub const COMMANDS: &[Command] = &[
     },
 ];
 
+#[cfg(not(any(feature = "cli", not(target_arch = "wasm32"))))]
+const PROCESS_COMMANDS: &[Command] = &[];
+
+/// Every command of the table, in order: the runner's, then the process-level ones.
+pub fn commands() -> impl Iterator<Item = &'static Command> {
+    RUN_COMMANDS.iter().chain(PROCESS_COMMANDS)
+}
+
 /// The command named `name` (`spend-request create`) or whose tool name is `name`.
 pub fn find(name: &str) -> Option<&'static Command> {
-    COMMANDS.iter().find(|c| c.name == name || c.tool() == name)
+    commands().find(|c| c.name == name || c.tool() == name)
 }
 
 /// `COMMAND_NOT_FOUND` for a name that is no command, in the reference's words, with the
@@ -956,15 +1003,15 @@ pub fn not_found(name: &str) -> Error {
         !head.is_empty() && n.starts_with(&head)
     };
     let near = match words.as_slice() {
-        [group, sub, ..] if COMMANDS.iter().any(|c| c.group() == Some(*group)) => {
-            let in_group = || COMMANDS.iter().filter(|c| c.group() == Some(*group));
+        [group, sub, ..] if commands().any(|c| c.group() == Some(*group)) => {
+            let in_group = || commands().filter(|c| c.group() == Some(*group));
             in_group()
                 .find(|c| c.name.rsplit(' ').next().is_some_and(|s| starts(s, sub)))
                 .or_else(|| in_group().next())
         }
-        _ => COMMANDS
-            .iter()
-            .find(|c| starts(c.name, name) || (!name.is_empty() && c.name.contains(name))),
+        _ => {
+            commands().find(|c| starts(c.name, name) || (!name.is_empty() && c.name.contains(name)))
+        }
     };
     let hint = near.map_or(String::new(), |c| format!(" Did you mean '{}'?", c.name));
     Error::new(
@@ -1042,7 +1089,7 @@ pub fn input_schema(command: &Command) -> Value {
 /// `inputSchema` and `options` (`key`, `flag`, `short`, `type`, `enum`, `repeatable`,
 /// `required`, `positional`, `default`, `description`, `hidden`) — what the CLI parses argv with.
 pub fn table() -> Value {
-    let commands: Vec<Value> = COMMANDS.iter().map(command_json).collect();
+    let commands: Vec<Value> = commands().map(command_json).collect();
     let globals: Vec<Value> = GLOBAL_OPTIONS
         .iter()
         .map(|(flag, description)| Value::from(vec![*flag, *description]))
@@ -1267,7 +1314,7 @@ fn global_flags() -> Vec<&'static str> {
 /// The top-level words: groups and one-word commands, in table order, once each.
 fn top_words() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = Vec::new();
-    for c in COMMANDS {
+    for c in commands() {
         let word = c.group().unwrap_or(c.name);
         if !words.contains(&word) {
             words.push(word);
@@ -1283,8 +1330,7 @@ fn visible_options(c: &Command) -> impl Iterator<Item = &Opt> {
 fn bash_completions() -> String {
     let mut subs = String::new();
     for group in top_words() {
-        let words: Vec<&str> = COMMANDS
-            .iter()
+        let words: Vec<&str> = commands()
             .filter(|c| c.group() == Some(group))
             .filter_map(|c| c.name.split_once(' ').map(|(_, sub)| sub))
             .collect();
@@ -1298,7 +1344,7 @@ fn bash_completions() -> String {
     ));
     let mut flags = String::new();
     let mut values = String::new();
-    for c in COMMANDS {
+    for c in commands() {
         let list: Vec<String> = visible_options(c)
             .map(|o| format!("--{}", o.flag()))
             .collect();
@@ -1343,8 +1389,7 @@ complete -F _linkpay linkpay
 "#,
         version = crate::VERSION,
         top = top_words().join(" "),
-        two = COMMANDS
-            .iter()
+        two = commands()
             .filter(|c| c.group().is_some())
             .map(|c| format!("\"{}\"", c.name))
             .collect::<Vec<_>>()
@@ -1361,15 +1406,14 @@ fn fish_completions() -> String {
     );
     let top = top_words();
     for word in &top {
-        let description = COMMANDS
-            .iter()
+        let description = commands()
             .find(|c| c.name == *word)
             .map_or(String::new(), |c| format!(" -d '{}'", quote(c.description)));
         out.push_str(&format!(
             "complete -c linkpay -n '__fish_use_subcommand' -a '{word}'{description}\n"
         ));
     }
-    for c in COMMANDS {
+    for c in commands() {
         let condition = match c.name.split_once(' ') {
             Some((group, sub)) => {
                 out.push_str(&format!(
@@ -1895,10 +1939,10 @@ mod tests {
 
     #[test]
     fn every_command_has_a_unique_tool_and_schema() {
-        let mut tools: Vec<String> = COMMANDS.iter().map(Command::tool).collect();
+        let mut tools: Vec<String> = commands().map(Command::tool).collect();
         tools.sort();
         tools.dedup();
-        assert_eq!(tools.len(), COMMANDS.len());
+        assert_eq!(tools.len(), commands().count());
         assert_eq!(
             find("spend-request_create").map(|c| c.name),
             Some("spend-request create")
@@ -1906,7 +1950,7 @@ mod tests {
         let schema = input_schema(find("mpp decode").unwrap());
         assert_eq!(schema["required"], json!(["challenge"]));
         assert_eq!(CREATE[0].flag(), "payment-method-id");
-        for c in COMMANDS {
+        for c in commands() {
             let mut keys: Vec<&str> = c.options.iter().map(|o| o.key).collect();
             keys.sort();
             keys.dedup();
