@@ -966,12 +966,26 @@ const PROCESS_COMMANDS: &[Command] = &[
     Command {
         name: "demo",
         description: "Run the offline demo: login, a virtual card and an MPP payment against an in-process sandbox",
-        options: &[opt(
-            "interactive",
-            "interactive",
-            Kind::Boolean,
-            "Approve in the browser yourself (prints the approval URLs).",
-        )],
+        options: &[
+            opt(
+                "interactive",
+                "interactive",
+                Kind::Boolean,
+                "Approve in the browser yourself (prints the approval URLs).",
+            ),
+            opt(
+                "onlyCard",
+                "only_card",
+                Kind::Boolean,
+                "Run only the card flow.",
+            ),
+            opt(
+                "onlySpt",
+                "only_spt",
+                Kind::Boolean,
+                "Run only the MPP (SPT) flow.",
+            ),
+        ],
         streaming: false,
         mcp: false,
         rules: Rules::None,

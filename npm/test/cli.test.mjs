@@ -270,6 +270,14 @@ describe("commands against the sandbox", () => {
     const demo = await cli(["demo"]);
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
     assert.match(demo.stdout, /paid with the SPT .* → 200/);
+    const onlyCard = await cli(["demo", "--only-card"]);
+    assert.equal(onlyCard.code, 0, onlyCard.stdout + onlyCard.stderr);
+    assert.match(onlyCard.stdout, /3\. Card flow/);
+    assert.doesNotMatch(onlyCard.stdout, /MPP flow/);
+    const onlySpt = await cli(["demo", "--only-spt"]);
+    assert.equal(onlySpt.code, 0, onlySpt.stdout + onlySpt.stderr);
+    assert.match(onlySpt.stdout, /3\. MPP flow/);
+    assert.doesNotMatch(onlySpt.stdout, /Card flow/);
     assert.match(demo.stdout, /receipt: success/);
     assert.match(demo.stdout, /mode 600/);
     assert.doesNotMatch(demo.stdout, /\b\d{13,19}\b/, "no card number on screen");

@@ -13,6 +13,10 @@ export interface DemoOptions {
   interactive: boolean;
   /** Bold step titles (a terminal). */
   color: boolean;
+  /** Run the card flow (`--only-spt` turns it off). */
+  card?: boolean;
+  /** Run the MPP flow (`--only-card` turns it off). */
+  spt?: boolean;
 }
 
 const CONTEXT =
@@ -47,53 +51,58 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`${pm.id}  ${what}${pm.is_default ? "  (default)" : ""}`);
     }
 
-    step(3, "Card flow: a one-time virtual card  ($ linkpay spend-request create … then retrieve --include card --output-file)");
-    try {
-      await client.spendRequests.create({ amount: 999999, context: "too short" });
-    } catch (e) {
-      const err = e as { code: string; fieldErrors?: { path: string }[] };
-      say(`bad input never reaches the API: ${err.code} at ${(err.fieldErrors ?? []).map((f) => f.path).join(", ")} (0 requests sent)`);
+    let n = 3;
+    if (options.card !== false) {
+      step(n++, "Card flow: a one-time virtual card  ($ linkpay spend-request create … then retrieve --include card --output-file)");
+      try {
+        await client.spendRequests.create({ amount: 999999, context: "too short" });
+      } catch (e) {
+        const err = e as { code: string; fieldErrors?: { path: string }[] };
+        say(`bad input never reaches the API: ${err.code} at ${(err.fieldErrors ?? []).map((f) => f.path).join(", ")} (0 requests sent)`);
+      }
+      const created = await client.spendRequests.create({
+        amount: 12900,
+        merchant_name: "Sandbox Outdoor",
+        merchant_url: `${sb.merchantUrl}/checkout`,
+        context: CONTEXT,
+        line_items: ["name:Trail Runner shoes,quantity:1,unit_amount:12900"],
+        totals: ["type:total,display_text:Total,amount:12900"],
+      });
+      say(`spend request ${created.id}: ${created.status}`);
+      say(`approval_url ${created.approval_url} — ${person}`);
+      const cardFile = join(dir, "card.json");
+      const retrieved = (await client.run("spend-request retrieve", { id: created.id, include: ["card"], outputFile: cardFile, ...wait })) as JsonObject[];
+      const shown = retrieved[retrieved.length - 1];
+      say(`status: ${shown.status}`);
+      if (shown.status !== "approved") throw new Error(`the spend request was ${shown.status}`);
+      const card = shown.card as JsonObject;
+      say(`card ${card.brand} •••• ${card.last4}, exp ${card.exp_month}/${card.exp_year} — number and CVC never printed`);
+      say(`full card in ${cardFile} (mode ${(statSync(cardFile).mode & 0o777).toString(8)}, removed when the demo ends)`);
     }
-    const created = await client.spendRequests.create({
-      amount: 12900,
-      merchant_name: "Sandbox Outdoor",
-      merchant_url: `${sb.merchantUrl}/checkout`,
-      context: CONTEXT,
-      line_items: ["name:Trail Runner shoes,quantity:1,unit_amount:12900"],
-      totals: ["type:total,display_text:Total,amount:12900"],
-    });
-    say(`spend request ${created.id}: ${created.status}`);
-    say(`approval_url ${created.approval_url} — ${person}`);
-    const cardFile = join(dir, "card.json");
-    const retrieved = (await client.run("spend-request retrieve", { id: created.id, include: ["card"], outputFile: cardFile, ...wait })) as JsonObject[];
-    const shown = retrieved[retrieved.length - 1];
-    say(`status: ${shown.status}`);
-    if (shown.status !== "approved") throw new Error(`the spend request was ${shown.status}`);
-    const card = shown.card as JsonObject;
-    say(`card ${card.brand} •••• ${card.last4}, exp ${card.exp_month}/${card.exp_year} — number and CVC never printed`);
-    say(`full card in ${cardFile} (mode ${(statSync(cardFile).mode & 0o777).toString(8)}, removed when the demo ends)`);
 
-    step(4, "MPP flow: pay an HTTP 402 endpoint with a Shared Payment Token  ($ linkpay mpp pay <url>)");
-    const url = `${sb.merchantUrl}/api/forecast`;
-    const probe = await fetch(url);
-    say(`GET ${url} → ${probe.status} ${probe.statusText}`);
-    const challenge = decodeStripeChallenge(probe.headers.get("www-authenticate") ?? "", Date.now(), url);
-    say(`decode: ${challenge.description ?? "(no description)"} — ${challenge.amount} ${challenge.currency}, network ${challenge.network_id}  ($ linkpay mpp decode)`);
-    const seen = new Set<string>();
-    const paid = await client.mpp.pay(url, {
-      context: `${CONTEXT} Also paying for the weather forecast the person asked for before the race.`,
-      ...wait,
-      onProgress: (sr) => {
-        const key = `${sr.id} ${sr.status}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        say(`SPT spend request ${sr.id}: ${sr.status}${sr.status === "pending_approval" && sr.approval_url ? ` — approve at ${sr.approval_url} (${person})` : ""}`);
-      },
-    });
-    say(`paid with the SPT (one-time, never printed) → ${paid.status}`);
-    const receipt = paid.receipt as JsonObject | undefined;
-    if (receipt) say(`receipt: ${receipt.status} ${receipt.method} ${receipt.reference}${receipt.timestamp ? ` at ${receipt.timestamp}` : ""}`);
-    say(`merchant answered: ${String(paid.body).slice(0, 120)}`);
+    if (options.spt !== false) {
+      step(n++, "MPP flow: pay an HTTP 402 endpoint with a Shared Payment Token  ($ linkpay mpp pay <url>)");
+      const url = `${sb.merchantUrl}/api/forecast`;
+      const probe = await fetch(url);
+      say(`GET ${url} → ${probe.status} ${probe.statusText}`);
+      const challenge = decodeStripeChallenge(probe.headers.get("www-authenticate") ?? "", Date.now(), url);
+      say(`decode: ${challenge.description ?? "(no description)"} — ${challenge.amount} ${challenge.currency}, network ${challenge.network_id}  ($ linkpay mpp decode)`);
+      const seen = new Set<string>();
+      const paid = await client.mpp.pay(url, {
+        context: `${CONTEXT} Also paying for the weather forecast the person asked for before the race.`,
+        ...wait,
+        onProgress: (sr) => {
+          const key = `${sr.id} ${sr.status}`;
+          if (seen.has(key)) return;
+          seen.add(key);
+          say(`SPT spend request ${sr.id}: ${sr.status}${sr.status === "pending_approval" && sr.approval_url ? ` — approve at ${sr.approval_url} (${person})` : ""}`);
+        },
+      });
+      say(`paid with the SPT (one-time, never printed) → ${paid.status}`);
+      const receipt = paid.receipt as JsonObject | undefined;
+      if (receipt) say(`receipt: ${receipt.status} ${receipt.method} ${receipt.reference}${receipt.timestamp ? ` at ${receipt.timestamp}` : ""}`);
+      say(`merchant answered: ${String(paid.body).slice(0, 120)}`);
+    }
     print("\nDone. Every rule, the state machines and the MPP codec ran in linkpay's Rust core (wasm).");
   } finally {
     await sb.close();

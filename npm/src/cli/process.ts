@@ -76,6 +76,9 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: {
     return undefined;
   }
   const { runDemo } = await import("./demo.js");
-  await runDemo({ interactive: input.interactive === true, color: opts.human });
+  // Both flags, like neither, run both flows.
+  const onlyCard = input.only_card === true && input.only_spt !== true;
+  const onlySpt = input.only_spt === true && input.only_card !== true;
+  await runDemo({ interactive: input.interactive === true, color: opts.human, card: !onlySpt, spt: !onlyCard });
   return undefined;
 }
