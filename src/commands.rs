@@ -160,8 +160,51 @@ pub struct Command {
     pub streaming: bool,
     /// Exposed as an MCP tool (the process-level commands `sandbox`, `serve` and `demo` are not).
     pub mcp: bool,
+    /// What calling it does to the world: the MCP tool annotations.
+    pub effect: Effect,
     pub rules: Rules,
 }
+
+/// What a command does beyond returning data, as MCP's tool annotations say it
+/// (`readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effect {
+    pub read_only: bool,
+    /// May undo or spend something: a session ended, a request cancelled, money moved.
+    pub destructive: bool,
+    /// Calling it again with the same input changes nothing more.
+    pub idempotent: bool,
+    /// Talks to Link or a merchant (rather than only this machine).
+    pub open_world: bool,
+}
+
+const fn effect(read_only: bool, destructive: bool, idempotent: bool, open_world: bool) -> Effect {
+    Effect {
+        read_only,
+        destructive,
+        idempotent,
+        open_world,
+    }
+}
+
+/// Reads from Link (status, lists, retrieve).
+const READS_LINK: Effect = effect(true, false, true, true);
+/// Reads or computes on this machine only (`mpp decode`).
+const LOCAL_READ: Effect = effect(true, false, true, false);
+/// Writes files or starts servers on this machine only (the process-level commands, which the
+/// browser module and the components leave out).
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "cli")), allow(dead_code))]
+const LOCAL_WRITE: Effect = effect(false, false, false, false);
+/// Starts a session (an already logged-in session is answered as it is).
+const LOGIN_EFFECT: Effect = effect(false, false, true, true);
+/// Ends something for good: a session, a spend request.
+const ENDS_SESSION: Effect = effect(false, true, true, true);
+/// Changes a spend request before approval.
+const UPDATES: Effect = effect(false, false, true, true);
+/// Creates something at Link that moves no money by itself (an approval request, a report).
+const WRITES: Effect = effect(false, false, false, true);
+/// Money moves once the person approves (a spend request, an MPP payment).
+const MOVES_MONEY: Effect = effect(false, true, false, true);
 
 impl Command {
     /// The MCP tool name: the command path joined with `_`, hyphens kept (`spend-request_create`).
@@ -665,6 +708,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &LOGIN,
         streaming: true,
         mcp: true,
+        effect: LOGIN_EFFECT,
         rules: Rules::Login,
     },
     Command {
@@ -675,6 +719,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &LOGIN,
         streaming: true,
         mcp: true,
+        effect: LOGIN_EFFECT,
         rules: Rules::Login,
     },
     Command {
@@ -683,6 +728,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[],
         streaming: false,
         mcp: true,
+        effect: ENDS_SESSION,
         rules: Rules::None,
     },
     Command {
@@ -691,6 +737,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &POLL_AUTH,
         streaming: true,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::Poll,
     },
     Command {
@@ -699,6 +746,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::None,
     },
     Command {
@@ -707,6 +755,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::None,
     },
     Command {
@@ -715,6 +764,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::None,
     },
     Command {
@@ -723,6 +773,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::None,
     },
     Command {
@@ -733,6 +784,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &TRANSACTIONS,
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::Page,
     },
     Command {
@@ -741,6 +793,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[LIMIT, STARTING_AFTER, ENDING_BEFORE],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::Page,
     },
     Command {
@@ -749,6 +802,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[SOURCE, LIMIT, STARTING_AFTER, ENDING_BEFORE],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::Page,
     },
     Command {
@@ -757,6 +811,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &CREATE,
         streaming: true,
         mcp: true,
+        effect: MOVES_MONEY,
         rules: Rules::Create,
     },
     Command {
@@ -765,6 +820,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &UPDATE,
         streaming: false,
         mcp: true,
+        effect: UPDATES,
         rules: Rules::Update,
     },
     Command {
@@ -773,6 +829,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &RETRIEVE,
         streaming: true,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::Retrieve,
     },
     Command {
@@ -781,6 +838,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[ID],
         streaming: true,
         mcp: true,
+        effect: WRITES,
         rules: Rules::Id,
     },
     Command {
@@ -789,6 +847,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &[ID],
         streaming: false,
         mcp: true,
+        effect: ENDS_SESSION,
         rules: Rules::Id,
     },
     Command {
@@ -804,6 +863,7 @@ const RUN_COMMANDS: &[Command] = &[
         )],
         streaming: false,
         mcp: true,
+        effect: READS_LINK,
         rules: Rules::None,
     },
     Command {
@@ -814,6 +874,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &REPORT,
         streaming: false,
         mcp: true,
+        effect: WRITES,
         rules: Rules::Report,
     },
     Command {
@@ -828,6 +889,7 @@ const RUN_COMMANDS: &[Command] = &[
         .required()],
         streaming: false,
         mcp: true,
+        effect: LOCAL_READ,
         rules: Rules::None,
     },
     Command {
@@ -836,6 +898,7 @@ const RUN_COMMANDS: &[Command] = &[
         options: &PAY,
         streaming: true,
         mcp: true,
+        effect: MOVES_MONEY,
         rules: Rules::Pay,
     },
 ];
@@ -851,6 +914,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         options: &SANDBOX,
         streaming: false,
         mcp: false,
+        effect: LOCAL_WRITE,
         rules: Rules::None,
     },
     Command {
@@ -859,18 +923,23 @@ const PROCESS_COMMANDS: &[Command] = &[
         options: &[LISTEN[0].default(Default::Int(54321)), LISTEN[1]],
         streaming: false,
         mcp: false,
+        effect: LOCAL_WRITE,
         rules: Rules::None,
     },
     Command {
         name: "completions",
         description: "Print a shell completion script (eval \"$(linkpay completions bash)\")",
-        options: &[
-            opt("shell", "shell", Kind::Enum(&SHELLS), "bash, zsh or fish.")
-                .positional()
-                .required(),
-        ],
+        options: &[opt(
+            "shell",
+            "shell",
+            Kind::Enum(&SHELLS),
+            "bash, zsh, fish or nushell.",
+        )
+        .positional()
+        .required()],
         streaming: false,
         mcp: false,
+        effect: LOCAL_READ,
         rules: Rules::None,
     },
     Command {
@@ -902,6 +971,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         ],
         streaming: false,
         mcp: false,
+        effect: LOCAL_WRITE,
         rules: Rules::None,
     },
     Command {
@@ -925,6 +995,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         ],
         streaming: false,
         mcp: false,
+        effect: LOCAL_READ,
         rules: Rules::None,
     },
     Command {
@@ -947,6 +1018,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         ],
         streaming: false,
         mcp: false,
+        effect: LOCAL_WRITE,
         rules: Rules::None,
     },
     Command {
@@ -961,6 +1033,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         .default(Default::Bool(true))],
         streaming: false,
         mcp: false,
+        effect: LOCAL_READ,
         rules: Rules::None,
     },
     Command {
@@ -988,6 +1061,7 @@ const PROCESS_COMMANDS: &[Command] = &[
         ],
         streaming: false,
         mcp: false,
+        effect: LOCAL_WRITE,
         rules: Rules::None,
     },
 ];
@@ -1003,6 +1077,112 @@ pub fn commands() -> impl Iterator<Item = &'static Command> {
 /// The command named `name` (`spend-request create`) or whose tool name is `name`.
 pub fn find(name: &str) -> Option<&'static Command> {
     commands().find(|c| c.name == name || c.tool() == name)
+}
+
+/// Who reads a hint that names another command: a person or agent at a shell, or an MCP client,
+/// which calls tools and has no shell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Surface {
+    #[default]
+    Cli,
+    Mcp,
+}
+
+impl Surface {
+    /// `"mcp"`, else the command line.
+    pub fn from_name(name: &str) -> Surface {
+        if name == "mcp" {
+            Surface::Mcp
+        } else {
+            Surface::Cli
+        }
+    }
+}
+
+/// A value as a shell word: plain words as they are, anything else single-quoted.
+fn shell_word(value: &str) -> String {
+    if !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        value.to_string()
+    } else {
+        ["'", &value.replace('\'', "'\\''"), "'"].concat()
+    }
+}
+
+/// A call of command `name` with `args` (table keys, in the order given) as `surface` writes
+/// it: `spend-request retrieve lsrq_1 --interval 2` on the command line (positional options
+/// first, short flags where the table has one), `spend-request_retrieve {"id":"lsrq_1",
+/// "interval":2}` over MCP. Keys the command does not have are left out.
+pub fn invocation(surface: Surface, name: &str, args: &[(&str, Value)]) -> String {
+    let Some(command) = find(name) else {
+        return name.to_string();
+    };
+    let known = |key: &str| command.options.iter().find(|o| o.key == key);
+    if cfg!(any(feature = "cli", not(target_arch = "wasm32"))) && surface == Surface::Mcp {
+        let mut map = Map::new();
+        for (key, value) in args {
+            if known(key).is_some() {
+                map.insert((*key).to_string(), value.clone());
+            }
+        }
+        return format!("{} {}", command.tool(), Value::Object(map));
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => shell_word(s),
+        other => other.to_string(),
+    };
+    let mut words = vec![command.name.to_string()];
+    for (key, value) in args {
+        if known(key).is_some_and(|o| o.positional) {
+            words.push(text(value));
+        }
+    }
+    for (key, value) in args {
+        let Some(o) = known(key).filter(|o| !o.positional) else {
+            continue;
+        };
+        let flag = o
+            .short
+            .map_or_else(|| format!("--{}", o.flag()), |s| format!("-{s}"));
+        match value {
+            Value::Bool(true) => words.push(flag),
+            Value::Bool(false) | Value::Null => {}
+            Value::Array(items) => {
+                for item in items {
+                    words.push(format!("{flag} {}", text(item)));
+                }
+            }
+            other => words.push(format!("{flag} {}", text(other))),
+        }
+    }
+    words.join(" ")
+}
+
+/// Text for `surface`: over MCP, a mention of a command line (`"linkpay auth login"`, `` `linkpay
+/// auth logout` ``, as the client's messages say it) becomes the tool to call.
+pub fn for_surface(text: &str, surface: Surface) -> String {
+    // Only the Node module serves MCP: elsewhere no text is for it (and the browser module
+    // stays within its size budget).
+    if !cfg!(any(feature = "cli", not(target_arch = "wasm32")))
+        || surface == Surface::Cli
+        || !text.contains("linkpay ")
+    {
+        return text.to_string();
+    }
+    let mut out = text.to_string();
+    for c in commands().filter(|c| c.mcp) {
+        let tool = format!("the `{}` tool", c.tool());
+        for quote in ['"', '`'] {
+            let mention = format!("{quote}linkpay {}{quote}", c.name);
+            for (verb, call) in [("Run ", "Call "), ("run ", "call "), ("", "")] {
+                out = out.replace(&[verb, &mention].concat(), &[call, &tool].concat());
+            }
+        }
+    }
+    out
 }
 
 /// `COMMAND_NOT_FOUND` for a name that is no command, in the reference's words, with the
@@ -1295,7 +1475,7 @@ fn merge_filtered(target: &mut Map<String, Value>, data: &Value, segments: &[Seg
 }
 
 /// The shells [`completion_script`] writes for.
-pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
+pub const SHELLS: [&str; 4] = ["bash", "zsh", "fish", "nushell"];
 
 /// `linkpay completions <shell>`: a completion script for the command table (commands,
 /// subcommands, each command's flags, enum values after their flag, the global flags).
@@ -1309,11 +1489,93 @@ pub fn completion_script(shell: &str) -> Result<String> {
             bash_completions()
         )),
         "fish" => Ok(fish_completions()),
+        "nushell" => Ok(nushell_completions()),
         _ => Err(Error::validation(vec![FieldError::new(
             "shell",
             format!("must be one of: {}", SHELLS.join(", ")),
         )])),
     }
+}
+
+/// Nushell: one `export extern` signature per command (its flags typed, enum values completed),
+/// in a module the user `use`s; nushell completes subcommands from the signatures' names.
+fn nushell_completions() -> String {
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let comment = |s: &str| s.replace(['\n', '\r'], " ");
+    let mut completers = String::new();
+    let mut externs = String::new();
+    // The global flags go on every signature: an extern's flags are all the flags nushell accepts.
+    let mut globals = String::new();
+    for (flag, description) in GLOBAL_OPTIONS {
+        for f in flag.split(", ") {
+            let mut words = f.split(' ');
+            let name = words.next().unwrap_or(f);
+            let typed = if words.next().is_some() {
+                ": string"
+            } else {
+                ""
+            };
+            globals.push_str(&format!("    {name}{typed}  # {}\n", comment(description)));
+        }
+    }
+    let mut signature = |name: &str, description: &str, params: String| {
+        externs.push_str(&format!(
+            "  # {}\n  export extern \"{}\" [\n{params}{globals}  ]\n",
+            comment(description),
+            quote(name)
+        ));
+    };
+    completers.push_str(&format!(
+        "  def \"nu-complete linkpay\" [] {{ [{}] }}\n",
+        top_words().join(" ")
+    ));
+    signature(
+        "linkpay",
+        "linkpay: one-time payment credentials from a Link wallet",
+        "    command?: string@\"nu-complete linkpay\"\n".to_string(),
+    );
+    for c in commands() {
+        let mut params = String::new();
+        let mut completer_for = |o: &Opt, allowed: &[&str]| {
+            let completer = format!("nu-complete linkpay {} {}", c.name, o.flag());
+            completers.push_str(&format!(
+                "  def \"{completer}\" [] {{ [{}] }}\n",
+                allowed.join(" ")
+            ));
+            format!("@\"{completer}\"")
+        };
+        for o in c.options.iter().filter(|o| o.positional) {
+            let optional = if o.required { "" } else { "?" };
+            let values = match o.kind {
+                Kind::Enum(allowed) => completer_for(o, allowed),
+                _ => String::new(),
+            };
+            params.push_str(&format!(
+                "    {}{optional}: string{values}  # {}\n",
+                o.core,
+                comment(o.description)
+            ));
+        }
+        for o in visible_options(c) {
+            let typed = match o.kind {
+                Kind::Boolean => String::new(),
+                Kind::Enum(allowed) => format!(": string{}", completer_for(o, allowed)),
+                Kind::Integer { .. } => ": int".to_string(),
+                _ => ": string".to_string(),
+            };
+            let short = o.short.map_or(String::new(), |s| format!("(-{s})"));
+            params.push_str(&format!(
+                "    --{}{short}{typed}  # {}\n",
+                o.flag(),
+                comment(o.description)
+            ));
+        }
+        signature(&format!("linkpay {}", c.name), c.description, params);
+    }
+    format!(
+        "# linkpay completions for nushell (linkpay {}): linkpay completions nushell | save -f linkpay.nu, then `use linkpay.nu *` in config.nu\nmodule linkpay-completions {{\n{completers}\n{externs}}}\n\nexport use linkpay-completions *\n",
+        crate::VERSION
+    )
 }
 
 /// Every long flag of the global options (`--llms, --llms-full` is two).
@@ -1508,6 +1770,12 @@ fn command_json(c: &Command) -> Value {
         "description": c.description,
         "streaming": c.streaming,
         "mcp": c.mcp,
+        "annotations": object!({
+            "readOnlyHint": c.effect.read_only,
+            "destructiveHint": c.effect.destructive,
+            "idempotentHint": c.effect.idempotent,
+            "openWorldHint": c.effect.open_world,
+        }),
         "inputSchema": input_schema(c),
         "options": options,
     })
@@ -2140,5 +2408,107 @@ mod tests {
                 .description
                 .starts_with("[beta] ")
         );
+    }
+
+    #[test]
+    fn invocations_per_surface_from_the_table() {
+        let args = [
+            ("id", json!("lsrq_1")),
+            ("interval", json!(2)),
+            ("maxAttempts", json!(300)),
+        ];
+        let cli = invocation(Surface::Cli, "spend-request retrieve", &args);
+        // The core's own poll hint (spend_request::retrieve_hint) is this same command line.
+        assert_eq!(
+            cli,
+            crate::spend_request::retrieve_hint(
+                "lsrq_1",
+                crate::spend_request::Status::PendingApproval
+            )
+            .command
+        );
+        assert_eq!(
+            invocation(Surface::Mcp, "spend-request retrieve", &args),
+            r#"spend-request_retrieve {"id":"lsrq_1","interval":2,"maxAttempts":300}"#
+        );
+        let pay = [
+            ("url", json!("https://m.example/a?b=1")),
+            ("spendRequestId", json!("lsrq_1")),
+            ("method", json!("PUT")),
+            ("data", json!("{\"it's\":1}")),
+            ("header", json!(["X-A: b"])),
+            ("unknown", json!(1)),
+        ];
+        assert_eq!(
+            invocation(Surface::Cli, "mpp pay", &pay),
+            r#"mpp pay 'https://m.example/a?b=1' --spend-request-id lsrq_1 -X PUT -d '{"it'\''s":1}' -H 'X-A: b'"#
+        );
+        assert!(invocation(Surface::Mcp, "mpp pay", &pay).starts_with(
+            r#"mpp_pay {"url":"https://m.example/a?b=1","spendRequestId":"lsrq_1","method":"PUT""#
+        ));
+    }
+
+    #[test]
+    fn mentions_of_command_lines_become_tools_over_mcp() {
+        let text = "Not authenticated. Run \"linkpay auth login\" first.";
+        assert_eq!(for_surface(text, Surface::Cli), text);
+        assert_eq!(
+            for_surface(text, Surface::Mcp),
+            "Not authenticated. Call the `auth_login` tool first."
+        );
+        assert_eq!(
+            for_surface(
+                "To switch accounts, run `linkpay auth logout` first.",
+                Surface::Mcp
+            ),
+            "To switch accounts, call the `auth_logout` tool first."
+        );
+        assert_eq!(
+            for_surface("Re-authenticate with \"linkpay auth login\".", Surface::Mcp),
+            "Re-authenticate with the `auth_login` tool."
+        );
+    }
+
+    #[test]
+    fn annotations_say_what_each_tool_does() {
+        let table = table();
+        for c in table["commands"].as_array().unwrap() {
+            let a = &c["annotations"];
+            for k in [
+                "readOnlyHint",
+                "destructiveHint",
+                "idempotentHint",
+                "openWorldHint",
+            ] {
+                assert!(a[k].is_boolean(), "{} {k}", c["name"]);
+            }
+        }
+        let of = |name: &str| find(name).unwrap().effect;
+        assert!(of("mpp decode").read_only && !of("mpp decode").open_world);
+        assert!(of("auth status").read_only);
+        assert!(of("mpp pay").destructive && of("mpp pay").open_world && !of("mpp pay").read_only);
+        assert!(of("spend-request create").destructive);
+        assert!(
+            !of("spend-request retrieve").destructive && of("spend-request retrieve").read_only
+        );
+    }
+
+    #[test]
+    fn nushell_signatures_for_every_command() {
+        let script = completion_script("nushell").unwrap();
+        for c in commands() {
+            assert!(
+                script.contains(&format!("export extern \"linkpay {}\" [", c.name)),
+                "{}",
+                c.name
+            );
+        }
+        assert!(script.contains("--outcome: string@\"nu-complete linkpay report outcome\""));
+        assert!(script.contains(
+            "def \"nu-complete linkpay report outcome\" [] { [success blocked abandoned] }"
+        ));
+        assert!(script.contains("    --test  # "));
+        assert!(script.contains("    --format: string  # "));
+        assert!(script.contains("shell: string@\"nu-complete linkpay completions shell\""));
     }
 }

@@ -83,6 +83,8 @@ pub struct Mode {
     /// A person at a terminal runs it: logins and approvals are waited for in the same command
     /// instead of ending with a `_next` hint for an agent.
     pub human: bool,
+    /// Who reads the hints: over MCP they name tools and their arguments, not command lines.
+    pub surface: commands::Surface,
 }
 
 /// Runs the command `name` (`spend-request create`, or its tool name `spend-request_create`)
@@ -111,6 +113,7 @@ pub async fn run<H: Host>(
     let mut out = Output {
         chunks: Vec::new(),
         streaming,
+        surface: mode.surface,
         on_event,
     };
     Runner {
@@ -119,7 +122,11 @@ pub async fn run<H: Host>(
         out: &mut out,
     }
     .run(parsed)
-    .await?;
+    .await
+    .map_err(|mut e| {
+        e.message = commands::for_surface(&e.message, mode.surface);
+        e
+    })?;
     Ok(out.finish())
 }
 
@@ -127,11 +134,20 @@ pub async fn run<H: Host>(
 struct Output<'e> {
     chunks: Vec<Value>,
     streaming: bool,
+    surface: commands::Surface,
     on_event: &'e mut dyn FnMut(Event<'_>),
 }
 
 impl Output<'_> {
-    fn emit(&mut self, value: Value) {
+    fn emit(&mut self, mut value: Value) {
+        // Our own texts (`message`, `instruction`, `warning`) may name a command line.
+        if let Some(map) = value.as_object_mut() {
+            for key in ["message", "instruction", "warning"] {
+                if let Some(Value::String(text)) = map.get_mut(key) {
+                    *text = commands::for_surface(text, self.surface);
+                }
+            }
+        }
         if self.streaming {
             (self.on_event)(Event::Chunk(&value));
         }
@@ -185,10 +201,6 @@ fn number(core: &Map<String, Value>, key: &str, default: f64) -> f64 {
 }
 
 /// The shell spelling of one argument (single quotes; `'` as `'\''`).
-fn quote(s: &str) -> String {
-    ["'", &s.replace('\'', "'\\''"), "'"].concat()
-}
-
 /// The card file `--output-file` asked for: the path (absolute: the host resolves it before the
 /// call) and whether an existing file may be replaced.
 struct CardFile {
@@ -388,8 +400,13 @@ impl<H: Host> Runner<'_, '_, '_, H> {
         );
         let interval = number(core, "interval", 0.0);
         if interval <= 0.0 && !self.mode.human {
-            let status = format!(
-                "auth status --interval {AUTH_STATUS_INTERVAL_S} --max-attempts {AUTH_STATUS_MAX_ATTEMPTS}"
+            let status = commands::invocation(
+                self.mode.surface,
+                "auth status",
+                &[
+                    ("interval", AUTH_STATUS_INTERVAL_S.into()),
+                    ("maxAttempts", AUTH_STATUS_MAX_ATTEMPTS.into()),
+                ],
             );
             self.out.emit(lead(object!({
                 "verification_url": url,
@@ -483,20 +500,41 @@ impl<H: Host> Runner<'_, '_, '_, H> {
 
     // ------------------------------------------------------------------ spend requests
 
+    /// The poll an agent runs while spend request `id` waits in `status`, as this surface calls it.
+    fn retrieve_hint(&self, id: &str, status: Status) -> spend_request::Hint {
+        spend_request::Hint {
+            command: commands::invocation(
+                self.mode.surface,
+                "spend-request retrieve",
+                &[
+                    ("id", id.into()),
+                    ("interval", RETRIEVE_INTERVAL_S.into()),
+                    ("maxAttempts", spend_request::RETRIEVE_MAX_ATTEMPTS.into()),
+                ],
+            ),
+            ..spend_request::retrieve_hint(id, status)
+        }
+    }
+
     /// A spend request the agent must show the person: `{...sr, instruction, _next?}`.
-    fn approval_hint(spend_request: Value) -> Result<Value> {
+    fn approval_hint(&self, spend_request: Value) -> Result<Value> {
         let step = spend_request::next_action(&spend_request)?;
         if step.status == Status::RequiresAction {
             let mut value = spend_request;
-            if let Some(instruction) = step.instruction {
-                value = with(value, "instruction", instruction.into());
-            }
-            if let Some(next) = step.next {
+            let mut instruction = step.instruction;
+            if let Some(mut next) = step.next {
+                // The core's hint is the command line; this surface may call it otherwise.
+                let call = self.retrieve_hint(&step.id, Status::RequiresAction).command;
+                instruction = instruction.map(|text| text.replace(&next.command, &call));
+                next.command = call;
                 value = with(value, "_next", next.to_json());
+            }
+            if let Some(instruction) = instruction {
+                value = with(value, "instruction", instruction.into());
             }
             return Ok(value);
         }
-        let hint = spend_request::retrieve_hint(&step.id, Status::PendingApproval);
+        let hint = self.retrieve_hint(&step.id, Status::PendingApproval);
         let instruction = format!(
             "Present the approval_url to the user and ask them to approve the spend request in the Link app. Then call `{}` (start polling immediately) and continue when the status changes from pending_approval.",
             hint.command
@@ -516,7 +554,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
     ) -> Result<()> {
         let status = status_of(&sr);
         if status == Some(Status::RequiresAction) {
-            let value = Self::approval_hint(sr)?;
+            let value = self.approval_hint(sr)?;
             self.out.emit(value);
             return Ok(());
         }
@@ -526,7 +564,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             return Ok(());
         }
         if !self.mode.human {
-            let value = Self::approval_hint(sr)?;
+            let value = self.approval_hint(sr)?;
             self.out.emit(value);
             return Ok(());
         }
@@ -590,7 +628,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 .await?
         };
         let value = if status_of(&sr) == Some(Status::RequiresAction) {
-            Self::approval_hint(sr)?
+            self.approval_hint(sr)?
         } else {
             self.with_card(sr, core).await?
         };
@@ -600,7 +638,7 @@ impl<H: Host> Runner<'_, '_, '_, H> {
 
     async fn approval_requested(&mut self, id: &str, answer: Value) -> Result<()> {
         if !self.mode.human {
-            let hint = spend_request::retrieve_hint(id, Status::PendingApproval);
+            let hint = self.retrieve_hint(id, Status::PendingApproval);
             let instruction = format!(
                 "Present the approval_link to the user and ask them to approve the spend request in the Link app. Then call `{}` (start polling immediately) and continue when the status changes from pending_approval.",
                 hint.command
@@ -678,24 +716,26 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 return Ok(());
             };
             let id = id_of(&sr)?;
-            let poll = spend_request::retrieve_hint(&id, Status::PendingApproval);
-            let mut command = vec![format!(
-                "mpp pay {} --spend-request-id {id}",
-                quote(&pay.url)
-            )];
+            let poll = self.retrieve_hint(&id, Status::PendingApproval);
+            let mut args: Vec<(&str, Value)> = vec![
+                ("url", pay.url.clone().into()),
+                ("spendRequestId", id.clone().into()),
+            ];
             if pay.method != "GET" && !(pay.method == "POST" && pay.data.is_some()) {
-                command.push(format!("-X {}", pay.method));
+                args.push(("method", pay.method.clone().into()));
             }
             if let Some(data) = &pay.data {
-                command.push(format!("-d {}", quote(data)));
+                args.push(("data", data.clone().into()));
             }
-            for (name, value) in &pay.headers {
-                command.push(format!(
-                    "-H {}",
-                    quote(&[name.as_str(), ": ", value].concat())
-                ));
+            let headers: Vec<Value> = pay
+                .headers
+                .iter()
+                .map(|(name, value)| Value::from([name.as_str(), ": ", value].concat()))
+                .collect();
+            if !headers.is_empty() {
+                args.push(("header", Value::Array(headers)));
             }
-            let pay_command = command.join(" ");
+            let pay_command = commands::invocation(self.mode.surface, "mpp pay", &args);
             let instruction = format!(
                 "Present the approval_url to the user and ask them to approve the payment in the Link app. Poll with `{}`; once the status is approved, run `{pay_command}`.",
                 poll.command

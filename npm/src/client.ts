@@ -43,7 +43,7 @@ export interface WasmDriver {
   listSpendRequests(includeHistory: boolean): Promise<unknown>;
   waitForSpendRequest(id: string, options: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
   mppPay(input: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
-  run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void): Promise<unknown>;
+  run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void, surface?: string): Promise<unknown>;
 }
 
 export type WasmDriverClass = new (host: unknown, config: unknown) => WasmDriver;
@@ -97,6 +97,9 @@ export interface RunOptions {
   /** A person at a terminal runs the command: logins and approvals are waited for in the same
    * call, instead of ending with a `_next` hint for an agent. Default false. */
   human?: boolean;
+  /** Who reads the hints (`_next`, `instruction`, error messages): `"mcp"` names the tools to
+   * call and their arguments (`spend-request_retrieve {"id":…}`), `"cli"` (default) command lines. */
+  surface?: "cli" | "mcp";
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -337,7 +340,7 @@ export class LinkClientBase {
       logout: async () => (await (await driver()).logout()) as { authenticated: false },
     };
     this.run = async (command, input = {}, o = {}) =>
-      (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent))) as Json;
+      (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent), o.surface)) as Json;
     this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
     this.shippingAddresses = { list: async () => (await this.run("shipping-address list")) as unknown as ShippingAddress[] };
     this.userInfo = { retrieve: async () => (await this.run("user-info retrieve")) as unknown as UserInfo };

@@ -168,6 +168,8 @@ export interface CommandSpec {
   description: string;
   streaming: boolean;
   mcp: boolean;
+  /** What calling it does, as MCP tool annotations (`tools/list` shows them). */
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   inputSchema: JsonObject;
   options: CommandOption[];
 }
@@ -184,7 +186,7 @@ export function filterOutput(value: Json, expression: string): Json {
   return core.filterOutput(value, expression) as Json;
 }
 
-/** `linkpay completions <shell>`: a completion script for bash, zsh or fish, from the command table. */
+/** `linkpay completions <shell>`: a completion script for bash, zsh, fish or nushell, from the command table. */
 export function completionScript(shell: string): string {
   return core.completionScript(shell) as string;
 }

@@ -75,7 +75,7 @@ describe("bad input", () => {
     sandbox: [["--port", "70000"], ["port"]],
     serve: [["--port", "abc", "--host", " "], ["port", "host"]],
     demo: [["--interactive=perhaps"], ["interactive"]],
-    completions: [["nushell"], ["shell"]],
+    completions: [["powershell"], ["shell"]],
     "mcp add": [["--agent", "notepad", "--command", " "], ["agent[0]", "command"]],
     "mcp doctor": [["--agent", "notepad"], ["agent[0]"]],
     "skills add": [["--force=perhaps"], ["force"]],

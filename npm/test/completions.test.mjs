@@ -1,4 +1,4 @@
-// Issue 14: `linkpay completions bash|zsh|fish`, generated from the command table. The bash
+// Issue 14: `linkpay completions bash|zsh|fish|nushell`, generated from the command table. The bash
 // script is run in a real bash: what it completes for a partial command line.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -26,7 +26,7 @@ test("bash: commands, subcommands, flags, enum values and the global flags", () 
   assert.deepEqual(complete("report", "--outcome", ""), ["success", "blocked", "abandoned"]);
   assert.deepEqual(complete("mpp", "pay", "https://x.example", "--max"), ["--max-body-bytes"]);
   assert.deepEqual(complete("auth", "status", "--ver"), ["--verbose", "--version"]);
-  assert.deepEqual(complete("completions", ""), ["bash", "zsh", "fish"]);
+  assert.deepEqual(complete("completions", ""), ["bash", "zsh", "fish", "nushell"]);
 });
 
 test("bash: every command of the table can be completed, with each of its flags", () => {
@@ -47,7 +47,29 @@ test("zsh runs the same function through bashcompinit; fish gets complete lines;
   const fish = script("fish");
   assert.match(fish, /^complete -c linkpay -n '__fish_seen_subcommand_from spend-request; and __fish_seen_subcommand_from create' -l amount /m);
   assert.match(fish, /^complete -c linkpay -n '__fish_seen_subcommand_from report' -l outcome -xa 'success blocked abandoned' /m);
-  const r = spawnSync(process.execPath, [BIN, "completions", "nushell", "--format", "json"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [BIN, "completions", "powershell", "--format", "json"], { encoding: "utf8" });
   assert.equal(r.status, 1);
   assert.deepEqual(JSON.parse(r.stdout).fieldErrors.map((f) => f.path), ["shell"]);
+});
+
+test("nushell: one extern signature per command with its flags, enum values completed", () => {
+  const nu = script("nushell");
+  assert.match(nu, /^module linkpay-completions \{$/m);
+  assert.match(nu, /^export use linkpay-completions \*$/m);
+  // Each signature lists exactly the command's visible flags (plus the global ones).
+  const signatures = new Map([...nu.matchAll(/export extern "([^"]+)" \[\n([\s\S]*?)\n  \]/g)].map((m) => [m[1], m[2]]));
+  const globals = commandTable().globalOptions.flatMap(([flag]) => flag.split(", ").map((f) => f.split(" ")[0]));
+  for (const c of commandTable().commands) {
+    const body = signatures.get(`linkpay ${c.name}`);
+    assert.ok(body !== undefined, c.name);
+    const flags = [...body.matchAll(/^    (--[a-z-]+)/gm)].map((m) => m[1]);
+    const want = [...c.options.filter((o) => !o.positional && !o.hidden).map((o) => `--${o.flag}`), ...globals];
+    assert.deepEqual(flags.sort(), want.sort(), c.name);
+    for (const o of c.options.filter((o) => o.enum && !o.hidden)) {
+      const completer = `nu-complete linkpay ${c.name} ${o.flag}`;
+      assert.ok(nu.includes(`def "${completer}" [] { [${o.enum.join(" ")}] }`), completer);
+      assert.ok(body.includes(`@"${completer}"`), completer);
+    }
+  }
+  assert.ok(signatures.get("linkpay").includes('command?: string@"nu-complete linkpay"'));
 });

@@ -40,16 +40,38 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const envFor = (name) => ({ PATH: process.env.PATH, HOME: dir, LINK_AUTH_FILE: join(dir, `${name}.json`), LINKPAY_SERVE_TOKEN: TOKEN, ...sb.env });
 
+/** Every text a tool returned (results and errors), for the no-shell-commands check. */
+const returned = [];
+
 async function call(client, name, args = {}) {
   const r = await client.callTool({ name, arguments: args });
+  returned.push(`${name}: ${r.content[0].text}`);
   const value = JSON.parse(r.content[0].text);
   return { isError: r.isError === true, value };
+}
+
+/** What reads as a command line to run in a shell: `linkpay …`, a two-word command
+ * (`spend-request retrieve`, `auth status`) or a `--flag`. Over MCP an agent calls tools. */
+const GROUPS = [...new Set(tools.map((c) => c.name.split(" ")).filter((w) => w.length > 1).map((w) => w[0]))];
+const SHELL_TEXT = [/\blinkpay\s+[a-z-]/, new RegExp(`\\b(${GROUPS.join("|")}) [a-z-]+\\b`), /(^|[\s`'"(])--[a-z]/];
+function assertNoShellCommands() {
+  for (const text of returned) for (const re of SHELL_TEXT) assert.doesNotMatch(text, re, text);
 }
 
 /** Calls every tool once against the sandbox (the session is the client's own file). */
 async function everyTool(client) {
   const listed = await client.listTools();
   assert.deepEqual(listed.tools.map((t) => t.name), tools.map((c) => c.tool));
+  returned.length = 0;
+  for (const t of listed.tools) {
+    for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) assert.equal(typeof t.annotations?.[hint], "boolean", `${t.name} ${hint}`);
+  }
+  const annotated = (name) => listed.tools.find((t) => t.name === name).annotations;
+  assert.equal(annotated("mpp_decode").readOnlyHint, true);
+  assert.equal(annotated("mpp_decode").openWorldHint, false);
+  assert.equal(annotated("auth_status").readOnlyHint, true);
+  assert.equal(annotated("spend-request_list").readOnlyHint, true);
+  assert.deepEqual(annotated("mpp_pay"), { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true });
   for (const t of listed.tools) assert.deepEqual(t.inputSchema, tools.find((c) => c.tool === t.name).inputSchema, t.name);
   const called = new Set();
   const ok = async (name, args) => {
@@ -60,9 +82,13 @@ async function everyTool(client) {
   };
 
   const login = await ok("auth_login", { clientName: "MCP test", sourceActions: ["read_balances", "read_link_transactions", "read_source_details"] });
-  assert.equal(login[0]._next.command, "auth status --interval 5 --max-attempts 60");
+  // Hints name the tool and its arguments, not a command line.
+  assert.equal(login[0]._next.command, 'auth_status {"interval":5,"maxAttempts":60}');
+  assert.match(login[0].instruction, /Then call `auth_status \{"interval":5,"maxAttempts":60\}`/);
   const status = await ok("auth_status", { interval: 0.1, timeout: 10 });
   assert.equal(status.at(-1).authenticated, true);
+  const again = await ok("auth_login", { clientName: "MCP test" });
+  assert.match(again[0].message, /call the `auth_logout` tool first/);
   assert.ok((await ok("payment-methods_list")).length > 0);
   assert.equal((await ok("payment-methods_add")).url, "https://app.link.com/wallet");
   const [sr] = await ok("spend-request_create", {
@@ -81,6 +107,10 @@ async function everyTool(client) {
   const got = await ok("spend-request_retrieve", { id: sr.id, interval: 0.1, timeout: 10, include: ["card"] });
   assert.equal(got.at(-1).status, "approved");
   assert.ok(got.at(-1).card.number, "the card, as asked with include");
+  const [asked] = await ok("spend-request_create", { amount: 900, merchantName: "Shop", merchantUrl: "https://shop.example", context: context() });
+  assert.equal(asked._next.command, `spend-request_retrieve {"id":"${asked.id}","interval":2,"maxAttempts":300}`);
+  const [unpaid] = await ok("mpp_pay", { url: `${sb.merchantUrl}/api/forecast`, context: context() });
+  assert.equal(unpaid._next.pay_command, `mpp_pay {"url":"${sb.merchantUrl}/api/forecast","spendRequestId":"${unpaid.id}"}`);
   const [other] = await ok("spend-request_create", { amount: 700, merchantName: "Shop", merchantUrl: "https://shop.example", context: context(), requestApproval: false });
   assert.equal((await ok("spend-request_cancel", { id: other.id })).status, "canceled");
   assert.ok((await ok("spend-request_list", { includeHistory: true })).some((x) => x.id === other.id));
@@ -109,7 +139,9 @@ async function everyTool(client) {
   const noAuth = await call(client, "payment-methods_list");
   assert.equal(noAuth.isError, true);
   assert.equal(noAuth.value.code, "NOT_AUTHENTICATED");
+  assert.match(noAuth.value.message, /the `auth_login` tool/);
   assert.equal(sb.requests().length, before);
+  assertNoShellCommands();
 }
 
 describe("MCP", () => {

@@ -701,13 +701,16 @@ impl WasmClient {
     /// and returns what `linkpay <command> --format json` prints; `on_event` sees
     /// `{type: "chunk", data}`, `{type: "approval", label, url}`, `{type: "waiting", message}`
     /// and `{type: "waited", ok}` as they happen. `human`: a person at a terminal runs it.
+    /// `surface`: `"mcp"` when an MCP client reads the hints (tools, not command lines).
     pub fn run(
         &self,
         command: String,
         input: JsValue,
         human: bool,
         on_event: JsValue,
+        surface: Option<String>,
     ) -> js_sys::Promise {
+        let surface = crate::commands::Surface::from_name(surface.as_deref().unwrap_or(""));
         let input = from_js(&input);
         let callback = on_event.dyn_into::<js_sys::Function>().ok();
         run(&self.inner, move |c| async move {
@@ -722,7 +725,7 @@ impl WasmClient {
                 &c,
                 &command,
                 &input,
-                crate::runner::Mode { human },
+                crate::runner::Mode { human, surface },
                 &mut on_event,
             )
             .await

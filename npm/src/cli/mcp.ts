@@ -34,7 +34,7 @@ export function createMcpServer(options: McpOptions = {}, client: () => LinkClie
   const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} } });
   const tools = commandTable().commands.filter((c) => c.mcp);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: tools.map((c) => ({ name: c.tool, description: c.description, inputSchema: c.inputSchema as { type: "object" } })),
+    tools: tools.map((c) => ({ name: c.tool, description: c.description, inputSchema: c.inputSchema as { type: "object" }, annotations: c.annotations })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const fail = (e: unknown) => ({ isError: true, content: [{ type: "text" as const, text: JSON.stringify(errorObject(e)) }] });
@@ -46,6 +46,7 @@ export function createMcpServer(options: McpOptions = {}, client: () => LinkClie
       const link = client();
       const input = withAbsoluteOutputFile((request.params.arguments ?? {}) as JsonObject);
       const value: Json = await link.run(command.name, input, {
+        surface: "mcp",
         onEvent: (event) => {
           if (event.type !== "chunk" || progressToken === undefined) return;
           progress += 1;
