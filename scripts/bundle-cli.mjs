@@ -39,6 +39,9 @@ const vendored = {
   yaml: { file: "yaml" },
   qrcode: { file: "qrcode" },
   tokenx: { file: "tokenx", esm: true },
+  // `mcp add` on a JSON config with comments (JSONC): edits that keep the comments. Its `main`
+  // is a UMD build whose requires esbuild cannot follow: the `module` field's ES build instead.
+  "jsonc-parser": { file: "jsonc-parser", esm: true, mainFields: ["module", "main"] },
 };
 const vendorOf = (specifier) =>
   Object.keys(vendored).find((name) => specifier === name || specifier.startsWith(`${name}/`));
@@ -108,7 +111,7 @@ const main = await build({
 const results = [main];
 
 await mkdir(`${dist}cli/vendor`, { recursive: true });
-for (const [name, { file, esm }] of Object.entries(vendored)) {
+for (const [name, { file, esm, mainFields }] of Object.entries(vendored)) {
   const specifiers = [...imported[name]].sort();
   if (specifiers.length === 0) throw new Error(`${name} is vendored but the CLI imports nothing of it (update scripts/bundle-cli.mjs)`);
   // Each specifier is an export of the file: its module namespace (`esm`), or its CommonJS
@@ -123,6 +126,7 @@ for (const [name, { file, esm }] of Object.entries(vendored)) {
       ...common,
       stdin: { contents, resolveDir: npmDir, sourcefile: `vendor-${file}.cjs`, loader: "js" },
       outfile: `${dist}cli/vendor/${file}.cjs`,
+      ...(mainFields ? { mainFields } : {}),
       // Smaller to read and compile at each `--mcp` start; names kept (error classes, stack traces).
       minify: true,
       keepNames: true,

@@ -7,7 +7,9 @@
 //! add-mcp (its hosts, config paths, keys and entry shapes) plus Amp directly; skills go to the
 //! canonical `.agents/skills/<name>/` and to each detected agent's own skills directory. Windsurf,
 //! which add-mcp does not know, takes `~/.codeium/windsurf/mcp_config.json` (Windsurf's own
-//! place). Codex (TOML) and Goose (YAML) are not written: their formats are not JSON.
+//! place). Codex's config is TOML, merged here with toml_edit (comments and layout kept); Goose's
+//! is YAML, which the caller turns into JSON for [`mcp_config_with`] and writes back into the
+//! document itself (so its comments stay), as it does for JSON files with comments (JSONC).
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use serde_json::{Map, Value};
@@ -30,6 +32,29 @@ enum Base {
     AppSupport,
     /// VS Code's user directory: `<app support>/Code/User`.
     VsCode,
+    /// `$CODEX_HOME`, else `~/.codex`.
+    CodexHome,
+    /// Goose's config directory: `%APPDATA%/Block/goose/config` (Windows), else
+    /// `<config>/goose` (`~/.config/goose` on macOS too).
+    Goose,
+}
+
+/// How a host's config file is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Json,
+    Toml,
+    Yaml,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Toml => "toml",
+            Format::Yaml => "yaml",
+        }
+    }
 }
 
 /// How a host writes a stdio server entry.
@@ -45,6 +70,9 @@ enum Shape {
     Zed,
     /// `{type: "stdio", command, args, tools: ["*"]}` (GitHub Copilot CLI's global file).
     Copilot,
+    /// `{name, description: "", cmd, args, enabled: true, envs: {}, type: "stdio", timeout: 300}`
+    /// (a Goose extension).
+    Goose,
 }
 
 /// One agent host with an MCP config file.
@@ -65,6 +93,7 @@ struct McpHost {
     detect: &'static str,
     /// The project install is detected by any of these paths.
     project_detect: &'static [&'static str],
+    format: Format,
 }
 
 const fn host(
@@ -86,6 +115,7 @@ const fn host(
         detect_base: base,
         detect: "",
         project_detect: &[],
+        format: Format::Json,
     }
 }
 
@@ -104,6 +134,10 @@ impl McpHost {
     const fn detect(mut self, base: Base, path: &'static str) -> Self {
         self.detect_base = base;
         self.detect = path;
+        self
+    }
+    const fn format(mut self, format: Format) -> Self {
+        self.format = format;
         self
     }
 }
@@ -276,10 +310,36 @@ const MCP_HOSTS: &[McpHost] = &[
         Shape::Standard,
     )
     .detect(Base::Home, ".config/amp"),
+    host(
+        "codex",
+        "Codex",
+        Base::CodexHome,
+        "config.toml",
+        "mcp_servers",
+        Shape::Standard,
+    )
+    .project(
+        ".codex/config.toml",
+        "mcp_servers",
+        Shape::Standard,
+        &[".codex"],
+    )
+    .detect(Base::Home, ".codex")
+    .format(Format::Toml),
+    host(
+        "goose",
+        "Goose",
+        Base::Goose,
+        "config.yaml",
+        "extensions",
+        Shape::Goose,
+    )
+    .detect(Base::Goose, "config.yaml")
+    .format(Format::Yaml),
 ];
 
 /// The host ids `--agent` takes, in the host table's order (a test keeps the two in step).
-pub const MCP_HOST_IDS: [&str; 14] = [
+pub const MCP_HOST_IDS: [&str; 16] = [
     "claude-code",
     "claude-desktop",
     "cursor",
@@ -294,6 +354,8 @@ pub const MCP_HOST_IDS: [&str; 14] = [
     "opencode",
     "zed",
     "amp",
+    "codex",
+    "goose",
 ];
 
 /// The directories paths are rooted in, from the environment the caller read.
@@ -308,10 +370,12 @@ pub struct Env {
     pub app_data: Option<String>,
     /// The project directory (`--no-global`).
     pub cwd: String,
+    /// `CODEX_HOME` when set and not blank.
+    pub codex_home: Option<String>,
 }
 
 impl Env {
-    /// `{home, configHome?, platform, appData?, cwd}`.
+    /// `{home, configHome?, platform, appData?, cwd, codexHome?}`.
     pub fn from_json(value: &Value) -> Env {
         let text = |k: &str| {
             value
@@ -327,6 +391,7 @@ impl Env {
             platform: text("platform").unwrap_or_default(),
             app_data: text("appData"),
             cwd: text("cwd").unwrap_or_default(),
+            codex_home: text("codexHome"),
         }
     }
 
@@ -349,6 +414,14 @@ impl Env {
             Base::Config => config(),
             Base::AppSupport => app_support(),
             Base::VsCode => join(&app_support(), "Code/User"),
+            Base::CodexHome => self
+                .codex_home
+                .clone()
+                .unwrap_or_else(|| join(&self.home, ".codex")),
+            Base::Goose => match self.platform.as_str() {
+                "win32" => join(&app_support(), "Block/goose/config"),
+                _ => join(&config(), "goose"),
+            },
         }
     }
 }
@@ -415,6 +488,7 @@ pub fn mcp_hosts(env: &Env, project: bool, agents: &[String]) -> Result<Value> {
             "name": h.name,
             "path": path,
             "key": key,
+            "format": h.format.name(),
             "detect": detect,
         }));
     }
@@ -485,6 +559,16 @@ fn entry(shape: Shape, command: &str) -> Result<Map<String, Value>> {
             "args": args,
             "tools": vec!["*"],
         }),
+        Shape::Goose => object!({
+            "name": SERVER_NAME,
+            "description": "",
+            "cmd": program.clone(),
+            "args": args,
+            "enabled": true,
+            "envs": Value::Object(Map::new()),
+            "type": "stdio",
+            "timeout": 300,
+        }),
     };
     match value {
         Value::Object(map) => Ok(map),
@@ -514,9 +598,7 @@ fn parse_config(existing: &str) -> Result<Map<String, Value>> {
     match serde_json::from_str::<Value>(existing) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(corrupt("is JSON but not an object")),
-        Err(e) => Err(corrupt(&format!(
-            "is not valid JSON ({e}; comments are not supported)"
-        ))),
+        Err(e) => Err(corrupt(&format!("is not valid JSON ({e})"))),
     }
 }
 
@@ -525,10 +607,17 @@ fn parse_config(existing: &str) -> Result<Map<String, Value>> {
 /// server is kept, in its order; keys of an existing `linkpay` entry other than the command are
 /// kept too. When the entry is already as wanted the text comes back unchanged, byte for byte.
 /// A file that is not a JSON object (or whose servers key is not one) is a `STORAGE_ERROR`.
+///
+/// A TOML host's (Codex's) text is TOML, changed in place: only linkpay's table is written, the
+/// rest of the file (comments included) stays as it was. A YAML host's (Goose's) text is the
+/// JSON of its document: the caller puts the entry back into the YAML.
 pub fn mcp_config_with(existing: &str, host: &str, project: bool, command: &str) -> Result<String> {
     let h = find_host(host)?;
     let (shape, key) = shape_and_key(h, project);
     let wanted = entry(shape, command)?;
+    if h.format == Format::Toml {
+        return toml_config_with(existing, key, wanted);
+    }
     let mut config = parse_config(existing)?;
     let servers = config
         .entry(key.to_string())
@@ -561,7 +650,11 @@ pub fn mcp_config_with(existing: &str, host: &str, project: bool, command: &str)
 pub fn mcp_registration(existing: &str, host: &str, project: bool) -> Result<Value> {
     let h = find_host(host)?;
     let (shape, key) = shape_and_key(h, project);
-    let config = parse_config(existing)?;
+    let config = if h.format == Format::Toml {
+        toml_as_json(&parse_toml(existing)?)
+    } else {
+        parse_config(existing)?
+    };
     let Some(entry) = config
         .get(key)
         .and_then(|s| s.get(SERVER_NAME))
@@ -570,7 +663,11 @@ pub fn mcp_registration(existing: &str, host: &str, project: bool) -> Result<Val
         return Ok(object!({ "registered": false }));
     };
     let text = |v: &Value| v.as_str().map(|s| Value::from(s.to_string()));
-    let words: Vec<Value> = match (shape, entry.get("command")) {
+    let program = match shape {
+        Shape::Goose => entry.get("cmd"),
+        _ => entry.get("command"),
+    };
+    let words: Vec<Value> = match (shape, program) {
         (Shape::OpenCode, Some(Value::Array(all))) => all.iter().filter_map(text).collect(),
         (_, Some(Value::String(program))) => {
             let mut words = vec![Value::from(program.clone())];
@@ -582,6 +679,137 @@ pub fn mcp_registration(existing: &str, host: &str, project: bool) -> Result<Val
         _ => Vec::new(),
     };
     Ok(object!({ "registered": true, "command": words }))
+}
+
+fn parse_toml(existing: &str) -> Result<toml_edit::DocumentMut> {
+    existing
+        .parse::<toml_edit::DocumentMut>()
+        .map_err(|e| corrupt(&format!("is not valid TOML ({})", one_line(&e.to_string()))))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A JSON value as TOML: objects become inline tables (`env = {}`); `null` has no TOML form
+/// and is left out.
+fn toml_value(value: &Value) -> Option<toml_edit::Value> {
+    Some(match value {
+        Value::String(s) => s.as_str().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64()?.into(),
+        },
+        Value::Array(items) => {
+            let mut array = toml_edit::Array::new();
+            for item in items.iter().filter_map(toml_value) {
+                array.push(item);
+            }
+            toml_edit::Value::Array(array)
+        }
+        Value::Object(map) => {
+            let mut table = toml_edit::InlineTable::new();
+            for (k, v) in map {
+                if let Some(v) = toml_value(v) {
+                    table.insert(k, v);
+                }
+            }
+            toml_edit::Value::InlineTable(table)
+        }
+        Value::Null => return None,
+    })
+}
+
+/// A TOML item as JSON (dates as their text), for reading a registration.
+fn toml_item_json(item: &toml_edit::Item) -> Value {
+    use toml_edit::{Item, Value as T};
+    let value = |v: &T| -> Value {
+        match v {
+            T::String(s) => Value::from(s.value().clone()),
+            T::Integer(i) => Value::from(*i.value()),
+            T::Float(f) => Value::from(*f.value()),
+            T::Boolean(b) => Value::from(*b.value()),
+            T::Datetime(d) => Value::from(d.value().to_string()),
+            T::Array(a) => Value::Array(
+                a.iter()
+                    .map(|v| toml_item_json(&Item::Value(v.clone())))
+                    .collect(),
+            ),
+            T::InlineTable(t) => Value::Object(
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), toml_item_json(&Item::Value(v.clone()))))
+                    .collect(),
+            ),
+        }
+    };
+    match item {
+        Item::None => Value::Null,
+        Item::Value(v) => value(v),
+        Item::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_item_json(v)))
+                .collect(),
+        ),
+        Item::ArrayOfTables(a) => Value::Array(
+            a.iter()
+                .map(|t| toml_item_json(&Item::Table(t.clone())))
+                .collect(),
+        ),
+    }
+}
+
+fn toml_as_json(doc: &toml_edit::DocumentMut) -> Map<String, Value> {
+    match toml_item_json(doc.as_item()) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// [`mcp_config_with`] for a TOML file: `[<key>.linkpay]` gets the entry's keys (its other keys
+/// kept); the text comes back byte for byte when nothing changes.
+fn toml_config_with(existing: &str, key: &str, wanted: Map<String, Value>) -> Result<String> {
+    let mut doc = parse_toml(existing)?;
+    let servers = doc
+        .entry(key)
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| corrupt(&format!("has a \"{key}\" that is not a table")))?;
+    let server = servers
+        .entry(SERVER_NAME)
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    if !server.is_table_like() {
+        *server = toml_edit::Item::Table(toml_edit::Table::new());
+    }
+    let Some(server) = server.as_table_like_mut() else {
+        return Err(corrupt(&format!(
+            "has a \"{key}.{SERVER_NAME}\" that is not a table"
+        )));
+    };
+    let mut changed = false;
+    for (k, v) in &wanted {
+        let Some(v) = toml_value(v) else { continue };
+        let same = server.get(k).is_some_and(|old| {
+            toml_item_json(old) == toml_item_json(&toml_edit::Item::Value(v.clone()))
+        });
+        if !same {
+            server.insert(k, toml_edit::Item::Value(v));
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(existing.to_string());
+    }
+    let text = doc.to_string();
+    Ok(if text.ends_with('\n') {
+        text
+    } else {
+        format!("{text}\n")
+    })
 }
 
 /// An agent's skills directory (incur's agent list).
@@ -749,6 +977,7 @@ mod tests {
             platform: "linux".into(),
             app_data: None,
             cwd: "/p".into(),
+            codex_home: None,
         }
     }
 
@@ -836,5 +1065,82 @@ mod tests {
         assert_eq!(dirs[0]["dir"], "/h/.agents/skills/linkpay");
         assert_eq!(dirs[1]["dir"], "/h/.claude/skills/linkpay");
         assert!(skill_dirs(&env(), false, "../x").is_err());
+        assert_eq!(path("codex").unwrap(), "/h/.codex/config.toml");
+        assert_eq!(path("goose").unwrap(), "/h/.config/goose/config.yaml");
+        let codex_home = Env {
+            codex_home: Some("/c".into()),
+            platform: "win32".into(),
+            app_data: Some("/ad".into()),
+            ..env()
+        };
+        let hosts = mcp_hosts(&codex_home, false, &["codex".into(), "goose".into()]).unwrap();
+        assert_eq!(hosts[0]["path"], "/c/config.toml");
+        assert_eq!(hosts[0]["format"], "toml");
+        assert_eq!(hosts[1]["path"], "/ad/Block/goose/config/config.yaml");
+        assert_eq!(hosts[1]["format"], "yaml");
+    }
+
+    #[test]
+    fn codex_toml_keeps_the_file_and_is_idempotent() {
+        let existing = "# my settings\nmodel = \"o3\" # the model\n\n[mcp_servers.other]\ncommand = \"x\"\nargs = []\n";
+        let once = mcp_config_with(existing, "codex", false, "npx -y linkpay --mcp").unwrap();
+        assert!(once.starts_with(existing), "{once}");
+        assert!(
+            once.ends_with("[mcp_servers.linkpay]\ncommand = \"npx\"\nargs = [\"-y\", \"linkpay\", \"--mcp\"]\n"),
+            "{once}"
+        );
+        assert_eq!(
+            mcp_config_with(&once, "codex", false, "npx -y linkpay --mcp").unwrap(),
+            once
+        );
+        let registered = mcp_registration(&once, "codex", false).unwrap();
+        assert_eq!(
+            registered["command"],
+            json!(["npx", "-y", "linkpay", "--mcp"])
+        );
+        // A changed command replaces only linkpay's keys; a key of its own stays.
+        let own = once.replace("args = [", "startup_timeout_sec = 20\nargs = [");
+        let again = mcp_config_with(&own, "codex", false, "linkpay --mcp").unwrap();
+        assert!(
+            again.contains("startup_timeout_sec = 20") && again.contains("command = \"linkpay\""),
+            "{again}"
+        );
+        assert_eq!(
+            mcp_config_with("", "codex", true, "linkpay --mcp").unwrap(),
+            "[mcp_servers.linkpay]\ncommand = \"linkpay\"\nargs = [\"--mcp\"]\n"
+        );
+        assert_eq!(
+            mcp_config_with("model = [", "codex", false, "linkpay --mcp")
+                .unwrap_err()
+                .code,
+            ErrorCode::StorageError
+        );
+        assert_eq!(
+            mcp_config_with("mcp_servers = 3", "codex", false, "linkpay --mcp")
+                .unwrap_err()
+                .code,
+            ErrorCode::StorageError
+        );
+    }
+
+    #[test]
+    fn goose_extension_entry() {
+        let once = mcp_config_with(
+            "{\"extensions\":{\"developer\":{\"enabled\":true}}}",
+            "goose",
+            false,
+            "linkpay --mcp",
+        )
+        .unwrap();
+        let v: Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(v["extensions"]["developer"]["enabled"], true);
+        assert_eq!(
+            v["extensions"]["linkpay"],
+            json!({"name": "linkpay", "description": "", "cmd": "linkpay", "args": ["--mcp"], "enabled": true, "envs": {}, "type": "stdio", "timeout": 300})
+        );
+        assert_eq!(
+            mcp_registration(&once, "goose", false).unwrap()["command"],
+            json!(["linkpay", "--mcp"])
+        );
     }
 }

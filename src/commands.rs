@@ -304,7 +304,7 @@ const FORCE: Opt = opt(
     "force",
     "force",
     Kind::Boolean,
-    "Replace an existing --output-file.",
+    "Replace an existing output file.",
 );
 
 const CREATE: [Opt; 21] = [
@@ -325,7 +325,7 @@ const CREATE: [Opt; 21] = [
         "networkId",
         "network_id",
         Kind::String,
-        "The merchant's network id (from `mpp decode`); SPT only.",
+        "The merchant's network id (from the decoded challenge); SPT only.",
     ),
     opt(
         "executionMethod",
@@ -388,7 +388,7 @@ const CREATE: [Opt; 21] = [
         "requestApproval",
         "request_approval",
         Kind::Boolean,
-        "Ask the person to approve now (--no-request-approval to skip).",
+        "Ask the person to approve now (false to only create it).",
     )
     .default(Default::Bool(true)),
     opt("test", "test", Kind::Boolean, "Test-mode credentials."),
@@ -557,7 +557,7 @@ const PAY: [Opt; 12] = [
         "method",
         "method",
         Kind::String,
-        "HTTP method (default GET, or POST with --data).",
+        "HTTP method (default GET, or POST when data is given).",
     )
     .short("X"),
     opt(
@@ -689,7 +689,7 @@ const SANDBOX: [Opt; 5] = [
         "allowDelegated",
         "allow_delegated",
         Kind::Boolean,
-        "Allow pre-approved creates (create_delegated, `spend-request create --approve`).",
+        "Allow pre-approved creates (create_delegated: a spend request created already approved).",
     ),
     opt(
         "data",

@@ -41,6 +41,8 @@ macro_rules! object {
     }};
 }
 
+/// The agent hosts of `mcp add` and `skills add`: the CLI's (feature `cli`) and native builds only.
+#[cfg(any(feature = "cli", not(target_arch = "wasm32")))]
 pub mod agent_host;
 pub mod api;
 pub mod auth;

@@ -122,6 +122,77 @@ describe("mcp add", () => {
     assert.equal(amp.out.code, "VALIDATION_ERROR");
   });
 
+  test("Codex (TOML), Goose (YAML) and a JSON config with comments: comments kept, valid, a second run changes nothing", async () => {
+    const { parse: parseToml } = await import("smol-toml");
+    const YAML = await import("yaml");
+    const jsonc = await import("jsonc-parser");
+    const codex = join(home, ".codex", "config.toml");
+    const goose = join(home, ".config", "goose", "config.yaml");
+    const zed = join(home, ".config", "zed", "settings.json");
+    mkdirSync(dirname(codex), { recursive: true });
+    mkdirSync(dirname(goose), { recursive: true });
+    mkdirSync(dirname(zed), { recursive: true });
+    const codexBefore = '# Codex settings\nmodel = "o3" # the default model\n\n[mcp_servers.docs]\ncommand = "docs-mcp"\nargs = ["--stdio"]\n';
+    const gooseBefore = "# Goose\nGOOSE_PROVIDER: openai\nextensions:\n  developer: # built in\n    enabled: true\n    type: builtin\n";
+    const zedBefore = '// Zed settings\n{\n  "theme": "One Dark", // the theme\n  "context_servers": {\n    "other": { "source": "custom", "command": "x", "args": [] },\n  },\n}\n';
+    writeFileSync(codex, codexBefore);
+    writeFileSync(goose, gooseBefore);
+    writeFileSync(zed, zedBefore);
+    const agents = ["--agent", "codex", "--agent", "goose", "--agent", "zed"];
+    const r = await cli(["mcp", "add", ...agents]);
+    assert.equal(r.code, 0, JSON.stringify(r.out));
+    assert.ok(r.out.agents.every((a) => a.changed === true), JSON.stringify(r.out));
+
+    const codexText = readFileSync(codex, "utf8");
+    assert.ok(codexText.startsWith(codexBefore), codexText);
+    const c = JSON.parse(JSON.stringify(parseToml(codexText))); // plain objects
+    assert.equal(c.model, "o3");
+    assert.deepEqual(c.mcp_servers.docs, { command: "docs-mcp", args: ["--stdio"] });
+    assert.deepEqual(c.mcp_servers.linkpay, { command: "linkpay", args: ["--mcp"] });
+
+    const gooseText = readFileSync(goose, "utf8");
+    assert.match(gooseText, /^# Goose$/m);
+    assert.match(gooseText, /# built in/);
+    const g = YAML.parse(gooseText);
+    assert.equal(g.GOOSE_PROVIDER, "openai");
+    assert.deepEqual(g.extensions.developer, { enabled: true, type: "builtin" });
+    assert.deepEqual(g.extensions.linkpay, { name: "linkpay", description: "", cmd: "linkpay", args: ["--mcp"], enabled: true, envs: {}, type: "stdio", timeout: 300 });
+
+    const zedText = readFileSync(zed, "utf8");
+    assert.match(zedText, /^\/\/ Zed settings$/m);
+    assert.match(zedText, /"theme": "One Dark", \/\/ the theme/);
+    const errors = [];
+    const z = jsonc.parse(zedText, errors, { allowTrailingComma: true });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(z.context_servers.linkpay, { source: "custom", command: "linkpay", args: ["--mcp"], env: {} });
+    assert.equal(z.context_servers.other.command, "x");
+
+    const again = await cli(["mcp", "add", ...agents]);
+    assert.equal(again.code, 0);
+    assert.ok(again.out.agents.every((a) => a.changed === false), JSON.stringify(again.out));
+    assert.equal(readFileSync(codex, "utf8"), codexText);
+    assert.equal(readFileSync(goose, "utf8"), gooseText);
+    assert.equal(readFileSync(zed, "utf8"), zedText);
+
+    const doctor = await cli(["mcp", "doctor", ...agents]);
+    assert.deepEqual(doctor.out.agents.map((a) => [a.id, a.registered, a.command]), [
+      ["zed", true, "linkpay --mcp"],
+      ["codex", true, "linkpay --mcp"],
+      ["goose", true, "linkpay --mcp"],
+    ]);
+
+    // Broken TOML or YAML is refused and left untouched, like broken JSON.
+    writeFileSync(codex, "model = [\n");
+    writeFileSync(goose, "extensions: [unclosed\n");
+    for (const agent of ["codex", "goose"]) {
+      const bad = await cli(["mcp", "add", "--agent", agent]);
+      assert.equal(bad.out.code, "STORAGE_ERROR", agent);
+    }
+    assert.equal(readFileSync(codex, "utf8"), "model = [\n");
+    assert.equal(readFileSync(goose, "utf8"), "extensions: [unclosed\n");
+    for (const d of [dirname(codex), dirname(goose), dirname(zed)]) rmSync(d, { recursive: true, force: true });
+  });
+
   test("no host found is a VALIDATION_ERROR naming agent", async () => {
     const empty = mkdtempSync(join(tmpdir(), "linkpay-empty-"));
     try {

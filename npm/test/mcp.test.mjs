@@ -52,8 +52,8 @@ async function call(client, name, args = {}) {
 
 /** What reads as a command line to run in a shell: `linkpay …`, a two-word command
  * (`spend-request retrieve`, `auth status`) or a `--flag`. Over MCP an agent calls tools. */
-const GROUPS = [...new Set(tools.map((c) => c.name.split(" ")).filter((w) => w.length > 1).map((w) => w[0]))];
-const SHELL_TEXT = [/\blinkpay\s+[a-z-]/, new RegExp(`\\b(${GROUPS.join("|")}) [a-z-]+\\b`), /(^|[\s`'"(])--[a-z]/];
+const TWO_WORDS = commandTable().commands.map((c) => c.name).filter((n) => n.includes(" "));
+const SHELL_TEXT = [/\blinkpay\s+[a-z-]/, new RegExp(`\\b(${TWO_WORDS.join("|")})\\b`), /(^|[\s`'"(])--[a-z]/];
 function assertNoShellCommands() {
   for (const text of returned) for (const re of SHELL_TEXT) assert.doesNotMatch(text, re, text);
 }
@@ -66,6 +66,8 @@ async function everyTool(client) {
   for (const t of listed.tools) {
     for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) assert.equal(typeof t.annotations?.[hint], "boolean", `${t.name} ${hint}`);
   }
+  // What the agent reads of the tools (descriptions, schemas) names no command line either.
+  for (const t of listed.tools) returned.push(`tools/list ${t.name}: ${t.description} ${JSON.stringify(t.inputSchema)}`);
   const annotated = (name) => listed.tools.find((t) => t.name === name).annotations;
   assert.equal(annotated("mpp_decode").readOnlyHint, true);
   assert.equal(annotated("mpp_decode").openWorldHint, false);

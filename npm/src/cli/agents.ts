@@ -3,7 +3,11 @@
  * files `serve` publishes at `/.well-known/skills/`. Which hosts, where their files live and how
  * a config is merged are the core's (`src/agent_host.rs`); this module reads and writes the
  * files: atomically (a temp file in the same directory, renamed over the target, the target's
- * mode kept), and never over a file it would have to guess about.
+ * mode kept), and never over a file it would have to guess about. Files in other formats are
+ * only converted here: a YAML config (Goose) and a JSON config with comments (JSONC) go to the
+ * core's merge as JSON, and the entry it returns is put back into the document with the format's
+ * own editor (yaml's Document, jsonc-parser's edits), so their comments and layout stay. TOML
+ * (Codex) is edited in the core.
  */
 import { spawn } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
@@ -19,6 +23,8 @@ interface McpHost {
   name: string;
   path: string;
   key: string;
+  /** `json` (JSONC accepted), `toml` or `yaml`. */
+  format: string;
   detect: string[];
 }
 
@@ -45,7 +51,57 @@ function env(): JsonObject {
     platform: process.platform,
     appData: process.env.APPDATA ?? "",
     cwd: process.cwd(),
+    codexHome: process.env.CODEX_HOME ?? "",
   };
+}
+
+const corrupt = (why: string) => codedError("STORAGE_ERROR", `the config file ${why}; fix or move it (linkpay left it untouched)`);
+
+/** A config text the core reads as JSON, and how to put its merged entry back: YAML and JSONC
+ * become their JSON; JSON and TOML go to the core as they are. */
+async function asCoreText(text: string, host: McpHost): Promise<{ core: string; back?: (merged: string) => string }> {
+  const entryOf = (merged: string): Json => ((JSON.parse(merged) as JsonObject)[host.key] as JsonObject)?.linkpay ?? null;
+  if (host.format === "yaml") {
+    const { parseDocument } = await import("yaml");
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw corrupt(`is not valid YAML (${doc.errors[0].message.split("\n")[0]})`);
+    const value: unknown = doc.toJS() ?? {};
+    if (typeof value !== "object" || Array.isArray(value)) throw corrupt("is YAML but not a mapping");
+    return {
+      core: JSON.stringify(value),
+      back: (merged) => {
+        doc.setIn([host.key, "linkpay"], doc.createNode(entryOf(merged)));
+        return String(doc);
+      },
+    };
+  }
+  if (host.format !== "json" || text.trim() === "") return { core: text };
+  try {
+    JSON.parse(text);
+    return { core: text };
+  } catch {
+    // Not plain JSON: JSON with comments or trailing commas (VS Code's and Zed's files have them)?
+  }
+  const jsonc = await import("jsonc-parser");
+  const errors: import("jsonc-parser").ParseError[] = [];
+  const value: unknown = jsonc.parse(text, errors, { allowTrailingComma: true });
+  if (errors.length > 0) throw corrupt(`is not valid JSON (${jsonc.printParseErrorCode(errors[0].error)} at offset ${errors[0].offset})`);
+  return {
+    core: JSON.stringify(value ?? {}),
+    back: (merged) => {
+      const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? "  ";
+      const formattingOptions = { insertSpaces: !indent.includes("\t"), tabSize: indent.includes("\t") ? 1 : indent.length, eol: text.includes("\r\n") ? "\r\n" : "\n" };
+      return jsonc.applyEdits(text, jsonc.modify(text, [host.key, "linkpay"], entryOf(merged), { formattingOptions }));
+    },
+  };
+}
+
+/** `text` with linkpay registered: the core's merge, in the file's own format. */
+async function configWith(text: string, host: McpHost, project: boolean, command: string): Promise<string> {
+  const { core, back } = await asCoreText(text, host);
+  const merged = mcpConfigWith(core, host.id, project, command);
+  if (merged === core) return text; // already registered: not a byte changes
+  return back ? back(merged) : merged;
 }
 
 const list = (v: Json | undefined): string[] => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : []);
@@ -119,7 +175,7 @@ export async function mcpAdd(input: JsonObject): Promise<Json> {
   for (const host of hosts) {
     const before = await readText(host.path);
     try {
-      plans.push({ host, before, after: mcpConfigWith(before, host.id, project, command) });
+      plans.push({ host, before, after: await configWith(before, host, project, command) });
     } catch (e) {
       const err = e as Error & { code?: string };
       if (err.code === "STORAGE_ERROR") throw codedError("STORAGE_ERROR", `${host.name}: ${host.path}: ${err.message}`);
@@ -142,7 +198,7 @@ export async function mcpAdd(input: JsonObject): Promise<Json> {
           throw e;
         }
         plan.before = await readText(host.path);
-        plan.after = mcpConfigWith(plan.before, host.id, project, command);
+        plan.after = await configWith(plan.before, host, project, command);
         if (plan.before === plan.after) break;
       }
     }
@@ -226,7 +282,7 @@ export async function mcpDoctor(input: JsonObject): Promise<Json> {
     const text = await readText(host.path);
     const row: JsonObject = { agent: host.name, id: host.id, path: host.path, exists: text !== "" };
     try {
-      const reg = mcpRegistration(text, host.id, project) as JsonObject;
+      const reg = mcpRegistration((await asCoreText(text, host)).core, host.id, project) as JsonObject;
       row.registered = reg.registered === true;
       if (reg.registered === true) {
         const words = list(reg.command);
