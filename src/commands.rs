@@ -1064,6 +1064,15 @@ const PROCESS_COMMANDS: &[Command] = &[
         effect: LOCAL_WRITE,
         rules: Rules::None,
     },
+    Command {
+        name: "onboard",
+        description: "Set up at a terminal: log in, check the wallet's payment methods, get the Link app, run the demo",
+        options: &[],
+        streaming: false,
+        mcp: false,
+        effect: WRITES,
+        rules: Rules::None,
+    },
 ];
 
 #[cfg(not(any(feature = "cli", not(target_arch = "wasm32"))))]

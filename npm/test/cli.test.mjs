@@ -55,6 +55,7 @@ describe("bad input", () => {
     "auth login": [["--client-name", " ", "--source-actions", "read_everything"], ["clientName", "sourceActions[0]"]],
     "auth upgrade": [["--client-name", " ", "--source-actions", "read_everything"], ["clientName", "sourceActions[0]"]],
     "auth logout": [["--bogus", "1"], ["bogus"]],
+    onboard: [["--bogus", "1"], ["bogus"]],
     "auth status": [["--interval=-1", "--max-attempts", "x"], ["interval", "maxAttempts"]],
     "payment-methods list": [["--bogus"], ["bogus"]],
     "payment-methods add": [["extra"], ["arguments"]],

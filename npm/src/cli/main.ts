@@ -8,7 +8,6 @@
 import { commandTable, filterOutput, validateCommandInput, version, LinkClient, type CommandSpec, type Json } from "../index.js";
 import { splitGlobals, findCommand, parseInput, helpText, llmsFull, withAbsoluteOutputFile, type Globals } from "./argv.js";
 import { credentialFile, encode, errorObject, type Format } from "./output.js";
-import type { RunEvent } from "../client.js";
 import { codedError } from "../host/types.js";
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
@@ -106,21 +105,6 @@ class Printer {
 }
 
 /** What a terminal shows while a command waits for a person (stderr only). */
-function terminalEvents(tty: boolean): (event: RunEvent) => void {
-  let spinner: Promise<{ stop(text: string): void }> | undefined;
-  return (event) => {
-    if (event.type === "approval") {
-      if (!tty) return void process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n`);
-      void import("./tty.js").then(async ({ qr }) => process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n${await qr(event.url)}\n`));
-    } else if (event.type === "waiting" && tty) {
-      spinner = import("./tty.js").then(({ spinner: start }) => start(event.message));
-    } else if (event.type === "waited" && spinner) {
-      const ok = event.ok;
-      void spinner.then((s) => s.stop(ok ? "✓ done" : "✗ failed"));
-      spinner = undefined;
-    }
-  };
-}
 
 async function main(argv: string[]): Promise<void> {
   let globals: Globals;
@@ -178,7 +162,7 @@ async function main(argv: string[]): Promise<void> {
       // The process-level commands (`sandbox`, `serve`, `demo`, `mcp add`, …) run here, not in
       // the core; those with an output print it like any command's.
       const { runProcessCommand } = await import("./process.js");
-      const output = await runProcessCommand(command.name, validateCommandInput(command.name, input), { human });
+      const output = await runProcessCommand(command.name, validateCommandInput(command.name, input), { human, terminal: human && process.stdin.isTTY === true, authFile: globals.auth });
       if (output !== undefined) await printer.done(output);
       return;
     }
@@ -186,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
       storage: credentialFile(globals.auth),
       logger: globals.verbose ? (line) => process.stderr.write(`[linkpay] ${line}\n`) : undefined,
     });
-    const terminal = human ? terminalEvents(process.stderr.isTTY === true) : undefined;
+    const terminal = human ? (await import("./tty.js")).terminalEvents(process.stderr.isTTY === true) : undefined;
     const output = await link.run(command.name, withAbsoluteOutputFile(input), {
       human,
       onEvent: (event) => {

@@ -1,6 +1,6 @@
 /**
  * The process-level commands: `sandbox` and `serve` run until SIGINT/SIGTERM, `demo` runs the
- * offline demo, `completions` prints a script; `mcp add|doctor` and `skills add|list` return
+ * offline demo, `onboard` a person's first steps at a terminal, `completions` prints a script; `mcp add|doctor` and `skills add|list` return
  * their output for the CLI to print. Loaded only for them.
  */
 import type { Json, JsonObject } from "../index.js";
@@ -22,7 +22,21 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
   });
 }
 
-export async function runProcessCommand(name: string, input: JsonObject, opts: { human: boolean }): Promise<Json | undefined> {
+export interface ProcessOptions {
+  /** stdout is a terminal and no `--format` was given. */
+  human: boolean;
+  /** `human`, and stdin is a terminal too (someone can answer a question). */
+  terminal: boolean;
+  /** `--auth`. */
+  authFile?: string;
+}
+
+export async function runProcessCommand(name: string, input: JsonObject, opts: ProcessOptions): Promise<Json | undefined> {
+  if (name === "onboard") {
+    const { runOnboard } = await import("./onboard.js");
+    await runOnboard({ terminal: opts.terminal, authFile: opts.authFile });
+    return undefined;
+  }
   if (name === "mcp add" || name === "mcp doctor" || name === "skills add" || name === "skills list") {
     const agents = await import("./agents.js");
     if (name === "mcp add") return agents.mcpAdd(input);

@@ -3,6 +3,8 @@
  * of an approval URL. Never used in agent mode (stdout not a terminal, or `--format` given).
  */
 
+import type { RunEvent } from "../client.js";
+
 export interface Spinner {
   text(message: string): void;
   stop(final?: string): void;
@@ -38,4 +40,21 @@ export async function qr(url: string): Promise<string> {
   } catch {
     return "";
   }
+}
+
+/** What a person at a terminal sees of a command's events: the approval URL with its QR code,
+ * a spinner while it waits. */
+export function terminalEvents(tty: boolean): (event: RunEvent) => void {
+  let waiting: Spinner | undefined;
+  return (event) => {
+    if (event.type === "approval") {
+      if (!tty) return void process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n`);
+      void qr(event.url).then((code) => process.stderr.write(`\n${event.label}:\n  ${event.url}\n\n${code}\n`));
+    } else if (event.type === "waiting" && tty) {
+      waiting = spinner(event.message);
+    } else if (event.type === "waited" && waiting) {
+      waiting.stop(event.ok ? "✓ done" : "✗ failed");
+      waiting = undefined;
+    }
+  };
 }
