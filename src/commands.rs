@@ -1108,16 +1108,24 @@ impl Surface {
     }
 }
 
-/// A value as a shell word: plain words as they are, anything else single-quoted.
-fn shell_word(value: &str) -> String {
-    if !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-    {
-        value.to_string()
+/// `value` as a shell word after a space: plain words as they are, anything else single-quoted.
+fn push_word(out: &mut String, value: &Value) {
+    out.push(' ');
+    let Value::String(text) = value else {
+        // Numbers (the hints' intervals and counts) and booleans.
+        out.push_str(&crate::json::text(value));
+        return;
+    };
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+    if plain {
+        out.push_str(text);
     } else {
-        ["'", &value.replace('\'', "'\\''"), "'"].concat()
+        out.push('\'');
+        out.push_str(&text.replace('\'', "'\\''"));
+        out.push('\'');
     }
 }
 
@@ -1129,56 +1137,58 @@ pub fn invocation(surface: Surface, name: &str, args: &[(&str, Value)]) -> Strin
     let Some(command) = find(name) else {
         return name.to_string();
     };
-    let known = |key: &str| command.options.iter().find(|o| o.key == key);
-    if cfg!(any(feature = "cli", not(target_arch = "wasm32"))) && surface == Surface::Mcp {
-        let mut map = Map::new();
-        for (key, value) in args {
-            if known(key).is_some() {
-                map.insert((*key).to_string(), value.clone());
-            }
-        }
-        return format!("{} {}", command.tool(), Value::Object(map));
-    }
-    let text = |v: &Value| match v {
-        Value::String(s) => shell_word(s),
-        other => other.to_string(),
-    };
-    let mut words = vec![command.name.to_string()];
+    let mcp = SERVES_MCP && surface == Surface::Mcp;
+    let mut head = command.name.to_string();
+    let mut flags = String::new();
+    let mut map = Map::new();
     for (key, value) in args {
-        if known(key).is_some_and(|o| o.positional) {
-            words.push(text(value));
-        }
-    }
-    for (key, value) in args {
-        let Some(o) = known(key).filter(|o| !o.positional) else {
+        let Some(o) = command.options.iter().find(|o| o.key == *key) else {
             continue;
         };
-        let flag = o
-            .short
-            .map_or_else(|| format!("--{}", o.flag()), |s| format!("-{s}"));
-        match value {
-            Value::Bool(true) => words.push(flag),
-            Value::Bool(false) | Value::Null => {}
-            Value::Array(items) => {
-                for item in items {
-                    words.push(format!("{flag} {}", text(item)));
+        if mcp {
+            map.insert((*key).to_string(), value.clone());
+        } else if o.positional {
+            push_word(&mut head, value);
+        } else {
+            let items = match value {
+                Value::Array(items) => items.as_slice(),
+                other => std::slice::from_ref(other),
+            };
+            for item in items {
+                if matches!(item, Value::Bool(false) | Value::Null) {
+                    continue;
+                }
+                flags.push(' ');
+                match o.short {
+                    Some(short) => {
+                        flags.push('-');
+                        flags.push_str(short);
+                    }
+                    None => {
+                        flags.push_str("--");
+                        flags.push_str(&o.flag());
+                    }
+                }
+                if *item != Value::Bool(true) {
+                    push_word(&mut flags, item);
                 }
             }
-            other => words.push(format!("{flag} {}", text(other))),
         }
     }
-    words.join(" ")
+    if mcp {
+        return [command.tool(), crate::json::text(&Value::Object(map))].join(" ");
+    }
+    head + &flags
 }
+
+/// Whether this build serves MCP (the Node module, native builds): elsewhere every hint is for
+/// the command line, and the browser module stays within its size budget.
+pub const SERVES_MCP: bool = cfg!(any(feature = "cli", not(target_arch = "wasm32")));
 
 /// Text for `surface`: over MCP, a mention of a command line (`"linkpay auth login"`, `` `linkpay
 /// auth logout` ``, as the client's messages say it) becomes the tool to call.
 pub fn for_surface(text: &str, surface: Surface) -> String {
-    // Only the Node module serves MCP: elsewhere no text is for it (and the browser module
-    // stays within its size budget).
-    if !cfg!(any(feature = "cli", not(target_arch = "wasm32")))
-        || surface == Surface::Cli
-        || !text.contains("linkpay ")
-    {
+    if !SERVES_MCP || surface == Surface::Cli || !text.contains("linkpay ") {
         return text.to_string();
     }
     let mut out = text.to_string();

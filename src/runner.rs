@@ -124,7 +124,9 @@ pub async fn run<H: Host>(
     .run(parsed)
     .await
     .map_err(|mut e| {
-        e.message = commands::for_surface(&e.message, mode.surface);
+        if commands::SERVES_MCP && mode.surface == commands::Surface::Mcp {
+            e.message = commands::for_surface(&e.message, mode.surface);
+        }
         e
     })?;
     Ok(out.finish())
@@ -141,7 +143,10 @@ struct Output<'e> {
 impl Output<'_> {
     fn emit(&mut self, mut value: Value) {
         // Our own texts (`message`, `instruction`, `warning`) may name a command line.
-        if let Some(map) = value.as_object_mut() {
+        if commands::SERVES_MCP
+            && self.surface == commands::Surface::Mcp
+            && let Some(map) = value.as_object_mut()
+        {
             for key in ["message", "instruction", "warning"] {
                 if let Some(Value::String(text)) = map.get_mut(key) {
                     *text = commands::for_surface(text, self.surface);
@@ -523,10 +528,12 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             let mut value = spend_request;
             let mut instruction = step.instruction;
             if let Some(mut next) = step.next {
-                // The core's hint is the command line; this surface may call it otherwise.
-                let call = self.retrieve_hint(&step.id, Status::RequiresAction).command;
-                instruction = instruction.map(|text| text.replace(&next.command, &call));
-                next.command = call;
+                // The core's hint is the command line; an MCP client calls the tool instead.
+                if commands::SERVES_MCP && self.mode.surface == commands::Surface::Mcp {
+                    let call = self.retrieve_hint(&step.id, Status::RequiresAction).command;
+                    instruction = instruction.map(|text| text.replace(&next.command, &call));
+                    next.command = call;
+                }
                 value = with(value, "_next", next.to_json());
             }
             if let Some(instruction) = instruction {
