@@ -1,32 +1,40 @@
 #!/usr/bin/env node
-// Shrinks a WASI component (called by scripts/build; not a CI job of its own):
+// Makes a WASI component of the core module rustc builds for a component world (called by
+// scripts/build; not a CI job of its own):
 //
-// - runs `wasm-opt -Oz` (binaryen, an npm devDependency; see below) on its main core module: rustc's
-//   wasm32-wasip2 output leaves about a fifth of the module to it, where the npm module (which
-//   wasm-bindgen emits) gains only a tenth and compresses worse, so that one is left alone;
-// - drops the `component-name` custom section (debug names wasm-component-ld adds, which
-//   `strip = "symbols"` does not reach).
+// - the core module is a wasm32-unknown-unknown cdylib: its only imports are the ones
+//   wit-bindgen generates for the world (no Rust std WASI runtime, so no wasi:cli,
+//   insecure-seed or second WASI version), and it carries the world's type information in the
+//   `component-type` custom section wit-bindgen embeds;
+// - `wasm-opt -Oz` (binaryen, an npm devDependency) shrinks it first: rustc leaves about a fifth
+//   of the module to it, where the npm module (which wasm-bindgen emits) gains only a tenth and
+//   compresses worse, so that one is left alone. Custom sections (the component type) are kept,
+//   names are not;
+// - then `componentNew` of @bytecodealliance/jco-transpile (wit-component compiled to wasm:
+//   what `wasm-tools component new` runs, without installing wasm-tools) wraps it: the
+//   component's imports are exactly the module's.
 //
-// Everything else is copied byte for byte: the optimized module keeps its imports and exports,
-// so the component's types, instances and canonical functions still refer to it by name. The
-// shared vectors run against the result in wasmtime (tests/wasi-runner).
+// The shared vectors and the client flows run against the result in wasmtime
+// (tests/wasi-runner) and jco (npm/test/jco.test.mjs).
 //
-// Usage: node scripts/optimize-component.mjs IN.wasm OUT.wasm
+// Usage: node scripts/optimize-component.mjs CORE.wasm OUT.wasm
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
-  console.error("usage: optimize-component.mjs IN.wasm OUT.wasm");
+  console.error("usage: optimize-component.mjs CORE.wasm OUT.wasm");
   process.exit(2);
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wasmOpt = join(root, "npm/node_modules/binaryen/bin/wasm-opt");
-// The features rustc's wasm32-wasip2 target enables (wasm-opt must not assume others).
+const tools = join(root, "npm/node_modules/@bytecodealliance/jco-transpile/dist/wasm-tools.js");
+const { componentNew } = await import(pathToFileURL(tools).href);
+// The features rustc's wasm32-unknown-unknown target enables (wasm-opt must not assume others).
 const features = [
   "bulk-memory",
   "bulk-memory-opt",
@@ -39,70 +47,26 @@ const features = [
   "sign-ext",
 ].map((f) => `--enable-${f}`);
 
-const CUSTOM = 0;
-const CORE_MODULE = 1;
-
-function readLeb(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[at++];
-    if (byte === undefined) throw new Error("truncated LEB128");
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return [value, at];
-  }
-}
-
-function leb(value) {
-  const out = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return Buffer.from(out);
-}
-
 const bytes = readFileSync(input);
-const header = bytes.subarray(0, 8);
-// `\0asm`, then the component encoding's version and layer (0x0d 0x00 0x01 0x00).
-if (header.readUInt32LE(0) !== 0x6d736100 || header[6] !== 1) {
-  throw new Error(`${input} is not a component`);
+// `\0asm`, then the core module encoding's version 1.
+if (bytes.readUInt32LE(0) !== 0x6d736100 || bytes.readUInt32LE(4) !== 1) {
+  throw new Error(`${input} is not a core wasm module`);
 }
-const sections = [];
-for (let at = 8; at < bytes.length; ) {
-  const id = bytes[at];
-  const [size, start] = readLeb(bytes, at + 1);
-  sections.push({ id, body: bytes.subarray(start, start + size) });
-  at = start + size;
-}
-
-const customName = (body) => {
-  const [length, start] = readLeb(body, 0);
-  return body.subarray(start, start + length).toString("utf8");
-};
-const main = sections
-  .filter((s) => s.id === CORE_MODULE)
-  .reduce((a, b) => (b.body.length > a.body.length ? b : a));
 
 const scratch = mkdtempSync(join(tmpdir(), "linkpay-opt-"));
+let core;
 try {
-  const before = join(scratch, "core.wasm");
   const after = join(scratch, "core.opt.wasm");
-  writeFileSync(before, main.body);
   // -Oz, twice, each after merging the functions that differ only in constants (-Oz alone
-  // does not merge them; the first -Oz makes more of them alike): ~1.2 KB.
+  // does not merge them; the first -Oz makes more of them alike): ~1.2 KB. No debug names,
+  // no producers section (rustc's versions), no target features (nothing reads them).
   const passes = ["--merge-similar-functions", "-Oz", "--merge-similar-functions", "-Oz"];
-  execFileSync(wasmOpt, [...passes, ...features, before, "-o", after], { stdio: "inherit" });
-  main.body = readFileSync(after);
+  const strip = ["--strip-debug", "--strip-producers", "--strip-target-features"];
+  execFileSync(wasmOpt, [...passes, ...strip, ...features, input, "-o", after], { stdio: "inherit" });
+  core = readFileSync(after);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-
-const kept = sections.filter((s) => !(s.id === CUSTOM && customName(s.body) === "component-name"));
-const parts = [header];
-for (const s of kept) parts.push(Buffer.from([s.id]), leb(s.body.length), s.body);
-writeFileSync(output, Buffer.concat(parts));
-console.log(`[optimize-component] ${bytes.length} -> ${Buffer.concat(parts).length} bytes`);
+const component = await componentNew(core);
+writeFileSync(output, component);
+console.log(`[optimize-component] core ${bytes.length} -> ${core.length} bytes, component ${component.length} bytes`);

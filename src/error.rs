@@ -330,6 +330,15 @@ mod tests {
             })
             .collect();
         assert_eq!(wit_cases, ours);
+        // Each case's doc comment gives its wire spelling (npm/scripts read it from there: the
+        // `linkpay/component` helper's codes).
+        let documented: Vec<&str> = body
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("/// `")?.strip_suffix('`'))
+            .collect();
+        let wire: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(documented, wire);
     }
 
     #[test]

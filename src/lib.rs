@@ -79,9 +79,3 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 /// The crate version, shared by Cargo.toml, npm/package.json and the WIT package.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// wasi-libc's `malloc` family on the same talc heap, so the components do not link wasi-libc's
-/// dlmalloc (~7 KB) for the few C paths that allocate (std's panic output).
-#[cfg(all(target_os = "wasi", not(target_feature = "atomics")))]
-#[allow(unsafe_code)]
-mod wasi_malloc;

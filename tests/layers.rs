@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "primitives",
-        &["error", "record", "json", "sanitize", "http", "wasi_malloc"],
+        &["error", "record", "json", "sanitize", "http"],
     ),
     (
         "domain",

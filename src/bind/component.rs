@@ -1,10 +1,16 @@
-//! WASI Preview 2 component exports (wasm32-wasip2), `wit/linkpay.wit`. Feature `component`
-//! builds world `codec`: it only converts values, JSON text in and out, core errors to the typed
-//! WIT `error` record. Feature `component-client` builds world `client`: the same `codec-api`
-//! plus the `client` resource, which runs the one driver (`client.rs`) on a [`Host`] made of
-//! the component's imports (`wasi:http/outgoing-handler`, `linkpay:core/storage`, WASI clocks
-//! and random). A component's world is fixed when it is built, hence two features and two
+//! WASI Preview 2 component exports, `wit/linkpay.wit`. Feature `component` builds world
+//! `codec`: it only converts values, JSON text in and out, core errors to the typed WIT `error`
+//! record. Feature `component-client` builds world `client`: the same `codec-api` plus the
+//! `client` resource, which runs the one driver (`client.rs`) on a [`Host`] made of the
+//! component's imports (`wasi:http/outgoing-handler`, `linkpay:core/storage`, WASI clocks and
+//! random). A component's world is fixed when it is built, hence two features and two
 //! components: the codec one must not import HTTP or storage.
+//!
+//! Both are built for wasm32-unknown-unknown, not wasm32-wasip2: std there has no WASI runtime,
+//! so the core module's only imports are the ones generated here, and `scripts/build` makes it
+//! a component that imports exactly its world. The price is std's I/O: no `SystemTime`,
+//! `Instant`, `std::env` or stdio (they panic or do nothing there), so time and randomness come
+//! only from the imports below, through [`Host`].
 
 use crate::codec;
 use crate::error::ErrorCode;
