@@ -1113,7 +1113,7 @@ pub fn table() -> Value {
 
 /// The flags every command takes (the CLI strips them before parsing a command's own), with
 /// their help text: `--help`'s "Global Options" and the shell completions come from here.
-pub const GLOBAL_OPTIONS: [(&str, &str); 14] = [
+pub const GLOBAL_OPTIONS: [(&str, &str); 15] = [
     (
         "--format <toon|json|yaml|md|jsonl>",
         "Output format (toon when stdout is not a terminal)",
@@ -1148,6 +1148,10 @@ pub const GLOBAL_OPTIONS: [(&str, &str); 14] = [
     (
         "--token-offset <n>",
         "Skip the first n tokens of the output",
+    ),
+    (
+        "--update",
+        "Update linkpay to the latest version (npm install -g linkpay@latest)",
     ),
 ];
 
