@@ -192,7 +192,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     // A person at a terminal is told of a newer linkpay on stderr; `auth status` carries it.
-    const update = human || command.name === "auth status" ? (await import("./update.js")).checkForUpdate({ auth: globals.auth, notice: human }) : undefined;
+    const update = human || command.name === "auth status" ? (await import("./update.js")).checkForUpdate({ auth: globals.auth, notice: human, atExit: true }) : undefined;
     const link = new LinkClient({
       storage: credentialFile(globals.auth),
       logger: globals.verbose ? (line) => process.stderr.write(`[linkpay] ${line}\n`) : undefined,

@@ -18,10 +18,22 @@ export function linkFetchFromEnv(env: NodeJS.ProcessEnv = process.env): FetchFun
   if (raw === undefined || raw.trim() === "") return undefined;
   const proxy = validateProxyUrl(raw);
   let loaded: Promise<{ fetch: typeof import("undici").fetch; agent: import("undici").ProxyAgent }> | undefined;
+  // The modules it takes, not undici's index (WebSocket, EventSource, caches, mocks: 0.2 MB
+  // more in every install): undici has no exports map, and the version is pinned and bundled,
+  // so its file layout is fixed at build time (a change fails test/proxy.test.mjs, not a user).
   return async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
     // `proxyTunnel: false`: http:// targets in absolute form (what HTTP proxies log and filter);
     // https:// ones through CONNECT either way.
-    loaded ??= import("undici").then((u) => ({ fetch: u.fetch, agent: new u.ProxyAgent({ uri: proxy, proxyTunnel: false }) }));
+    loaded ??= Promise.all([
+      import("undici/lib/dispatcher/proxy-agent.js"),
+      import("undici/lib/web/fetch/index.js"),
+      import("undici/lib/dispatcher/dispatcher.js"),
+      import("undici/lib/api/index.js"),
+    ]).then(([agent, web, dispatcher, api]) => {
+      // What undici's entry points do first: the dispatchers' `connect` (CONNECT), `request`, ….
+      Object.assign(dispatcher.default.prototype, api.default);
+      return { fetch: web.fetch, agent: new agent.default({ uri: proxy, proxyTunnel: false }) };
+    });
     const { fetch, agent } = await loaded;
     const request = input instanceof Request ? input : new Request(input, init);
     const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();

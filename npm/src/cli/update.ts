@@ -45,16 +45,19 @@ function writeCache(file: string, text: string): void {
 /**
  * One run's update check: the `update` that `auth status` carries (if a newer version is
  * cached), the notice printed on stderr when `notice` (a person at a terminal), and a detached
- * refresh started when the cache is due. Never throws.
+ * refresh started when the cache is due — at the process's exit when `atExit` (the CLI: the
+ * spawn, a few ms once a day, comes after the output), else at once (the MCP server). Never
+ * throws.
  */
-export function checkForUpdate(opts: { auth?: string; notice: boolean }): JsonObject | undefined {
+export function checkForUpdate(opts: { auth?: string; notice: boolean; atExit?: boolean }): JsonObject | undefined {
   try {
     const file = cacheFile(opts.auth);
     const decision = updateCheck({ env: env(), cache: readCache(file), now_ms: Date.now(), notice: opts.notice });
     if (typeof decision.notice === "string") process.stderr.write(`${decision.notice}\n`);
     if (decision.refresh === true && typeof decision.schedule === "string") {
       writeCache(file, decision.schedule);
-      startRefresh(opts.auth);
+      if (opts.atExit) process.once("exit", () => startRefresh(opts.auth));
+      else startRefresh(opts.auth);
     }
     return decision.update !== null && typeof decision.update === "object" && !Array.isArray(decision.update) ? decision.update : undefined;
   } catch {
@@ -66,12 +69,16 @@ export function checkForUpdate(opts: { auth?: string; notice: boolean }): JsonOb
 function startRefresh(auth?: string): void {
   const entry = process.argv[1];
   if (entry === undefined) return;
-  const child = spawn(process.execPath, [...process.execArgv, entry, "--update-check", ...(auth !== undefined ? ["--auth", auth] : [])], {
-    detached: true,
-    stdio: "ignore",
-  });
-  child.once("error", () => undefined);
-  child.unref();
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, entry, "--update-check", ...(auth !== undefined ? ["--auth", auth] : [])], {
+      detached: true,
+      stdio: "ignore",
+    });
+    child.once("error", () => undefined);
+    child.unref();
+  } catch {
+    // Silent, like every part of the check.
+  }
 }
 
 /** The detached refresh: the registry's answer, as the core reads it, into the cache file. A
