@@ -776,3 +776,37 @@ impl<H: Host> Runner<'_, '_, '_, '_, H> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_status_carries_update_before_pending_as_the_reference_orders_it() {
+        let update = object!({"current_version": "0.1.0", "latest_version": "0.2.0", "update_command": "npm install -g linkpay@latest"});
+        let pending = object!({"authenticated": false, "credentials_path": "/c", "pending": true, "phrase": "a-b-c"});
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&with_update(pending.clone(), Some(&update))),
+            [
+                "authenticated",
+                "credentials_path",
+                "update",
+                "pending",
+                "phrase"
+            ]
+        );
+        let done = object!({"authenticated": true, "access_token": "at_…", "scope": "x"});
+        let with = with_update(done.clone(), Some(&update));
+        assert_eq!(
+            keys(&with),
+            ["authenticated", "access_token", "scope", "update"]
+        );
+        assert_eq!(with["update"], update);
+        assert_eq!(
+            with_update(done.clone(), None),
+            done,
+            "no update found: unchanged"
+        );
+    }
+}

@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
-import { readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { authFilePath, updateCheck, updatePlan, updateRefreshed, updateRegistryUrl, type JsonObject } from "../index.js";
 import { tempPath } from "../host/temp.js";
 
@@ -35,11 +35,17 @@ function readCache(file: string): string | null {
   }
 }
 
+/** Atomically (temp file + rename), 0600; a failed write leaves no temp file behind. */
 function writeCache(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const temp = tempPath(file, true);
-  writeFileSync(temp, `${text}\n`, { mode: 0o600 });
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, `${text}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
 }
 
 /**
