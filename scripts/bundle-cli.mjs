@@ -8,8 +8,8 @@
 // by one); as one CommonJS file it is read and compiled once, and the ESM loader is never loaded.
 // Measured with `node npm/bench/cli-cold.mjs`: ~10 ms less per run.
 //
-// Why vendor files: the MCP SDK (with ajv, zod, hono's node server), yaml and qrcode are needed
-// by `--mcp`/`serve`, `--format yaml` and the terminal QR code only. Each is bundled into its
+// Why vendor files: the MCP SDK (with ajv, zod, hono's node server), yaml, qrcode and undici are
+// needed by `--mcp`/`serve`, `--format yaml`, the terminal QR code and `LINK_HTTP_PROXY` only. Each is bundled into its
 // own file, dist/cli/vendor/<name>.cjs, that the bin `require`s only when a command uses it, so
 // the commands that do not (`mpp decode`, the default toon output) neither read nor compile it.
 // The toon encoder, the default output format, is in the bin itself.
@@ -42,6 +42,8 @@ const vendored = {
   // `mcp add` on a JSON config with comments (JSONC): edits that keep the comments. Its `main`
   // is a UMD build whose requires esbuild cannot follow: the `module` field's ES build instead.
   "jsonc-parser": { file: "jsonc-parser", esm: true, mainFields: ["module", "main"] },
+  // `LINK_HTTP_PROXY` only (npm/src/cli/proxy.ts): undici's ProxyAgent and fetch.
+  undici: { file: "undici" },
 };
 const vendorOf = (specifier) =>
   Object.keys(vendored).find((name) => specifier === name || specifier.startsWith(`${name}/`));

@@ -465,7 +465,7 @@ impl<H: Host> Client<H> {
     /// Sends one request to the Link API: an answer longer than the host read
     /// (`max_body_bytes`) is `INVALID_RESPONSE`, never half a JSON document.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
-        let response = self.exchange(request).await?;
+        let response = self.exchange(request, true).await?;
         if response.body_truncated {
             return Err(Error::new(
                 ErrorCode::InvalidResponse,
@@ -478,10 +478,12 @@ impl<H: Host> Client<H> {
         Ok(response)
     }
 
-    /// Sends one request, logging it redacted; the body may be cut at `max_body_bytes`.
-    async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse> {
+    /// Sends one request, logging it redacted; the body may be cut at `max_body_bytes`. `link`:
+    /// to Link, not to a merchant ([`HttpRequest::link`]).
+    async fn exchange(&self, request: &HttpRequest, link: bool) -> Result<HttpResponse> {
         let request = &HttpRequest {
             timeout_ms: self.config.request_timeout_ms,
+            link,
             ..request.clone()
         };
         self.log(&format!("> {} {}", request.method, request.url));
@@ -1381,7 +1383,7 @@ impl<H: Host> Client<H> {
             None => None,
         };
         let probe_request = pay.merchant_request(None);
-        let probe = self.exchange(&probe_request).await?;
+        let probe = self.exchange(&probe_request, false).await?;
         if probe.status != 402 {
             return Ok(pay_result(&probe, None, pay.max_body_bytes));
         }
@@ -1421,7 +1423,7 @@ impl<H: Host> Client<H> {
             self.host.now_ms(),
         )?;
         let paid_request = pay.merchant_request(Some((credential.header, credential.value)));
-        let paid = self.exchange(&paid_request).await?;
+        let paid = self.exchange(&paid_request, false).await?;
         let mut result = pay_result(
             &paid,
             spend_request.get("id").and_then(Value::as_str),

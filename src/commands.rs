@@ -1312,7 +1312,7 @@ pub fn table() -> Value {
 
 /// The flags every command takes (the CLI strips them before parsing a command's own), with
 /// their help text: `--help`'s "Global Options" and the shell completions come from here.
-pub const GLOBAL_OPTIONS: [(&str, &str); 14] = [
+pub const GLOBAL_OPTIONS: [(&str, &str); 15] = [
     (
         "--format <toon|json|yaml|md|jsonl>",
         "Output format (toon when stdout is not a terminal)",
@@ -1347,6 +1347,10 @@ pub const GLOBAL_OPTIONS: [(&str, &str); 14] = [
     (
         "--token-offset <n>",
         "Skip the first n tokens of the output",
+    ),
+    (
+        "--update",
+        "Update linkpay to the latest version (npm install -g linkpay@latest)",
     ),
 ];
 

@@ -30,6 +30,10 @@ pub struct HttpRequest {
     /// The most of the response body the host reads: past it, it stops reading (memory stays
     /// bounded by this) and sets [`HttpResponse::body_truncated`].
     pub max_body_bytes: u64,
+    /// It goes to Link (the API or the auth server), not to a merchant: a host may route it
+    /// differently (the CLI sends only these through `LINK_HTTP_PROXY`, as the reference).
+    /// The driver sets it.
+    pub link: bool,
 }
 
 impl HttpRequest {
@@ -42,6 +46,7 @@ impl HttpRequest {
             body: None,
             timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            link: false,
         }
     }
 

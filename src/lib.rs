@@ -21,7 +21,8 @@
 //!    device-authorization flow, RFC 8628, and the token lifecycle), [`poll`] (the polling
 //!    policy), [`mpp`] (the Machine Payments Protocol: challenges, credentials, receipts; the
 //!    merchant's server side behind the `merchant` feature), [`api`] (Link API requests as
-//!    data, responses parsed).
+//!    data, responses parsed), [`update`] (the CLI's update notice: versions compared, the
+//!    registry's answer read, the cache's schedule).
 //! 3. **Driver**: [`host`] (the `Host` contract: fetch, storage, clock, sleep, random) and
 //!    [`client`] (the one async driver that runs the domain against a `Host`).
 //! 4. **Command runner**: [`runner`] (a typed command in, what the agent sees out),
@@ -59,6 +60,7 @@ mod record;
 pub mod runner;
 pub mod sanitize;
 pub mod spend_request;
+pub mod update;
 pub mod validate;
 
 #[cfg(any(feature = "js", feature = "component"))]

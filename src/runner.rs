@@ -78,13 +78,16 @@ pub enum Event<'a> {
 }
 
 /// How the command is run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Mode {
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mode<'u> {
     /// A person at a terminal runs it: logins and approvals are waited for in the same command
     /// instead of ending with a `_next` hint for an agent.
     pub human: bool,
     /// Who reads the hints: over MCP they name tools and their arguments, not command lines.
     pub surface: commands::Surface,
+    /// A newer linkpay is published (the CLI's update check, `crate::update::check`):
+    /// `{current_version, latest_version, update_command}`, which `auth status` carries.
+    pub update: Option<&'u Value>,
 }
 
 /// Runs the command `name` (`spend-request create`, or its tool name `spend-request_create`)
@@ -95,7 +98,7 @@ pub async fn run<H: Host>(
     client: &Client<H>,
     name: &str,
     input: &Value,
-    mode: Mode,
+    mode: Mode<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Value> {
     let now_s = client.host().now_ms().div_euclid(1000);
@@ -172,9 +175,9 @@ impl Output<'_> {
     }
 }
 
-struct Runner<'c, 'o, 'e, H: Host> {
+struct Runner<'c, 'o, 'e, 'u, H: Host> {
     client: &'c Client<H>,
-    mode: Mode,
+    mode: Mode<'u>,
     out: &'o mut Output<'e>,
 }
 
@@ -191,6 +194,31 @@ fn id_of(spend_request: &Value) -> Result<String> {
 /// not yet decided).
 fn status_of(spend_request: &Value) -> Option<Status> {
     Status::parse(spend_request.get("status")?.as_str()?).ok()
+}
+
+/// An `auth status` object with `update` in it, before `pending` (as the reference orders it).
+/// Only the CLI's update check supplies one: the browser module leaves this out.
+#[cfg(any(feature = "cli", not(target_arch = "wasm32")))]
+fn with_update(status: Value, update: Option<&Value>) -> Value {
+    let (Some(update), Value::Object(map)) = (update, &status) else {
+        return status;
+    };
+    let mut out = Map::new();
+    for (k, v) in map {
+        if k == "pending" {
+            out.insert("update".into(), update.clone());
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    if !out.contains_key("update") {
+        out.insert("update".into(), update.clone());
+    }
+    Value::Object(out)
+}
+
+#[cfg(not(any(feature = "cli", not(target_arch = "wasm32"))))]
+fn with_update(status: Value, _update: Option<&Value>) -> Value {
+    status
 }
 
 /// `{...value, key: extra}` for an object; other values unchanged.
@@ -243,7 +271,7 @@ fn card_summary(card: &Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
-impl<H: Host> Runner<'_, '_, '_, H> {
+impl<H: Host> Runner<'_, '_, '_, '_, H> {
     async fn run(&mut self, parsed: Parsed) -> Result<()> {
         let Parsed {
             command,
@@ -271,7 +299,8 @@ impl<H: Host> Runner<'_, '_, '_, H> {
                 Ok(())
             }
             ("auth status", _) => {
-                self.status_loop(&core, number(&core, "interval", 0.0))
+                let update = self.mode.update;
+                self.status_loop(&core, number(&core, "interval", 0.0), update)
                     .await
             }
             ("payment-methods list", _) => {
@@ -440,17 +469,25 @@ impl<H: Host> Runner<'_, '_, '_, H> {
         } else {
             f64::from(HUMAN_LOGIN_INTERVAL_S)
         };
-        self.status_loop(core, interval).await
+        self.status_loop(core, interval, None).await
     }
 
     /// `auth status`: the session as it stands; with an interval, then the login's progress
     /// until it is approved. Running out of polls is not a failure (as the reference): the
     /// last status is the result.
-    async fn status_loop(&mut self, core: &Map<String, Value>, interval: f64) -> Result<()> {
+    /// `update` (`auth status` only, as the reference) goes in every status, before `pending`.
+    async fn status_loop(
+        &mut self,
+        core: &Map<String, Value>,
+        interval: f64,
+        update: Option<&Value>,
+    ) -> Result<()> {
         let mut status = self.client.auth_status().await?;
         if let Some(map) = status.as_object_mut() {
             map.remove("next_poll_at_ms");
         }
+        let tell = |s: Value| with_update(s, update);
+        let status = tell(status);
         let done = status.get("authenticated") == Some(&Value::Bool(true))
             || status.get("pending") != Some(&Value::Bool(true));
         if interval <= 0.0 || done {
@@ -475,16 +512,17 @@ impl<H: Host> Runner<'_, '_, '_, H> {
             let last = &mut last;
             self.client
                 .login_wait(&policy, &mut |s: &Value| {
-                    *last = s.clone();
-                    if *s != status {
+                    let s = tell(s.clone());
+                    if s != status {
                         out.emit(s.clone());
                     }
+                    *last = s;
                 })
                 .await
         };
         self.end_wait(result.is_ok());
         match result {
-            Ok(value) => self.out.emit(value),
+            Ok(value) => self.out.emit(tell(value)),
             Err(e) if e.code == ErrorCode::PollingTimeout => self.out.emit(last),
             Err(e) => return Err(e),
         }
@@ -783,5 +821,39 @@ impl<H: Host> Runner<'_, '_, '_, H> {
         self.end_wait(result.is_ok());
         self.out.emit(result?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_status_carries_update_before_pending_as_the_reference_orders_it() {
+        let update = object!({"current_version": "0.1.0", "latest_version": "0.2.0", "update_command": "npm install -g linkpay@latest"});
+        let pending = object!({"authenticated": false, "credentials_path": "/c", "pending": true, "phrase": "a-b-c"});
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&with_update(pending.clone(), Some(&update))),
+            [
+                "authenticated",
+                "credentials_path",
+                "update",
+                "pending",
+                "phrase"
+            ]
+        );
+        let done = object!({"authenticated": true, "access_token": "at_…", "scope": "x"});
+        let with = with_update(done.clone(), Some(&update));
+        assert_eq!(
+            keys(&with),
+            ["authenticated", "access_token", "scope", "update"]
+        );
+        assert_eq!(with["update"], update);
+        assert_eq!(
+            with_update(done.clone(), None),
+            done,
+            "no update found: unchanged"
+        );
     }
 }

@@ -22,7 +22,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "domain",
-        &["validate", "spend_request", "auth", "poll", "mpp", "api"],
+        &[
+            "validate",
+            "spend_request",
+            "auth",
+            "poll",
+            "mpp",
+            "api",
+            "update",
+        ],
     ),
     ("driver", &["host", "client"]),
     ("runner", &["runner", "commands", "codec", "agent_host"]),

@@ -43,7 +43,7 @@ export interface WasmDriver {
   listSpendRequests(includeHistory: boolean): Promise<unknown>;
   waitForSpendRequest(id: string, options: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
   mppPay(input: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
-  run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void, surface?: string): Promise<unknown>;
+  run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void, surface?: string, update?: unknown): Promise<unknown>;
 }
 
 export type WasmDriverClass = new (host: unknown, config: unknown) => WasmDriver;
@@ -54,6 +54,10 @@ type JsonObject = { [key: string]: Json };
 export interface LinkClientOptions {
   /** `fetch` to use (default `globalThis.fetch`): pass your own for a proxy or an extension. */
   fetch?: FetchFunction;
+  /** `fetch` for the requests to Link only (the API and the auth server), e.g. through a proxy;
+   * merchant requests (`mpp pay`) keep `fetch`. Default: `fetch`. The CLI and MCP server pass
+   * one that goes through `LINK_HTTP_PROXY`. */
+  linkFetch?: FetchFunction;
   /** Where the session lives (default: a 0600 file in Node, `chrome.storage`/`localStorage` in browsers). */
   storage?: LinkStorage;
   /** Link API base (default `LINK_API_BASE_URL` in Node, else `https://api.link.com`). */
@@ -101,6 +105,9 @@ export interface RunOptions {
    * call and their arguments (`spend-request_retrieve {"id":…}`), `"cli"` (default) command lines. */
   surface?: "cli" | "mcp";
   onEvent?: (event: RunEvent) => void;
+  /** A newer linkpay is published (the CLI's update check): `{current_version,
+   * latest_version, update_command}`, which `auth status` then carries as `update`. */
+  update?: JsonObject;
 }
 
 /** Poll limits: seconds between polls, attempts (0 = unlimited), seconds in all. */
@@ -281,6 +288,7 @@ export class LinkClientBase {
     const merged: LinkClientOptions = { ...env, ...options };
     const fetchFn: FetchFunction | undefined = merged.fetch ?? (globalThis.fetch ? globalThis.fetch.bind(globalThis) : undefined);
     if (!fetchFn) throw Object.assign(new Error("No fetch available: pass options.fetch"), { code: "INVALID_INPUT" });
+    const linkFetch = merged.linkFetch;
     const storage = merged.storage ?? platform.storage();
     const logger = logFunction(merged.logger);
     this.storage = storage;
@@ -289,7 +297,7 @@ export class LinkClientBase {
     const host = guard.host({
       // The Rust driver builds the standard `Request` (gloo-net) with its timeout signal and
       // reads the `Response`; a caller's own fetch receives that Request.
-      fetch: (request: Request) => fetchFn(request),
+      fetch: (request: Request, link: boolean) => (link && linkFetch ? linkFetch(request) : fetchFn(request)),
       storageGet: async (key: string) => (await storage.get(key)) ?? null,
       storageSet: (key: string, value: string) => storage.set(key, value),
       storageDelete: (key: string) => storage.delete(key),
@@ -340,7 +348,7 @@ export class LinkClientBase {
       logout: async () => (await (await driver()).logout()) as { authenticated: false },
     };
     this.run = async (command, input = {}, o = {}) =>
-      (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent), o.surface)) as Json;
+      (await (await driver()).run(command, input, o.human === true, (e) => o.onEvent?.(e as RunEvent), o.surface, o.update)) as Json;
     this.paymentMethods = { list: async () => (await (await driver()).listPaymentMethods()) as PaymentMethod[] };
     this.shippingAddresses = { list: async () => (await this.run("shipping-address list")) as unknown as ShippingAddress[] };
     this.userInfo = { retrieve: async () => (await this.run("user-info retrieve")) as unknown as UserInfo };

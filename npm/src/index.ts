@@ -218,3 +218,29 @@ export function skillDirs(env: JsonObject, project: boolean, skill: string): Jso
 export function validateCommandInput(name: string, input: JsonObject, now: number = Math.floor(Date.now() / 1000)): JsonObject {
   return core.validateCommandInput(name, input, now) as JsonObject;
 }
+
+/** The CLI's update check (`src/update.rs`): `{env, cache (the cache file's text or null),
+ * now_ms, notice}` in; `{update?, notice?, refresh, schedule?, registry_url?}` out. */
+export function updateCheck(input: JsonObject): JsonObject {
+  return core.updateCheck(input) as JsonObject;
+}
+
+/** The registry's answer as the update cache's text, or null when it names no version. */
+export function updateRefreshed(body: string, nowMs: number): string | null {
+  return core.updateRefreshed(body, nowMs) ?? null;
+}
+
+/** The registry URL the update check asks, from the environment's variables. */
+export function updateRegistryUrl(env: JsonObject): string {
+  return core.updateRegistryUrl(env) as string;
+}
+
+/** `linkpay --update`: `{current_version, latest_version?, update_command}`. */
+export function updatePlan(cache: string | null): JsonObject {
+  return core.updatePlan(cache ?? undefined) as JsonObject;
+}
+
+/** `LINK_HTTP_PROXY` checked: the proxy URL, or a `VALIDATION_ERROR` at path `LINK_HTTP_PROXY`. */
+export function validateProxyUrl(url: string): string {
+  return core.validateProxyUrl(url) as string;
+}

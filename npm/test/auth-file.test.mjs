@@ -54,7 +54,7 @@ describe("credential file mode", () => {
     writeFileSync(file, JSON.stringify(SESSION));
     chmodSync(file, 0o644);
     const r = await new Promise((resolve) =>
-      execFile(process.execPath, [BIN, "auth", "status", "--format", "json"], { env: { PATH: process.env.PATH, HOME: d, LINK_AUTH_FILE: file } }, (err, stdout, stderr) =>
+      execFile(process.execPath, [BIN, "auth", "status", "--format", "json"], { env: { PATH: process.env.PATH, HOME: d, LINK_AUTH_FILE: file, NO_UPDATE_NOTIFIER: "1" } }, (err, stdout, stderr) =>
         resolve({ err, stdout, stderr }),
       ),
     );

@@ -62,7 +62,7 @@ describe("the tarball", () => {
     assert.match(readFileSync(join(app, "node_modules", "linkpay", "LICENSE"), "utf8"), /^MIT License/);
     // Every package bundled into the bin carries its license notice.
     const notices = readFileSync(join(app, "node_modules", "linkpay", "dist", "cli", "THIRD_PARTY_LICENSES.md"), "utf8");
-    for (const name of Object.keys(pkg.devDependencies).filter((n) => ["@modelcontextprotocol/sdk", "@toon-format/toon", "qrcode", "yaml"].includes(n))) {
+    for (const name of Object.keys(pkg.devDependencies).filter((n) => ["@modelcontextprotocol/sdk", "@toon-format/toon", "qrcode", "yaml", "undici"].includes(n))) {
       assert.match(notices, new RegExp(`^## ${name.replace(/[/.]/g, "\\$&")} \\d`, "m"), `${name} missing from THIRD_PARTY_LICENSES.md`);
     }
     // The modules `sideEffects` names exist (a renamed file would silently lose its effect).

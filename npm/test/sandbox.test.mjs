@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as linkpay from "../dist/index.js";
-import { startSandbox, PAYMENT_METHODS } from "../dist/sandbox/index.js";
+import { startSandbox, PAYMENT_METHODS, DEFAULT_LIMITS } from "../dist/sandbox/index.js";
 
 const CLIENT_ID = linkpay.authClientId;
 const T0 = Date.parse("2026-03-02T09:00:00Z");
@@ -602,6 +602,69 @@ describe("limits", () => {
       assert.equal((await create(sb, token, cardBody({ amount: 2_000 }))).status, 200);
       sb.advanceClock(24 * HOUR);
       assert.equal((await create(sb, token, cardBody({ amount: 50_000 }))).status, 200, "a new day");
+    }));
+
+  test("$20,000 per rolling 30 days per user, beside the daily limit; the window rolls over", () =>
+    // The daily limit ($500) alone keeps 30 days under $15,500: it is raised here (to $15,000)
+    // so that two days reach the monthly limit, which keeps its default.
+    withSandbox({ limits: { dailyCents: 1_500_000 } }, async (sb) => {
+      assert.equal(DEFAULT_LIMITS.monthlyCents, 2_000_000);
+      assert.equal(DEFAULT_LIMITS.dailyCents, 50_000);
+      const token = tokenOf(sb);
+      const spent = async (n, amount = 50_000) => {
+        for (let i = 0; i < n; i++) {
+          const sr = await create(sb, token, cardBody({ amount }));
+          assert.equal(sr.status, 200, sr.text);
+          for (const action of ["approve", "succeed"]) {
+            const res = await call(sb, "POST", `/sandbox/spend_requests/${sr.json.id}/${action}`);
+            assert.equal(res.status, 200, res.text);
+          }
+        }
+      };
+      await spent(20); // day 0: $10,000, charged
+      sb.advanceClock(24 * HOUR + 1);
+      await spent(19); // day 1: $9,500 more
+      const last = await create(sb, token, cardBody({ amount: 49_999, request_approval: false })); // $19,999.99, created (updatable)
+      assert.equal(last.status, 200, last.text);
+      let err = assertApiError(await create(sb, token, cardBody({ amount: 2 })), 400, "spend_limit_exceeded");
+      assert.equal(err.limit, "monthly");
+      assert.equal(err.param, "amount");
+      assert.match(err.message, /last 30 days to \$20000\.01, over the monthly limit of \$20000\.00 \(\$0\.01 left\)/);
+      // An update is held to it too (the request's own amount not counted twice): exactly $20,000 is allowed.
+      const updated = await call(sb, "POST", `/spend_requests/${last.json.id}`, { token, body: { amount: 50_000 } });
+      assert.equal(updated.status, 200, updated.text);
+      err = assertApiError(await create(sb, token, cardBody({ amount: 1 })), 400, "spend_limit_exceeded");
+      assert.equal(err.limit, "monthly");
+      // The daily limit is still checked first, and is still the daily one.
+      let usage = (await call(sb, "GET", `/sandbox/users/${sb.defaultUserId}`)).json;
+      assert.equal(usage.spent_last_30_days, 2_000_000);
+      assert.equal(usage.spent_last_24h, 1_000_000);
+      // Another user has their own month.
+      assert.equal((await create(sb, sb.createUser().access_token, cardBody({ amount: 50_000 }))).status, 200);
+      // 30 days after day 0, day 0's $10,000 is out of the window (day 1's created request expired unapproved).
+      sb.advanceClock(29 * 24 * HOUR);
+      usage = (await call(sb, "GET", `/sandbox/users/${sb.defaultUserId}`)).json;
+      assert.equal(usage.spent_last_30_days, 950_000);
+      assert.equal((await create(sb, token, cardBody({ amount: 50_000 }))).status, 200, "the window rolled over");
+    }));
+
+  test("the daily limit with the monthly one lowered: whichever is reached first refuses", () =>
+    withSandbox({ limits: { monthlyCents: 60_000 } }, async (sb) => {
+      const token = tokenOf(sb);
+      assert.equal((await create(sb, token, cardBody({ amount: 50_000 }))).status, 200);
+      let err = assertApiError(await create(sb, token, cardBody({ amount: 1 })), 400, "spend_limit_exceeded");
+      assert.equal(err.limit, "daily");
+      sb.advanceClock(24 * HOUR);
+      // The first request expired unapproved (it no longer counts): approve one and charge it.
+      const sr = (await create(sb, token, cardBody({ amount: 50_000 }))).json;
+      await call(sb, "POST", `/sandbox/spend_requests/${sr.id}/approve`);
+      await call(sb, "POST", `/sandbox/spend_requests/${sr.id}/succeed`);
+      sb.advanceClock(24 * HOUR);
+      err = assertApiError(await create(sb, token, cardBody({ amount: 10_001 })), 400, "spend_limit_exceeded");
+      assert.equal(err.limit, "monthly", "a new day, but the month is at $500 of $600");
+      assert.equal((await create(sb, token, cardBody({ amount: 10_000 }))).status, 200);
+      // `succeed` is a merchant's charge: only an approved request can be charged.
+      assert.equal((await call(sb, "POST", `/sandbox/spend_requests/${sr.id}/succeed`)).status, 409);
     }));
 
   test("30 active at once", () =>

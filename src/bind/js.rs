@@ -308,9 +308,14 @@ extern "C" {
     /// The host object the TypeScript layer passes in: fetch and storage as async functions,
     /// clock, sleep, randomness and a logger.
     pub type JsHost;
-    /// The caller's `fetch` (or the global one) with the standard `Request` gloo-net built.
+    /// The caller's `fetch` (or the global one) with the standard `Request` gloo-net built;
+    /// `link`: it goes to Link, not to a merchant (`HttpRequest::link`).
     #[wasm_bindgen(method, catch)]
-    fn fetch(this: &JsHost, request: web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+    fn fetch(
+        this: &JsHost,
+        request: web_sys::Request,
+        link: bool,
+    ) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = storageGet)]
     fn storage_get(this: &JsHost, key: &str) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = storageSet)]
@@ -461,7 +466,7 @@ impl Host for JsHostAdapter {
         .map_err(|e| failed("Request failed", &JsValue::from_str(&e.to_string())))?;
         let promise = self
             .0
-            .fetch(built.into())
+            .fetch(built.into(), request.link)
             .map_err(|e| failed("Request failed", &e))?;
         let answer = JsFuture::from(promise)
             .await
@@ -702,6 +707,7 @@ impl WasmClient {
     /// `{type: "chunk", data}`, `{type: "approval", label, url}`, `{type: "waiting", message}`
     /// and `{type: "waited", ok}` as they happen. `human`: a person at a terminal runs it.
     /// `surface`: `"mcp"` when an MCP client reads the hints (tools, not command lines).
+    /// `update`: the CLI's update check found a newer version (`auth status` carries it).
     pub fn run(
         &self,
         command: String,
@@ -709,9 +715,15 @@ impl WasmClient {
         human: bool,
         on_event: JsValue,
         surface: Option<String>,
+        update: JsValue,
     ) -> js_sys::Promise {
         let surface = crate::commands::Surface::from_name(surface.as_deref().unwrap_or(""));
         let input = from_js(&input);
+        // The CLI's update check (the browser module has none to carry, and no code for it).
+        #[cfg(feature = "cli")]
+        let update = from_js(&update).ok().filter(Value::is_object);
+        #[cfg(not(feature = "cli"))]
+        drop(update);
         let callback = on_event.dyn_into::<js_sys::Function>().ok();
         run(&self.inner, move |c| async move {
             let input = input
@@ -725,7 +737,14 @@ impl WasmClient {
                 &c,
                 &command,
                 &input,
-                crate::runner::Mode { human, surface },
+                crate::runner::Mode {
+                    human,
+                    surface,
+                    #[cfg(feature = "cli")]
+                    update: update.as_ref(),
+                    #[cfg(not(feature = "cli"))]
+                    update: None,
+                },
                 &mut on_event,
             )
             .await
@@ -816,4 +835,42 @@ pub fn validate_command_input(name: &str, input: JsValue, now_seconds: f64) -> J
         &from_js(&input)?,
         int(now_seconds),
     ))
+}
+
+/// The CLI's update check (`src/update.rs` `check`): `{env, cache, now_ms, notice}` in;
+/// `{update?, notice?, refresh, schedule?, registry_url?}` out.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = updateCheck)]
+pub fn update_check(input: JsValue) -> JsResult {
+    Ok(to_js(&crate::update::check(&from_js(&input)?)))
+}
+
+/// The registry's answer as the cache text to write, or null (garbage: write nothing).
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = updateRefreshed)]
+pub fn update_refreshed(body: &str, now_ms: f64) -> Option<String> {
+    crate::update::refreshed(body, int(now_ms))
+}
+
+/// The URL the detached refresh asks (`LINKPAY_UPDATE_REGISTRY`, `npm_config_registry`, npm's).
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = updateRegistryUrl)]
+pub fn update_registry_url(env: JsValue) -> JsResult {
+    Ok(to_js(&Value::String(crate::update::registry_url(
+        &from_js(&env)?,
+    ))))
+}
+
+/// `linkpay --update`: `{current_version, latest_version?, update_command}`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = updatePlan)]
+pub fn update_plan(cache: Option<String>) -> JsResult {
+    Ok(to_js(&crate::update::plan(cache.as_deref())))
+}
+
+/// `LINK_HTTP_PROXY`'s value checked (an http(s) URL of a proxy), or `VALIDATION_ERROR`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = validateProxyUrl)]
+pub fn validate_proxy_url(url: &str) -> JsResult {
+    done(crate::validate::validate_proxy_url(url).map(Value::String))
 }

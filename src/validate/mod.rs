@@ -341,6 +341,23 @@ pub fn parse_http_url(s: &str) -> Option<HttpUrl<'_>> {
     })
 }
 
+/// `LINK_HTTP_PROXY`: the URL of an HTTP proxy (`http://proxy.example:3128`, `https://…`,
+/// optionally `user:password@`), nothing after the host but `/`. Otherwise one
+/// `VALIDATION_ERROR` at path `LINK_HTTP_PROXY`, whose message does not repeat the value (it
+/// may hold a password).
+pub fn validate_proxy_url(s: &str) -> Result<String> {
+    let s = s.trim();
+    match parse_http_url(s) {
+        Some(url) if url.path_and_query.is_empty() || url.path_and_query == "/" => {
+            Ok(s.to_string())
+        }
+        _ => Err(Error::validation(vec![crate::error::FieldError::new(
+            "LINK_HTTP_PROXY",
+            "must be the http(s) URL of an HTTP proxy, such as http://proxy.example:3128",
+        )])),
+    }
+}
+
 /// Whether `s` is an absolute http(s) URL ([`parse_http_url`]).
 pub(crate) fn is_http_url(s: &str) -> bool {
     parse_http_url(s).is_some()
@@ -365,6 +382,35 @@ pub(crate) fn request_url(v: &Value) -> Result<String, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_proxy_url_is_an_http_url_with_nothing_after_the_host() {
+        for ok in [
+            "http://proxy.example:3128",
+            "https://proxy.example/",
+            "http://u:p%40ss@10.0.0.1:8080",
+            " http://[::1]:3128 ",
+        ] {
+            assert_eq!(validate_proxy_url(ok).unwrap(), ok.trim(), "{ok}");
+        }
+        for bad in [
+            "",
+            "proxy.example:3128",
+            "socks5://proxy.example",
+            "http://",
+            "http://p.example/path",
+            "http://p.example?x=1",
+            "http://u:secret@p.example/x",
+        ] {
+            let e = validate_proxy_url(bad).unwrap_err();
+            assert_eq!(e.code, crate::ErrorCode::ValidationError, "{bad}");
+            assert_eq!(e.field_errors[0].path, "LINK_HTTP_PROXY");
+            assert!(
+                !format!("{e:?}").contains("secret"),
+                "the value is not echoed"
+            );
+        }
+    }
 
     #[test]
     fn dates_are_yyyy_mm_dd() {

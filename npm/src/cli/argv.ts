@@ -27,11 +27,15 @@ export interface Globals {
   /** `--token-limit n` / `--token-offset n`: a window of the output, in tokens. */
   tokenLimit?: number;
   tokenOffset?: number;
+  /** `--update`: update linkpay (the core's update command). */
+  update: boolean;
+  /** `--update-check` (hidden): the detached refresh of the update cache. */
+  updateCheck: boolean;
 }
 
 /** Removes the global flags wherever they are (as the reference strips `--verbose`/`--auth`). */
 export function splitGlobals(argv: string[]): { globals: Globals; rest: string[] } {
-  const g: Globals = { verbose: false, help: false, version: false, mcp: false, schema: false, llms: false, llmsFull: false, fullOutput: false, tokenCount: false };
+  const g: Globals = { verbose: false, help: false, version: false, mcp: false, schema: false, llms: false, llmsFull: false, fullOutput: false, tokenCount: false, update: false, updateCheck: false };
   const count = (flag: string, text: string): number => {
     const n = Number(text);
     if (text.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw codedError("INVALID_INPUT", `Invalid value for ${flag}: "${text}" (a whole number of tokens)`);
@@ -95,6 +99,12 @@ export function splitGlobals(argv: string[]): { globals: Globals; rest: string[]
         break;
       case "--token-count":
         g.tokenCount = true;
+        break;
+      case "--update":
+        g.update = true;
+        break;
+      case "--update-check":
+        g.updateCheck = true;
         break;
       case "--token-limit":
         g.tokenLimit = count(name, value());

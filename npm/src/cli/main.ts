@@ -122,6 +122,15 @@ async function main(argv: string[]): Promise<void> {
   const format: Format = globals.format ?? (human ? "yaml" : "toon");
 
   if (globals.version) return void out(version);
+  if (globals.updateCheck) return (await import("./update.js")).refresh(globals.auth);
+  if (globals.update && !globals.help) {
+    const printer = new Printer(format, false, undefined, globals);
+    try {
+      return await printer.done(await (await import("./update.js")).runUpdate(globals.auth));
+    } catch (e) {
+      return printer.fail(e);
+    }
+  }
   if (globals.mcp) {
     const { serveStdio } = await import("./mcp.js");
     return serveStdio({ authFile: globals.auth });
@@ -166,13 +175,17 @@ async function main(argv: string[]): Promise<void> {
       if (output !== undefined) await printer.done(output);
       return;
     }
+    // A person at a terminal is told of a newer linkpay on stderr; `auth status` carries it.
+    const update = human || command.name === "auth status" ? (await import("./update.js")).checkForUpdate({ auth: globals.auth, notice: human, atExit: true }) : undefined;
     const link = new LinkClient({
       storage: credentialFile(globals.auth),
       logger: globals.verbose ? (line) => process.stderr.write(`[linkpay] ${line}\n`) : undefined,
+      linkFetch: process.env.LINK_HTTP_PROXY ? (await import("./proxy.js")).linkFetchFromEnv() : undefined,
     });
     const terminal = human ? (await import("./tty.js")).terminalEvents(process.stderr.isTTY === true) : undefined;
     const output = await link.run(command.name, withAbsoluteOutputFile(input), {
       human,
+      update,
       onEvent: (event) => {
         if (event.type === "chunk") printer.emit(event.data);
         else if (event.type === "warning") process.stderr.write(`${event.message}\n`);

@@ -15,6 +15,8 @@ import { commandTable, version, LinkClient, type Json, type JsonObject } from ".
 import { credentialFile, errorObject } from "./output.js";
 import { withAbsoluteOutputFile } from "./argv.js";
 import { BoundedStdioTransport } from "./stdio.js";
+import { linkFetchFromEnv } from "./proxy.js";
+import { checkForUpdate } from "./update.js";
 
 export interface McpOptions {
   /** Credential file (else `LINK_AUTH_FILE`, else the default). */
@@ -25,7 +27,7 @@ export interface McpOptions {
  * driver's refresh turn), which separate clients per call would not. */
 function clientFor(options: McpOptions): () => LinkClient {
   let link: LinkClient | undefined;
-  return () => (link ??= new LinkClient({ storage: credentialFile(options.authFile) }));
+  return () => (link ??= new LinkClient({ storage: credentialFile(options.authFile), linkFetch: linkFetchFromEnv() }));
 }
 
 /** An MCP server exposing the table's commands as tools; `client` is the Link client its
@@ -45,8 +47,11 @@ export function createMcpServer(options: McpOptions = {}, client: () => LinkClie
     try {
       const link = client();
       const input = withAbsoluteOutputFile((request.params.arguments ?? {}) as JsonObject);
+      // `auth_status` carries a newer linkpay's versions, as the reference's does (no notice).
+      const update = command.name === "auth status" ? checkForUpdate({ auth: options.authFile, notice: false }) : undefined;
       const value: Json = await link.run(command.name, input, {
         surface: "mcp",
+        update,
         onEvent: (event) => {
           if (event.type !== "chunk" || progressToken === undefined) return;
           progress += 1;

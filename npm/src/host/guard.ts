@@ -27,7 +27,8 @@ import { codedError, type Logger } from "./types.js";
 
 /** The host object the wasm driver is constructed with. */
 export interface DriverHost {
-  fetch(request: unknown): Promise<unknown>;
+  /** `link`: the request goes to Link (API or auth), not to a merchant. */
+  fetch(request: unknown, link: boolean): Promise<unknown>;
   storageGet(key: string): Promise<string | null>;
   storageSet(key: string, value: string): Promise<void>;
   storageDelete(key: string): Promise<void>;

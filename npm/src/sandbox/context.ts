@@ -8,6 +8,8 @@ export interface Limits {
   // The $500 per-request cap is a core validation rule (`validateCreateSpendRequestBody`).
   /** Per user per rolling 24 hours, cents. */
   dailyCents: number;
+  /** Per user per rolling 30 days, cents. */
+  monthlyCents: number;
   /** Requests in created, pending_approval, requires_action or approved at once. */
   active: number;
   /** Requests approved (or resuming into approved after 3-D Secure) at once. */
@@ -31,6 +33,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   dailyCents: 50_000,
+  monthlyCents: 2_000_000,
   active: 30,
   approved: 10,
   hourly: 50,

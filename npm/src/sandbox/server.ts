@@ -117,8 +117,9 @@ export interface Sandbox {
   merchantUrl: string;
   host: string;
   port: number;
-  /** Environment for a client pointed at this sandbox. */
-  env: { LINK_AUTH_BASE_URL: string; LINK_API_BASE_URL: string };
+  /** Environment for a client pointed at this sandbox; `NO_UPDATE_NOTIFIER` too, so a CLI run
+   * against it (a test, a demo) does not ask the npm registry for a newer linkpay. */
+  env: { LINK_AUTH_BASE_URL: string; LINK_API_BASE_URL: string; NO_UPDATE_NOTIFIER: string };
   /** The user the device page and the controls act for by default. */
   defaultUserId: string;
   /** Stops the server (open connections too) and writes the data file. */
@@ -507,6 +508,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       else if (action === "deny") spend.deny(ctx, sr);
       else if (action === "resume") spend.resume(ctx, sr);
       else if (action === "fail") spend.markFailed(ctx, sr);
+      else if (action === "succeed") spend.markUsed(ctx, sr, Number(sr.request.amount ?? 0), String(sr.request.currency ?? "usd"));
       else throw apiError(404, "not_found", `Unrecognized request URL (${method}: ${r.path})`);
       return json(200, spend.view(ctx, sr));
     }
@@ -548,7 +550,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     merchantUrl: `${url}/merchant`,
     host,
     port: address.port,
-    env: { LINK_AUTH_BASE_URL: url, LINK_API_BASE_URL: url },
+    env: { LINK_AUTH_BASE_URL: url, LINK_API_BASE_URL: url, NO_UPDATE_NOTIFIER: "1" },
     defaultUserId: DEFAULT_USER_ID,
     async close() {
       await new Promise<void>((resolve) => {

@@ -32,11 +32,13 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set(["denied", "expired",
 const ACTIVE_STATUSES: ReadonlySet<string> = new Set(["created", "pending_approval", "requires_action", "approved"]);
 /** What the approved limit counts: approved, and 3-D Secure about to resume into approved. */
 const APPROVED_STATUSES: ReadonlySet<string> = new Set(["approved", "requires_action"]);
-/** What the daily amount counts: everything that may still be, or was, spent. */
+/** What the daily and monthly amounts count: everything that may still be, or was, spent. */
 const SPENDING_STATUSES: ReadonlySet<string> = new Set(["created", "pending_approval", "requires_action", "approved", "succeeded"]);
 /** `?include=` values the API knows. */
 const INCLUDES: ReadonlySet<string> = new Set(["card", "shared_payment_token", "link_pay_token"]);
 const DAY_MS = 86_400_000;
+/** The monthly limit's window: a rolling 30 days. */
+const MONTH_MS = 30 * DAY_MS;
 const HOUR_MS = 3_600_000;
 
 export const isFinal = (status: string): boolean => FINAL_STATUSES.has(status);
@@ -145,17 +147,33 @@ function countLive(ctx: Context, user: UserRecord, statuses: ReadonlySet<string>
   return n;
 }
 
-/** Cents the user committed in the 24 hours before `now`, not counting `except`. */
-function spentToday(ctx: Context, user: UserRecord, now: number, except?: string): number {
+/** Cents the user committed in the `windowMs` before `now`, not counting `except`. */
+function spentWithin(ctx: Context, user: UserRecord, now: number, windowMs: number, except?: string): number {
   const index = ctx.state.spendIndex(user.id);
   let total = 0;
   for (let i = index.ids.length - 1; i >= 0; i--) {
     const sr = ctx.state.spendRequests.get(index.ids[i]);
     if (sr === undefined) continue;
-    if (sr.created_ms <= now - DAY_MS) break;
+    if (sr.created_ms <= now - windowMs) break;
     if (sr.id !== except && SPENDING_STATUSES.has(sr.status)) total += Number(sr.request.amount ?? 0);
   }
   return total;
+}
+
+/** The daily ($500 per rolling 24 h) and monthly ($20,000 per rolling 30 days) limits, for a
+ * request of `amount` cents: `400 spend_limit_exceeded` with `limit` when it would go over.
+ * `what` starts the message ("This spend request", "This change"). */
+function checkSpendLimits(ctx: Context, user: UserRecord, now: number, amount: number, what: string, except?: string): void {
+  const { limits } = ctx.config;
+  for (const [limit, windowMs, capCents, span] of [
+    ["daily", DAY_MS, limits.dailyCents, "24 hours"],
+    ["monthly", MONTH_MS, limits.monthlyCents, "30 days"],
+  ] as const) {
+    const spent = spentWithin(ctx, user, now, windowMs, except);
+    if (spent + amount > capCents) {
+      throw apiError(400, "spend_limit_exceeded", `${what} would bring the last ${span} to ${cents(spent + amount)}, over the ${limit} limit of ${cents(capCents)} (${cents(Math.max(0, capCents - spent))} left).`, { limit, param: "amount" });
+    }
+  }
 }
 
 // ----- the API ---------------------------------------------------------------------------------
@@ -242,10 +260,7 @@ export function create(ctx: Context, user: UserRecord, body: Json, opts: CreateO
   }
 
   // Money.
-  const spent = spentToday(ctx, user, now);
-  if (spent + amount > limits.dailyCents) {
-    throw apiError(400, "spend_limit_exceeded", `This spend request would bring the last 24 hours to ${cents(spent + amount)}, over the daily limit of ${cents(limits.dailyCents)} (${cents(Math.max(0, limits.dailyCents - spent))} left).`, { limit: "daily", param: "amount" });
-  }
+  checkSpendLimits(ctx, user, now, amount, "This spend request");
 
   const expiresAt = typeof request.expires_at === "number" ? request.expires_at * 1000 : undefined;
   const sr: SpendRequestRecord = {
@@ -340,10 +355,7 @@ export function update(ctx: Context, user: UserRecord, id: string, body: Json): 
     }
   }
   if (typeof changes.amount === "number") {
-    const spent = spentToday(ctx, user, now, sr.id);
-    if (spent + changes.amount > ctx.config.limits.dailyCents) {
-      throw apiError(400, "spend_limit_exceeded", `This change would bring the last 24 hours to ${cents(spent + changes.amount)}, over the daily limit of ${cents(ctx.config.limits.dailyCents)}.`, { limit: "daily", param: "amount" });
-    }
+    checkSpendLimits(ctx, user, now, changes.amount, "This change", sr.id);
   }
   transition(ctx, sr, "update", now);
   for (const [key, value] of Object.entries(changes)) {
@@ -559,7 +571,8 @@ export function usage(ctx: Context, user: UserRecord): JsonObject {
     approved: countLive(ctx, user, APPROVED_STATUSES),
     created_last_hour: index.creates.filter((t) => t > now - HOUR_MS).length,
     created_last_60_days: index.creates.filter((t) => t > now - ctx.config.limits.rollingWindowMs).length,
-    spent_last_24h: spentToday(ctx, user, now),
+    spent_last_24h: spentWithin(ctx, user, now, DAY_MS),
+    spent_last_30_days: spentWithin(ctx, user, now, MONTH_MS),
   };
 }
 
