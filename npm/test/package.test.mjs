@@ -97,8 +97,9 @@ describe("installed in an empty project", () => {
     const size = (p) => (statSync(p).isDirectory() ? readdirSync(p).reduce((n, f) => n + size(join(p, f)), 0) : statSync(p).size);
     const bytes = size(join(app, "node_modules"));
     // The figure in the README; a budget, so that a dependency or a stray file shows. (3.5 MiB
-    // since `linkpay/component` ships the jco-transpiled client component, 0.8 MB.)
-    assert.ok(bytes < 3.5 * 1024 * 1024, `node_modules is ${(bytes / 1048576).toFixed(2)} MiB`);
+    // since `linkpay/component` ships the jco-transpiled client component, 0.8 MB; 4 MiB since
+    // the CLI bundles undici's proxy agent for `LINK_HTTP_PROXY`, 0.36 MB.)
+    assert.ok(bytes < 4 * 1024 * 1024, `node_modules is ${(bytes / 1048576).toFixed(2)} MiB`);
     console.log(`# install: 1 package, ${(bytes / 1048576).toFixed(2)} MiB in node_modules; tarball ${(packed.size / 1024).toFixed(0)} KiB`);
   });
 
