@@ -99,8 +99,14 @@ const vendorImports = {
   },
 };
 
+// Node ≥ 22.1 keeps V8's compiled code of the files a process loads after this call (the
+// vendor files, the wasm glue) in its compile cache (os.tmpdir()/node-compile-cache; off with
+// NODE_DISABLE_COMPILE_CACHE=1), so later starts skip compiling them. Node 20 has no such
+// function: there the line does nothing.
+const compileCache = 'require("node:module").enableCompileCache?.();';
 const main = await build({
   ...common,
+  banner: { js: `${banner}\n${compileCache}` },
   entryPoints: [`${dist}cli/main.js`],
   outfile,
   // `import()` becomes `require` (of the module in the bundle, or of a vendor file), so no
