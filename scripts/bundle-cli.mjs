@@ -32,10 +32,13 @@ const outfile = `${dist}cli/linkpay.cjs`;
 const licensesName = "THIRD_PARTY_LICENSES.md";
 
 /** Packages bundled into their own lazily required file: package name → file in dist/cli/vendor/;
- * `esm`: bundled from its ES module build, which esbuild tree-shakes (the MCP SDK: 333 KB
- * instead of 966 KB from its CommonJS build, mostly zod's locales). */
+ * `esm`: bundled from its ES module build, which esbuild tree-shakes (the MCP SDK: 335 KB
+ * instead of 966 KB from its CommonJS build, mostly zod's locales); `lazy` (with `esm`): each
+ * module of it is evaluated when first used, not when the file loads, so `--mcp` (stdio)
+ * never evaluates the HTTP transport (hono's server, which loads undici and node:http2: ~30 ms
+ * of each `--mcp` start; `node npm/bench/mcp-cold.mjs`). */
 const vendored = {
-  "@modelcontextprotocol/sdk": { file: "mcp-sdk", esm: true },
+  "@modelcontextprotocol/sdk": { file: "mcp-sdk", esm: true, lazy: true },
   yaml: { file: "yaml" },
   qrcode: { file: "qrcode" },
   tokenx: { file: "tokenx", esm: true },
@@ -101,8 +104,14 @@ const vendorImports = {
   },
 };
 
+// Node ≥ 22.1 keeps V8's compiled code of the files a process loads after this call (the
+// vendor files, the wasm glue) in its compile cache (os.tmpdir()/node-compile-cache; off with
+// NODE_DISABLE_COMPILE_CACHE=1), so later starts skip compiling them. Node 20 has no such
+// function: there the line does nothing.
+const compileCache = 'require("node:module").enableCompileCache?.();';
 const main = await build({
   ...common,
+  banner: { js: `${banner}\n${compileCache}` },
   entryPoints: [`${dist}cli/main.js`],
   outfile,
   // `import()` becomes `require` (of the module in the bundle, or of a vendor file), so no
@@ -112,17 +121,34 @@ const main = await build({
 });
 const results = [main];
 
+// `lazy`: the vendor file's exports are getters that `require` the package's ES modules, which
+// esbuild wraps so that a module runs on its first `require` (with what it imports), not
+// before. A `require` would pick the package's CommonJS build: resolve it as an import instead.
+const requireEsm = (name) => ({
+  name: "linkpay-require-esm",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== "require-call" || vendorOf(args.path) !== name || args.pluginData === "esm") return undefined;
+      const r = await b.resolve(args.path, { kind: "import-statement", resolveDir: args.resolveDir, pluginData: "esm" });
+      return r.errors.length > 0 ? { errors: r.errors } : { path: r.path };
+    });
+  },
+});
+
 await mkdir(`${dist}cli/vendor`, { recursive: true });
-for (const [name, { file, esm, mainFields }] of Object.entries(vendored)) {
+for (const [name, { file, esm, lazy, mainFields }] of Object.entries(vendored)) {
   const specifiers = [...imported[name]].sort();
   if (specifiers.length === 0) throw new Error(`${name} is vendored but the CLI imports nothing of it (update scripts/bundle-cli.mjs)`);
   // Each specifier is an export of the file: its module namespace (`esm`), or its CommonJS
   // exports, resolved from npm/ with the `require` condition as Node resolved them when the
   // package was a dependency and evaluated on first access.
-  const contents = esm
+  const getters = specifiers.map((s) => `Object.defineProperty(exports, ${JSON.stringify(s)}, { enumerable: true, get: () => require(${JSON.stringify(s)}) });`).join("\n");
+  const contents = lazy
+    ? getters
+    : esm
     ? specifiers.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};`).join("\n") +
       `\nexport { ${specifiers.map((s, i) => `m${i} as ${JSON.stringify(s)}`).join(", ")} };`
-    : specifiers.map((s) => `Object.defineProperty(exports, ${JSON.stringify(s)}, { enumerable: true, get: () => require(${JSON.stringify(s)}) });`).join("\n");
+    : getters;
   results.push(
     await build({
       ...common,
@@ -132,6 +158,7 @@ for (const [name, { file, esm, mainFields }] of Object.entries(vendored)) {
       // Smaller to read and compile at each `--mcp` start; names kept (error classes, stack traces).
       minify: true,
       keepNames: true,
+      plugins: lazy ? [requireEsm(name)] : [],
     }),
   );
 }

@@ -5,11 +5,12 @@
  * serve` over streamable HTTP at `/mcp` (loopback by default, bearer token, Host and Origin
  * checked).
  */
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { isIP } from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { commandTable, version, LinkClient, type Json, type JsonObject } from "../index.js";
 import { credentialFile, errorObject } from "./output.js";
@@ -30,10 +31,23 @@ function clientFor(options: McpOptions): () => LinkClient {
   return () => (link ??= new LinkClient({ storage: credentialFile(options.authFile), linkFetch: linkFetchFromEnv() }));
 }
 
+/** The SDK's own (Ajv) validator, made on first use: the server validates only what it asks
+ * the client for (elicitation), which linkpay never does, so `--mcp` (and each `serve`
+ * request) does not pay for building Ajv at start (~9 ms). */
+function lazyAjv(): jsonSchemaValidator {
+  let ajv: jsonSchemaValidator | undefined;
+  return {
+    getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+      ajv ??= new AjvJsonSchemaValidator();
+      return ajv.getValidator<T>(schema);
+    },
+  };
+}
+
 /** An MCP server exposing the table's commands as tools; `client` is the Link client its
  * calls share (default: one made on the first call). */
 export function createMcpServer(options: McpOptions = {}, client: () => LinkClient = clientFor(options)): Server {
-  const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} } });
+  const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} }, jsonSchemaValidator: lazyAjv() });
   const tools = commandTable().commands.filter((c) => c.mcp);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: tools.map((c) => ({ name: c.tool, description: c.description, inputSchema: c.inputSchema as { type: "object" }, annotations: c.annotations })),
@@ -158,6 +172,10 @@ async function wellKnownSkills(res: ServerResponse, path: string, headers: Recor
 
 /** `linkpay serve`: streamable HTTP at `/mcp`, stateless (a fresh server per request). */
 export async function serveHttp(options: HttpServeOptions): Promise<RunningServer> {
+  // Loaded here, not at the top: `--mcp` (stdio) needs neither (node:http, and the SDK's HTTP
+  // transport with hono's server and undici, ~30 ms of every `--mcp` start).
+  const { createServer: createHttpServer } = await import("node:http");
+  const { StreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/streamableHttp.js");
   const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
   const expected = Buffer.from(token);
   let allowedHosts = new Set<string>();
