@@ -20,7 +20,7 @@ import * as random from "@bytecodealliance/preview2-shim/random";
 import { instantiate, type ImportObject } from "./jco/linkpay-client.js";
 import type { Client as JcoClient } from "./jco/interfaces/linkpay-core-client-api.js";
 import { codedError } from "../host/types.js";
-import type { FieldError, Json, JsonObject } from "../types.js";
+import type { FieldError, Json, JsonObject, PaymentMethod, SpendRequest } from "../types.js";
 import { ComponentMemoryStorage, type ComponentStorage } from "./storage.js";
 
 export { ComponentFileStorage, ComponentMemoryStorage, type ComponentStorage } from "./storage.js";
@@ -55,14 +55,14 @@ export interface ComponentClient {
   /** `policy`: `{interval, max_attempts, timeout}` in seconds (default: the login defaults). */
   loginWait(policy?: JsonObject): JsonObject;
   logout(): JsonObject;
-  listPaymentMethods(): Json;
-  createSpendRequest(input: JsonObject): JsonObject;
-  updateSpendRequest(id: string, input: JsonObject): JsonObject;
-  retrieveSpendRequest(id: string, include?: string[]): JsonObject;
-  requestApproval(id: string): JsonObject;
-  cancelSpendRequest(id: string): JsonObject;
-  listSpendRequests(includeHistory?: boolean): Json;
-  waitForSpendRequest(id: string, options?: JsonObject): JsonObject;
+  listPaymentMethods(): PaymentMethod[];
+  createSpendRequest(input: JsonObject): SpendRequest;
+  updateSpendRequest(id: string, input: JsonObject): SpendRequest;
+  retrieveSpendRequest(id: string, include?: string[]): SpendRequest;
+  requestApproval(id: string): SpendRequest;
+  cancelSpendRequest(id: string): SpendRequest;
+  listSpendRequests(includeHistory?: boolean): SpendRequest[];
+  waitForSpendRequest(id: string, options?: JsonObject): SpendRequest;
   mppPay(input: JsonObject): JsonObject;
   /** A command of the linkpay command table, exactly as `linkpay <command> --format json`. */
   run(command: string, input?: JsonObject): Json;
