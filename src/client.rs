@@ -1771,9 +1771,7 @@ impl<H: Host> Client<H> {
             self.log(&format!("{what}: refused, {}", e.message));
             return Err(e);
         }
-        self.log(&format!(
-            "{what}: within the guardrails, asking the person"
-        ));
+        self.log(&format!("{what}: within the guardrails, asking the person"));
         let mut hold = Hold {
             ledger: &self.ledger,
             challenge_id: ask.challenge_id.to_string(),

@@ -1158,7 +1158,9 @@ fn fetch_pays_a_402_once_resending_the_body_and_never_pays_that_challenge_again(
     );
     let mut request = linkpay::host::HttpRequest::new("POST", "https://merchant.example/premium")
         .body("application/json", r#"{"q":1}"#.into());
-    request.headers.push(("Authorization".into(), "Bearer merchant-key".into()));
+    request
+        .headers
+        .push(("Authorization".into(), "Bearer merchant-key".into()));
     let options = fetch_options(json!({}));
     let answer = host::run(c.fetch(&request, &options)).unwrap();
     assert_eq!(answer.status, 200);
@@ -1167,10 +1169,17 @@ fn fetch_pays_a_402_once_resending_the_body_and_never_pays_that_challenge_again(
     let merchant = c.host().sent_to("POST /premium");
     assert_eq!(merchant.len(), 2);
     for sent in &merchant {
-        assert_eq!(sent.body.as_deref(), Some(r#"{"q":1}"#), "the body both times");
+        assert_eq!(
+            sent.body.as_deref(),
+            Some(r#"{"q":1}"#),
+            "the body both times"
+        );
         assert_eq!(sent.header("content-type"), Some("application/json"));
     }
-    assert_eq!(merchant[0].header("authorization"), Some("Bearer merchant-key"));
+    assert_eq!(
+        merchant[0].header("authorization"),
+        Some("Bearer merchant-key")
+    );
     // The credential replaces the caller's Authorization (the challenge asks for that header).
     let paid: Vec<_> = merchant[1]
         .headers
@@ -1180,33 +1189,63 @@ fn fetch_pays_a_402_once_resending_the_body_and_never_pays_that_challenge_again(
     assert_eq!(paid.len(), 1);
     assert!(paid[0].1.starts_with("Payment "));
     let body = c.host().sent_to("POST /spend_requests")[0].json();
-    assert_eq!((body["amount"].clone(), body["network_id"].clone()), (json!(1000), json!("net_123")));
+    assert_eq!(
+        (body["amount"].clone(), body["network_id"].clone()),
+        (json!(1000), json!("net_123"))
+    );
 
     // The same challenge again: refused before the Link API hears of it.
     let before = c.host().sent().len();
     let e = host::run(c.fetch(&request, &options)).unwrap_err();
     assert_eq!(guardrail(&e), "already_paid");
-    let after: Vec<String> = c.host().sent()[before..].iter().map(|s| s.route()).collect();
+    let after: Vec<String> = c.host().sent()[before..]
+        .iter()
+        .map(|s| s.route())
+        .collect();
     assert_eq!(after, ["POST /premium"], "only the probe");
     let logs = c.host().logs();
-    assert!(logs.iter().any(|l| l.contains("payment: challenge ch_1 (1000 usd for merchant.example): within the guardrails")), "{logs:?}");
-    assert!(logs.iter().any(|l| l.contains("refused, Payment refused (already_paid)")));
+    assert!(
+        logs.iter().any(|l| l.contains(
+            "payment: challenge ch_1 (1000 usd for merchant.example): within the guardrails"
+        )),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("refused, Payment refused (already_paid)"))
+    );
     assert!(logs.iter().all(|l| !l.contains("spt_123")), "{logs:?}");
 }
 
 #[test]
 fn fetch_guardrails_refuse_before_any_spend_request() {
     for (url, extra, reason) in [
-        ("https://merchant.example/premium", json!({"max_amount": 999}), "max_amount"),
-        ("https://merchant.example/premium", json!({"max_total": 999}), "max_total"),
-        ("https://elsewhere.example/premium", json!({}), "realm_mismatch"),
+        (
+            "https://merchant.example/premium",
+            json!({"max_amount": 999}),
+            "max_amount",
+        ),
+        (
+            "https://merchant.example/premium",
+            json!({"max_total": 999}),
+            "max_total",
+        ),
+        (
+            "https://elsewhere.example/premium",
+            json!({}),
+            "realm_mismatch",
+        ),
     ] {
         let c = logged_in(3_600_000);
         c.host().on("GET /premium", [payment_required()]);
         let request = linkpay::host::HttpRequest::new("GET", url);
         let e = host::run(c.fetch(&request, &fetch_options(extra))).unwrap_err();
         assert_eq!(guardrail(&e), reason);
-        assert_eq!(c.host().routes(), ["GET /premium"], "{reason}: only the probe");
+        assert_eq!(
+            c.host().routes(),
+            ["GET /premium"],
+            "{reason}: only the probe"
+        );
     }
     // allow_realms admits the other realm.
     let c = logged_in(3_600_000);
@@ -1242,11 +1281,18 @@ fn fetch_leaves_answers_it_cannot_pay_untouched_and_releases_denied_amounts() {
     c.host()
         .on(
             "GET /paid",
-            [payment_required(), payment_required(), Reply::with_headers(200, &[], "paid")],
+            [
+                payment_required(),
+                payment_required(),
+                Reply::with_headers(200, &[], "paid"),
+            ],
         )
         .on(
             "GET /payment-details",
-            [Reply::json(200, json!({"payment_details": [{"id": "csmrpd_1"}]}))],
+            [Reply::json(
+                200,
+                json!({"payment_details": [{"id": "csmrpd_1"}]}),
+            )],
         )
         .on(
             "POST /spend_requests",

@@ -745,8 +745,9 @@ impl WasmClient {
 /// challenge; a Promise it returns is awaited. Anything else gives no context.
 fn ask_context(
     callback: JsValue,
-) -> impl FnMut(&Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<Option<String>>>>>
-{
+) -> impl FnMut(
+    &Value,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<Option<String>>>>> {
     let callback = callback.dyn_into::<js_sys::Function>().ok();
     move |challenge: &Value| {
         let called = callback
@@ -756,7 +757,8 @@ fn ask_context(
             let value = match called {
                 None => return Ok(None),
                 Some(result) => {
-                    let value = result.map_err(|e| host_error(e, crate::ErrorCode::InvalidInput))?;
+                    let value =
+                        result.map_err(|e| host_error(e, crate::ErrorCode::InvalidInput))?;
                     JsFuture::from(js_sys::Promise::resolve(&value))
                         .await
                         .map_err(|e| host_error(e, crate::ErrorCode::InvalidInput))?
@@ -796,7 +798,9 @@ impl WasmClient {
                 .into_iter()
                 .flatten()
                 .filter_map(|pair| match pair.as_array()?.as_slice() {
-                    [name, value] => Some((name.as_str()?.to_string(), value.as_str()?.to_string())),
+                    [name, value] => {
+                        Some((name.as_str()?.to_string(), value.as_str()?.to_string()))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -809,9 +813,10 @@ impl WasmClient {
             let credential = c
                 .payment_for(&url, &response, &options, &mut ask, &mut on_approval)
                 .await?;
-            Ok(credential.map_or(Value::Null, |c| {
-                object!({ "header": c.header, "value": c.value })
-            }))
+            Ok(credential.map_or(
+                Value::Null,
+                |c| object!({ "header": c.header, "value": c.value }),
+            ))
         })
     }
 

@@ -133,7 +133,8 @@ impl Ledger {
             return Err(refusal(reason, ask, limits, self.total));
         }
         self.total += ask.amount;
-        self.pending.push((ask.challenge_id.to_string(), ask.amount));
+        self.pending
+            .push((ask.challenge_id.to_string(), ask.amount));
         Ok(())
     }
 
@@ -220,7 +221,9 @@ mod tests {
         let mut l = Ledger::default();
         let limits = Limits::default();
         assert!(l.reserve(&ask("a", DEFAULT_MAX_AMOUNT), &limits).is_ok());
-        let e = l.reserve(&ask("b", DEFAULT_MAX_AMOUNT + 1), &limits).unwrap_err();
+        let e = l
+            .reserve(&ask("b", DEFAULT_MAX_AMOUNT + 1), &limits)
+            .unwrap_err();
         assert_eq!(reason(&e), "max_amount");
         assert_eq!(l.total(), DEFAULT_MAX_AMOUNT, "a refusal holds nothing");
     }
@@ -329,6 +332,10 @@ mod tests {
             max_amount: u64::MAX,
             ..Limits::default()
         };
-        assert_eq!(l.check(&over, &limits), Err(Reason::MaxTotal), "no overflow");
+        assert_eq!(
+            l.check(&over, &limits),
+            Err(Reason::MaxTotal),
+            "no overflow"
+        );
     }
 }

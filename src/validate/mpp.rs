@@ -347,7 +347,10 @@ pub fn validate_fetch_options(input: &Value) -> Result<FetchOptions> {
                     Some(realm) => {
                         allow_realms.push(realm.trim_end_matches('.').to_ascii_lowercase())
                     }
-                    None => errs.push(index_path("allow_realms", i), "must be a realm (a host name)"),
+                    None => errs.push(
+                        index_path("allow_realms", i),
+                        "must be a realm (a host name)",
+                    ),
                 }
             }
         }
@@ -358,7 +361,10 @@ pub fn validate_fetch_options(input: &Value) -> Result<FetchOptions> {
         Some(v) => match super::spend_request::context(v) {
             Ok(_) => v.as_str().map(str::to_string),
             Err(m) => {
-                errs.push("context", format!("{m}: explain the purchase to the person approving it"));
+                errs.push(
+                    "context",
+                    format!("{m}: explain the purchase to the person approving it"),
+                );
                 None
             }
         },
@@ -380,7 +386,8 @@ pub fn validate_fetch_options(input: &Value) -> Result<FetchOptions> {
         }
     };
     use super::options::{MAX_INTERVAL_S, MAX_TIMEOUT_S, poll_seconds};
-    let seconds = |key: &str, max: u32, default: f64, errs: &mut FieldErrors| match field(obj, key) {
+    let seconds = |key: &str, max: u32, default: f64, errs: &mut FieldErrors| match field(obj, key)
+    {
         None => default,
         Some(v) => match poll_seconds(v, max) {
             Ok(s) => s.0,
