@@ -204,6 +204,46 @@ pub struct Client<H: Host> {
     /// Taken around a stored session's refresh: the calls of one client in flight at once
     /// (`Promise.all`, `serve`) wait for the one refresh instead of each sending their own.
     refresh_turn: Turn,
+    /// What the payments agent code started have spent ([`mpp::guard`]): per client.
+    ledger: RefCell<mpp::guard::Ledger>,
+}
+
+/// Where a payment's person-facing context comes from when the options have none: the caller's
+/// function of the decoded challenge (`link.fetch`'s `context` may be one, and may return a
+/// Promise). `Ok(None)`: no context.
+pub type AskContext<'a> =
+    dyn FnMut(&Value) -> Pin<Box<dyn Future<Output = Result<Option<String>>>>> + 'a;
+
+/// A payment's amount held against `max_total` while the person decides: released when dropped
+/// (denied, timed out, failed, or the call abandoned), unless it was spent.
+struct Hold<'a> {
+    ledger: &'a RefCell<mpp::guard::Ledger>,
+    challenge_id: String,
+    spent: bool,
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        let mut ledger = self.ledger.borrow_mut();
+        if self.spent {
+            ledger.commit(&self.challenge_id);
+        } else {
+            ledger.release(&self.challenge_id);
+        }
+    }
+}
+
+/// What an SPT spend request is made of (`mpp pay`, and the payments agent code starts).
+struct SptAsk<'a> {
+    context: &'a str,
+    payment_method_id: Option<&'a str>,
+    amount: u64,
+    currency: &'a str,
+    network_id: &'a str,
+    test: bool,
+    wait: bool,
+    interval: f64,
+    timeout: f64,
 }
 
 /// A single-threaded async mutex (every host is single-threaded, see [`Host`]): a flag and
@@ -441,6 +481,7 @@ impl<H: Host> Client<H> {
             host,
             config,
             refresh_turn: Turn::default(),
+            ledger: RefCell::default(),
         }
     }
 
@@ -1452,13 +1493,31 @@ impl<H: Host> Client<H> {
         on_progress: &mut dyn FnMut(&Value),
     ) -> Result<Value> {
         let Some(context) = &pay.context else {
-            return Err(Error::validation(vec![FieldError::new(
-                "context",
-                "is required for the full MPP flow (at least 100 characters): explain the purchase to the person approving it",
-            )]));
+            return Err(context_required());
         };
-        let payment_method_id = match &pay.payment_method_id {
-            Some(id) => id.clone(),
+        let ask = SptAsk {
+            context,
+            payment_method_id: pay.payment_method_id.as_deref(),
+            amount: pay.amount.unwrap_or(stripe.amount),
+            currency: &stripe.currency,
+            network_id: &stripe.network_id,
+            test: pay.test,
+            wait: pay.wait,
+            interval: pay.interval,
+            timeout: pay.timeout,
+        };
+        self.spt_spend_request_for(&ask, on_progress).await
+    }
+
+    /// Creates the SPT spend request `pay` describes and, unless told not to wait, waits for
+    /// the person (with the token once approved).
+    async fn spt_spend_request_for(
+        &self,
+        pay: &SptAsk<'_>,
+        on_progress: &mut dyn FnMut(&Value),
+    ) -> Result<Value> {
+        let payment_method_id = match pay.payment_method_id {
+            Some(id) => id.to_string(),
             None => {
                 let methods = self.call(&ApiCall::ListPaymentMethods).await?;
                 methods
@@ -1475,14 +1534,13 @@ impl<H: Host> Client<H> {
                     })?
             }
         };
-        let amount = pay.amount.unwrap_or(stripe.amount);
         let mut input = object!({
             "payment_method_id": payment_method_id,
             "credential_type": "shared_payment_token",
-            "network_id": stripe.network_id.clone(),
-            "amount": amount,
-            "currency": stripe.currency.clone(),
-            "context": context.clone(),
+            "network_id": pay.network_id,
+            "amount": pay.amount,
+            "currency": pay.currency,
+            "context": pay.context,
             "request_approval": true,
         });
         if pay.test
@@ -1534,6 +1592,244 @@ impl<H: Host> Client<H> {
         }
         Ok(current)
     }
+
+    // ------------------------------------------------------------ payments agent code starts
+
+    /// A payment agent code asked for by sending a request (`link.fetch`, WIT `client.fetch`):
+    /// given the request's URL and the merchant's answer, whether to pay and with what.
+    /// `Ok(None)`: not a 402, or a 402 without a stripe challenge; the answer goes back
+    /// untouched. Otherwise the guardrails are checked ([`mpp::guard`]: a refusal is
+    /// `PAYMENT_GUARDRAIL` and creates no spend request), the person approves an SPT spend
+    /// request (`on_approval` sees `{approval_url, spend_request_id, amount, currency}` once),
+    /// and the credential for the one retry comes back. Its challenge is never paid again, and
+    /// its token is handed out once.
+    pub async fn payment_for(
+        &self,
+        url: &str,
+        response: &HttpResponse,
+        options: &validate::mpp::FetchOptions,
+        ask_context: &mut AskContext<'_>,
+        on_approval: &mut dyn FnMut(&Value),
+    ) -> Result<Option<mpp::CredentialHeaderValue>> {
+        if response.status != 402 {
+            return Ok(None);
+        }
+        let values = response.header_values("www-authenticate");
+        let stripe = match mpp::stripe::decode(&values, self.host.now_ms(), Some(url)) {
+            Ok(stripe) => stripe,
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::MppNoPaymentChallenge | ErrorCode::MppNoStripeChallenge
+                ) =>
+            {
+                self.log(&format!(
+                    "payment: {url} answered 402 without a stripe challenge ({}): not paid, returned as is",
+                    e.code
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let warned = |code: &str| stripe.warnings.iter().any(|w| w.code == code);
+        let challenge = &stripe.challenge;
+        let ask = mpp::guard::Ask {
+            challenge_id: challenge.id(),
+            realm: challenge.realm(),
+            amount: stripe.amount,
+            currency: &stripe.currency,
+            expired: warned("expired"),
+            realm_matches: Some(!warned("realm_mismatch")),
+        };
+        let spt = self
+            .guarded_spt(
+                &ask,
+                &stripe.network_id,
+                &stripe.to_json(),
+                options,
+                options.payment_method_id.as_deref(),
+                ask_context,
+                on_approval,
+            )
+            .await?;
+        let payload = stripe.payload(&spt)?.to_json();
+        mpp::credential::build_credential(challenge, &payload, None, self.host.now_ms()).map(Some)
+    }
+
+    /// WIT `client.fetch`: sends `request`; a 402 that [`Self::payment_for`] pays is sent once
+    /// more with the credential, and the merchant's answer to that comes back (any other answer
+    /// as it came). The context must be in `options`.
+    pub async fn fetch(
+        &self,
+        request: &HttpRequest,
+        options: &validate::mpp::FetchOptions,
+    ) -> Result<HttpResponse> {
+        let probe = self.exchange(request).await?;
+        let credential = self
+            .payment_for(
+                &request.url,
+                &probe,
+                options,
+                &mut |_| Box::pin(async { Ok(None) }),
+                &mut |_| {},
+            )
+            .await?;
+        let Some(credential) = credential else {
+            return Ok(probe);
+        };
+        let mut paid = request.clone();
+        paid.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case(credential.header));
+        paid.headers
+            .push((credential.header.to_string(), credential.value));
+        self.exchange(&paid).await
+    }
+
+    /// The mppx payment method (`stripe.charge({createToken})`): `params` is what mppx hands
+    /// `createToken` (`{challenge, amount, currency, networkId, paymentMethod?}`; mppx builds
+    /// the credential itself); the shared payment token, approved by the person under the
+    /// guardrails. mppx does not say which URL asked, so the realm is checked only against
+    /// `allow_realms`, when given. `paymentMethod` is the Link payment method to pay with,
+    /// unless the options name one.
+    pub async fn shared_payment_token(
+        &self,
+        params: &Value,
+        options: &validate::mpp::FetchOptions,
+        ask_context: &mut AskContext<'_>,
+        on_approval: &mut dyn FnMut(&Value),
+    ) -> Result<String> {
+        fn text(v: Option<&Value>) -> Option<&str> {
+            v.and_then(Value::as_str).filter(|s| !s.is_empty())
+        }
+        let challenge = params.get("challenge");
+        let member = |key: &str| text(challenge.and_then(|c| c.get(key)));
+        let amount = params
+            .get("amount")
+            .and_then(validate::coerce_int)
+            .and_then(|n| u64::try_from(n).ok());
+        let (Some(id), Some(realm), Some(amount), Some(currency), Some(network_id)) = (
+            member("id"),
+            member("realm"),
+            amount,
+            text(params.get("currency")),
+            text(params.get("networkId")),
+        ) else {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "createToken needs mppx's stripe charge parameters: challenge.id, challenge.realm, amount, currency and networkId",
+            ));
+        };
+        let now = self.host.now_ms();
+        let currency = currency.to_ascii_lowercase();
+        let ask = mpp::guard::Ask {
+            challenge_id: id,
+            realm,
+            amount,
+            currency: &currency,
+            // An `expires` that does not parse is not trusted to lie in the future.
+            expired: member("expires")
+                .is_some_and(|at| mpp::timestamp::parse_rfc3339_ms(at).is_none_or(|at| at <= now)),
+            realm_matches: None,
+        };
+        let payment_method_id = options
+            .payment_method_id
+            .as_deref()
+            .or(text(params.get("paymentMethod")));
+        let shown = challenge.cloned().unwrap_or(Value::Null);
+        self.guarded_spt(
+            &ask,
+            network_id,
+            &crate::sanitize::sanitize_json(&shown),
+            options,
+            payment_method_id,
+            ask_context,
+            on_approval,
+        )
+        .await
+    }
+
+    /// The guardrails, then an SPT spend request the person approves: its token. Every
+    /// decision is logged.
+    #[allow(clippy::too_many_arguments)]
+    async fn guarded_spt(
+        &self,
+        ask: &mpp::guard::Ask<'_>,
+        network_id: &str,
+        challenge: &Value,
+        options: &validate::mpp::FetchOptions,
+        payment_method_id: Option<&str>,
+        ask_context: &mut AskContext<'_>,
+        on_approval: &mut dyn FnMut(&Value),
+    ) -> Result<String> {
+        let what = format!(
+            "payment: challenge {} ({} {} for {})",
+            crate::sanitize::for_display(ask.challenge_id),
+            ask.amount,
+            crate::sanitize::for_display(ask.currency),
+            crate::sanitize::for_display(ask.realm),
+        );
+        let reserved = self.ledger.borrow_mut().reserve(ask, &options.limits);
+        if let Err(e) = reserved {
+            self.log(&format!("{what}: refused, {}", e.message));
+            return Err(e);
+        }
+        self.log(&format!("{what}: within the guardrails, asking the person"));
+        let mut hold = Hold {
+            ledger: &self.ledger,
+            challenge_id: ask.challenge_id.to_string(),
+            spent: false,
+        };
+        let result = async {
+            let context = match &options.context {
+                Some(context) => Some(context.clone()),
+                None => ask_context(challenge).await?,
+            };
+            let context = context.ok_or_else(context_required)?;
+            let spec = SptAsk {
+                context: &context,
+                payment_method_id,
+                amount: ask.amount,
+                currency: ask.currency,
+                network_id,
+                test: options.test,
+                wait: true,
+                interval: options.interval,
+                timeout: options.timeout,
+            };
+            let mut shown = false;
+            let sr = self
+                .spt_spend_request_for(&spec, &mut |sr: &Value| {
+                    if !shown && let Some(url) = sr.get("approval_url").and_then(Value::as_str) {
+                        shown = true;
+                        on_approval(&object!({
+                            "approval_url": crate::sanitize::for_display(url),
+                            "spend_request_id": sr.get("id").cloned().unwrap_or(Value::Null),
+                            "amount": ask.amount,
+                            "currency": ask.currency,
+                        }));
+                    }
+                })
+                .await?;
+            approved_spt(&sr)
+        }
+        .await;
+        match &result {
+            Ok(_) => {
+                hold.spent = true;
+                self.log(&format!("{what}: approved, its token is spent"));
+            }
+            Err(e) => self.log(&format!("{what}: not paid, {}: {}", e.code, e.message)),
+        }
+        result
+    }
+}
+
+/// `context` is needed to ask the person.
+fn context_required() -> Error {
+    Error::validation(vec![FieldError::new(
+        "context",
+        "is required for the full MPP flow (at least 100 characters): explain the purchase to the person approving it",
+    )])
 }
 
 /// A pending login as `auth_status` reports it (sanitized: the server's text reaches a screen).

@@ -93,6 +93,10 @@ error_codes! {
     Unknown => "UNKNOWN",
     /// No command of that name (`linkpay spend-request frobnicate`), as the reference says it.
     CommandNotFound => "COMMAND_NOT_FOUND",
+    /// A payment that agent code started (`link.fetch`, the mppx method, WIT `client.fetch`)
+    /// broke a guardrail (`details.reason`: `max_amount`, `max_total`, `realm_mismatch`,
+    /// `expired`, `already_paid`); no spend request was created.
+    PaymentGuardrail => "PAYMENT_GUARDRAIL",
 }
 
 /// [`crate::sanitize::sanitize_json`] plus [`crate::sanitize::redact_secrets`] on every string.

@@ -1103,3 +1103,210 @@ fn an_unknown_status_passes_through_and_keeps_the_poll_going() {
     assert_eq!(err.code, ErrorCode::PollingTimeout);
     assert!(err.message.contains("submitted"), "{}", err.message);
 }
+
+// ------------------------------------------------------------------------------ fetch (guardrails)
+
+fn fetch_options(extra: Value) -> linkpay::validate::mpp::FetchOptions {
+    let mut options = json!({"context": context(), "interval": 2});
+    options
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    linkpay::validate::mpp::validate_fetch_options(&options).unwrap()
+}
+
+/// The Link API answers for one approved SPT payment of the CHALLENGE.
+fn approves_one_payment(c: &Client<ScriptedHost>) {
+    c.host()
+        .on(
+            "GET /payment-details",
+            [Reply::json(
+                200,
+                json!({"payment_details": [{"id": "csmrpd_1", "type": "card"}]}),
+            )],
+        )
+        .on(
+            "POST /spend_requests",
+            [Reply::json(200, spt_request("pending_approval", None))],
+        )
+        .on(
+            "GET /spend_requests/lsrq_spt",
+            [Reply::json(200, spt_request("approved", Some("spt_123")))],
+        );
+}
+
+fn payment_required() -> Reply {
+    Reply::with_headers(402, &[("WWW-Authenticate", CHALLENGE)], "Payment required")
+}
+
+fn guardrail(e: &linkpay::Error) -> &str {
+    assert_eq!(e.code, ErrorCode::PaymentGuardrail, "{}", e.message);
+    e.details.as_deref().unwrap()["reason"].as_str().unwrap()
+}
+
+#[test]
+fn fetch_pays_a_402_once_resending_the_body_and_never_pays_that_challenge_again() {
+    let c = logged_in(3_600_000);
+    approves_one_payment(&c);
+    c.host().on(
+        "POST /premium",
+        [
+            payment_required(),
+            Reply::with_headers(200, &[("Payment-Receipt", RECEIPT)], "paid content"),
+            payment_required(),
+        ],
+    );
+    let mut request = linkpay::host::HttpRequest::new("POST", "https://merchant.example/premium")
+        .body("application/json", r#"{"q":1}"#.into());
+    request
+        .headers
+        .push(("Authorization".into(), "Bearer merchant-key".into()));
+    let options = fetch_options(json!({}));
+    let answer = host::run(c.fetch(&request, &options)).unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, "paid content");
+    assert_eq!(answer.header_value("payment-receipt"), Some(RECEIPT));
+    let merchant = c.host().sent_to("POST /premium");
+    assert_eq!(merchant.len(), 2);
+    for sent in &merchant {
+        assert_eq!(
+            sent.body.as_deref(),
+            Some(r#"{"q":1}"#),
+            "the body both times"
+        );
+        assert_eq!(sent.header("content-type"), Some("application/json"));
+    }
+    assert_eq!(
+        merchant[0].header("authorization"),
+        Some("Bearer merchant-key")
+    );
+    // The credential replaces the caller's Authorization (the challenge asks for that header).
+    let paid: Vec<_> = merchant[1]
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .collect();
+    assert_eq!(paid.len(), 1);
+    assert!(paid[0].1.starts_with("Payment "));
+    let body = c.host().sent_to("POST /spend_requests")[0].json();
+    assert_eq!(
+        (body["amount"].clone(), body["network_id"].clone()),
+        (json!(1000), json!("net_123"))
+    );
+
+    // The same challenge again: refused before the Link API hears of it.
+    let before = c.host().sent().len();
+    let e = host::run(c.fetch(&request, &options)).unwrap_err();
+    assert_eq!(guardrail(&e), "already_paid");
+    let after: Vec<String> = c.host().sent()[before..]
+        .iter()
+        .map(|s| s.route())
+        .collect();
+    assert_eq!(after, ["POST /premium"], "only the probe");
+    let logs = c.host().logs();
+    assert!(
+        logs.iter().any(|l| l.contains(
+            "payment: challenge ch_1 (1000 usd for merchant.example): within the guardrails"
+        )),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("refused, Payment refused (already_paid)"))
+    );
+    assert!(logs.iter().all(|l| !l.contains("spt_123")), "{logs:?}");
+}
+
+#[test]
+fn fetch_guardrails_refuse_before_any_spend_request() {
+    for (url, extra, reason) in [
+        (
+            "https://merchant.example/premium",
+            json!({"max_amount": 999}),
+            "max_amount",
+        ),
+        (
+            "https://merchant.example/premium",
+            json!({"max_total": 999}),
+            "max_total",
+        ),
+        (
+            "https://elsewhere.example/premium",
+            json!({}),
+            "realm_mismatch",
+        ),
+    ] {
+        let c = logged_in(3_600_000);
+        c.host().on("GET /premium", [payment_required()]);
+        let request = linkpay::host::HttpRequest::new("GET", url);
+        let e = host::run(c.fetch(&request, &fetch_options(extra))).unwrap_err();
+        assert_eq!(guardrail(&e), reason);
+        assert_eq!(
+            c.host().routes(),
+            ["GET /premium"],
+            "{reason}: only the probe"
+        );
+    }
+    // allow_realms admits the other realm.
+    let c = logged_in(3_600_000);
+    approves_one_payment(&c);
+    c.host().on(
+        "GET /premium",
+        [payment_required(), Reply::with_headers(200, &[], "ok")],
+    );
+    let request = linkpay::host::HttpRequest::new("GET", "https://elsewhere.example/premium");
+    let options = fetch_options(json!({"allow_realms": ["Merchant.Example"]}));
+    assert_eq!(host::run(c.fetch(&request, &options)).unwrap().status, 200);
+}
+
+#[test]
+fn fetch_leaves_answers_it_cannot_pay_untouched_and_releases_denied_amounts() {
+    let c = logged_in(3_600_000);
+    let tempo = "Payment id=\"t1\", realm=\"merchant.example\", method=\"tempo\", intent=\"charge\", request=\"e30\"";
+    c.host().on(
+        "GET /premium",
+        [
+            Reply::with_headers(200, &[], "free"),
+            Reply::with_headers(402, &[("WWW-Authenticate", tempo)], "tempo only"),
+        ],
+    );
+    let request = linkpay::host::HttpRequest::new("GET", "https://merchant.example/premium");
+    let options = fetch_options(json!({"max_total": 1000}));
+    assert_eq!(host::run(c.fetch(&request, &options)).unwrap().body, "free");
+    let answer = host::run(c.fetch(&request, &options)).unwrap();
+    assert_eq!((answer.status, answer.body.as_str()), (402, "tempo only"));
+    assert_eq!(c.host().routes(), ["GET /premium", "GET /premium"]);
+
+    // Denied: SPEND_REQUEST_NOT_APPROVED, and the 1000 no longer count against max_total.
+    c.host()
+        .on(
+            "GET /paid",
+            [
+                payment_required(),
+                payment_required(),
+                Reply::with_headers(200, &[], "paid"),
+            ],
+        )
+        .on(
+            "GET /payment-details",
+            [Reply::json(
+                200,
+                json!({"payment_details": [{"id": "csmrpd_1"}]}),
+            )],
+        )
+        .on(
+            "POST /spend_requests",
+            [Reply::json(200, spt_request("pending_approval", None))],
+        )
+        .on(
+            "GET /spend_requests/lsrq_spt",
+            [
+                Reply::json(200, spt_request("denied", None)),
+                Reply::json(200, spt_request("approved", Some("spt_123"))),
+            ],
+        );
+    let paid = linkpay::host::HttpRequest::new("GET", "https://merchant.example/paid");
+    let e = host::run(c.fetch(&paid, &options)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::SpendRequestNotApproved);
+    assert_eq!(host::run(c.fetch(&paid, &options)).unwrap().body, "paid");
+}

@@ -17,7 +17,7 @@ import { MemoryStorage } from "./host/memory.js";
 import { codedError } from "./host/types.js";
 
 export * from "./core.js";
-export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
+export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, PaymentOptions, PaymentApproval, CreateTokenParameters, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
 export type { ChromeStorageArea, WebStorage } from "./host/browser.js";
 export { browserStorage, ChromeStorage, WebStorageStore, MemoryStorage };

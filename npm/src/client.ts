@@ -43,6 +43,8 @@ export interface WasmDriver {
   listSpendRequests(includeHistory: boolean): Promise<unknown>;
   waitForSpendRequest(id: string, options: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
   mppPay(input: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
+  paymentFor(url: string, status: number, headers: [string, string][], options: unknown, context: unknown, onApproval?: (value: unknown) => void): Promise<unknown>;
+  sharedPaymentToken(params: unknown, options: unknown, context: unknown, onApproval?: (value: unknown) => void): Promise<unknown>;
   run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void, surface?: string, update?: unknown): Promise<unknown>;
 }
 
@@ -168,6 +170,54 @@ export interface PayOptions {
   onProgress?: (spendRequest: SpendRequest) => void;
 }
 
+/** The person is asked to approve a payment (`link.fetch`, the mppx method): show them the link. */
+export interface PaymentApproval {
+  approval_url: string;
+  spend_request_id: string;
+  /** Smallest currency unit (cents). */
+  amount: number;
+  currency: string;
+}
+
+/** Options of `link.fetch` and `link.createSharedPaymentToken`. The guardrails (`maxAmount`,
+ * `maxTotal`, the realm, expiry, one payment per challenge) are checked by the core before the
+ * person is asked; a refusal is a `PAYMENT_GUARDRAIL` error with `details.reason`. */
+export interface PaymentOptions<C = StripeChallenge> {
+  /** For the person approving (≥ 100 characters), or a function of the decoded challenge that
+   * returns it (or a Promise of it). */
+  context?: string | ((challenge: C) => string | Promise<string>);
+  /** Cents one payment may cost (default 5000). */
+  maxAmount?: number;
+  /** Cents this client may spend through these methods, approved or waiting (default 20000). */
+  maxTotal?: number;
+  /** Realms allowed to differ from the URL's host. With the mppx method (which does not say
+   * which URL asked), when given, the realm must be one of them. */
+  allowRealms?: string[];
+  /** The Link payment method to pay with (default: the wallet's first). */
+  paymentMethodId?: string;
+  /** Seconds between approval polls (default 2). */
+  interval?: number;
+  /** Seconds to wait for the person (default 600); then `POLLING_TIMEOUT`. */
+  timeout?: number;
+  /** Called once when the person is asked: show them `approval_url`. */
+  onApproval?: (approval: PaymentApproval) => void;
+}
+
+/** What mppx 0.11's `stripe.charge({ createToken })` passes its callback (the fields linkpay reads). */
+export interface CreateTokenParameters {
+  amount: string;
+  currency: string;
+  networkId: string | undefined;
+  challenge: { id: string; realm: string; method: string; intent: string; expires?: string; [key: string]: unknown };
+  /** Used as the Link payment method id unless `paymentMethodId` is given. */
+  paymentMethod?: string;
+  expiresAt?: number;
+  metadata?: Record<string, string>;
+  /** The Stripe.js instance, if any (not used). */
+  client?: unknown;
+  [key: string]: unknown;
+}
+
 export interface LoginPending {
   authenticated: false;
   verification_url: string;
@@ -272,6 +322,23 @@ export class LinkClientBase {
     /** Probe, decode, SPT spend request, approval, paid retry: the merchant's final answer. */
     pay(url: string, options?: PayOptions): Promise<MppPayResult>;
   };
+
+  /**
+   * `fetch`, paying through Link: a request answered 402 with a payable stripe challenge becomes
+   * a shared-payment-token spend request, the person approves it (`onApproval` gets the link),
+   * the request is sent once more with the credential, and the merchant's answer comes back. A
+   * non-402, or a 402 without a stripe challenge, comes back untouched. The body is read once,
+   * so a POST is sent again as it was. `receiptOf(response)` reads the receipt.
+   */
+  readonly fetch: (input: string | URL | Request, init?: RequestInit, options?: PaymentOptions) => Promise<Response>;
+
+  /**
+   * The callback mppx's `stripe.charge({ createToken })` takes: pays mppx's stripe challenges
+   * through Link, under the same guardrails as `fetch` (`Mppx.create({ methods: [stripe.charge({
+   * paymentMethod, createToken: link.createSharedPaymentToken({ context }) })] })`; mppx needs a
+   * `paymentMethod`, used as the Link payment method id).
+   */
+  readonly createSharedPaymentToken: (options?: PaymentOptions<CreateTokenParameters["challenge"]>) => (parameters: CreateTokenParameters) => Promise<string>;
 
   /**
    * Runs a command of linkpay's command table (`"spend-request create"`, or its MCP tool name
@@ -380,6 +447,31 @@ export class LinkClientBase {
         const d = await driver();
         return (await d.mppPay({ url, ...snake(rest) }, (v) => onProgress?.(v as SpendRequest))) as MppPayResult;
       },
+    };
+    // Whether and how to pay is the core's (`paymentFor`); here only the Request is copied
+    // and the two fetches are sent.
+    this.fetch = async (input, init, o = {}) => {
+      const { onApproval, ...rest } = o;
+      const request = new Request(input, init);
+      const body = request.body === null ? undefined : await request.clone().arrayBuffer();
+      const send = (credential?: { header: string; value: string }) => {
+        const headers = new Headers(request.headers);
+        if (credential) headers.set(credential.header, credential.value);
+        return fetchFn(new Request(request, { headers, body }));
+      };
+      const answer = await send();
+      const d = await driver();
+      const headers: [string, string][] = [];
+      answer.headers.forEach((value, name) => headers.push([name, value]));
+      const credential = (await d.paymentFor(request.url, answer.status, headers, snake(rest), o.context, (v) => onApproval?.(v as PaymentApproval))) as { header: string; value: string } | null;
+      if (credential === null) return answer;
+      await answer.body?.cancel();
+      return send(credential);
+    };
+    this.createSharedPaymentToken = (o = {}) => {
+      const { onApproval, ...rest } = o;
+      return async ({ client: _stripeJs, ...parameters }) =>
+        (await (await driver()).sharedPaymentToken(parameters, snake(rest), o.context, (v) => onApproval?.(v as PaymentApproval))) as string;
     };
   }
 }

@@ -116,6 +116,13 @@ export function parseReceipt(value: string): Receipt {
   return wasm().parseReceipt(value) as Receipt;
 }
 
+/** The `Payment-Receipt` of a merchant's answer (`link.fetch`'s), parsed; `null` when it has none.
+ * A receipt that cannot be read is `MPP_MALFORMED_RECEIPT`. */
+export function receiptOf(response: { headers: { get(name: string): string | null } }): Receipt | null {
+  const value = response.headers.get("payment-receipt");
+  return value === null ? null : parseReceipt(value);
+}
+
 /** Strips ANSI sequences, control, bidi and zero-width characters from untrusted text. */
 export function sanitizeForDisplay(text: string): string {
   return wasm().sanitizeForDisplay(text);

@@ -46,7 +46,7 @@ export async function init(source?: WasmSource): Promise<void> {
 // ------------------------------------------------------------------ the client (Node defaults)
 
 
-export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
+export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, PaymentOptions, PaymentApproval, CreateTokenParameters, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
 export { FileStorage, MemoryStorage, authFilePath, defaultConfigPath, type FileStorageOptions };
 

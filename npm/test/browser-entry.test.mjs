@@ -179,6 +179,27 @@ describe("browser entry in Chromium (web build, cross-origin to the sandbox)", (
     assert.equal(paid.result.status, 200);
     assert.equal(paid.result.receipt.status, "success", "Payment-Receipt exposed by CORS and parsed");
     assert.equal(paid.result.spend_request_id, paid.ids[0]);
+
+    // link.fetch from the page: a cross-origin POST paid, its body sent again, the receipt read.
+    await page.evaluate((url) => {
+      window.approvals = [];
+      window.fetched = (async () => {
+        const { receiptOf } = await import("/browser.js");
+        const res = await window.link.fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ location: "Bergen" }) }, {
+          context: "A page in the browser buys one weather report for Bergen that the person asked for; seventy-five cents.",
+          interval: 0.05,
+          timeout: 10,
+          onApproval: (a) => window.approvals.push(a),
+        });
+        return { status: res.status, body: await res.json(), receipt: receiptOf(res) };
+      })();
+    }, `${sb.merchantUrl}/api/report`);
+    await page.waitForFunction(() => window.approvals.length > 0);
+    sb.approve(await page.evaluate(() => window.approvals[0].spend_request_id));
+    const fetched = await page.evaluate(() => window.fetched);
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.body.location, "Bergen");
+    assert.equal(fetched.receipt.status, "success");
     assert.deepEqual(problems, []);
   });
 });

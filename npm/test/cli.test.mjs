@@ -271,6 +271,9 @@ describe("commands against the sandbox", () => {
     const demo = await cli(["demo"]);
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
     assert.match(demo.stdout, /paid with the SPT .* → 200/);
+    assert.match(demo.stdout, /link\.fetch → 200, the POST body sent again .*Lake Tahoe/);
+    assert.match(demo.stdout, /receiptOf\(res\): success stripe pi_/);
+    assert.match(demo.stdout, /over maxAmount: PAYMENT_GUARDRAIL \(max_amount\), refused before anyone is asked/);
     const onlyCard = await cli(["demo", "--only-card"]);
     assert.equal(onlyCard.code, 0, onlyCard.stdout + onlyCard.stderr);
     assert.match(onlyCard.stdout, /3\. Card flow/);

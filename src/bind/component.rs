@@ -69,6 +69,7 @@ fn wit_code(code: ErrorCode) -> wit::ErrorCode {
         ErrorCode::StorageError => W::StorageError,
         ErrorCode::Unknown => W::Unknown,
         ErrorCode::CommandNotFound => W::CommandNotFound,
+        ErrorCode::PaymentGuardrail => W::PaymentGuardrail,
     }
 }
 
@@ -797,6 +798,34 @@ mod client_world {
 
         fn run(&self, command: String, input: String) -> std::result::Result<String, api::Error> {
             self.two(Two::Run, command, input)
+        }
+
+        fn fetch(
+            &self,
+            request: api::FetchRequest,
+            options: String,
+        ) -> std::result::Result<api::FetchResponse, api::Error> {
+            let options = crate::validate::mpp::validate_fetch_options(&json(&options, "options")?)
+                .map_err(wit_error)?;
+            if !crate::validate::is_http_url(&request.url) {
+                return Err(wit_error(Error::validation(vec![crate::FieldError::new(
+                    "request.url",
+                    "must be an absolute http(s) URL",
+                )])));
+            }
+            let mut sent = HttpRequest::new(&request.method.to_ascii_uppercase(), request.url);
+            sent.headers = request.headers;
+            sent.body = request.body;
+            if let Some(e) = &self.invalid {
+                return Err(wit_error(e.clone()));
+            }
+            let answer = block_on(self.inner.fetch(&sent, &options)).map_err(wit_error)?;
+            Ok(api::FetchResponse {
+                status: answer.status,
+                headers: answer.headers,
+                body: answer.body,
+                body_truncated: answer.body_truncated,
+            })
         }
     }
 }

@@ -763,6 +763,110 @@ impl WasmClient {
     }
 }
 
+/// `context` when it is a function (`link.fetch`'s option may be one): called with the decoded
+/// challenge; a Promise it returns is awaited. Anything else gives no context.
+fn ask_context(
+    callback: JsValue,
+) -> impl FnMut(
+    &Value,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<Option<String>>>>> {
+    let callback = callback.dyn_into::<js_sys::Function>().ok();
+    move |challenge: &Value| {
+        let called = callback
+            .as_ref()
+            .map(|cb| cb.call1(&JsValue::NULL, &to_js(challenge)));
+        Box::pin(async move {
+            let value = match called {
+                None => return Ok(None),
+                Some(result) => {
+                    let value =
+                        result.map_err(|e| host_error(e, crate::ErrorCode::InvalidInput))?;
+                    JsFuture::from(js_sys::Promise::resolve(&value))
+                        .await
+                        .map_err(|e| host_error(e, crate::ErrorCode::InvalidInput))?
+                }
+            };
+            Ok(value.as_string())
+        })
+    }
+}
+
+#[wasm_bindgen(js_class = WasmClient)]
+impl WasmClient {
+    /// `link.fetch`: the merchant's answer to a request (`status`, `headers` as `[name, value]`
+    /// pairs) to `url`; resolves to the credential `{header, value}` to send the request once
+    /// more with, or `null` to return the answer untouched. `options`: snake_case
+    /// `{context?, max_amount?, max_total?, allow_realms?, payment_method_id?, interval?,
+    /// timeout?}`; `context` may instead be a function of the decoded challenge.
+    #[wasm_bindgen(js_name = paymentFor)]
+    pub fn payment_for(
+        &self,
+        url: String,
+        status: u16,
+        headers: JsValue,
+        options: JsValue,
+        context: JsValue,
+        on_approval: JsValue,
+    ) -> js_sys::Promise {
+        let headers = from_js(&headers).unwrap_or(Value::Null);
+        let options = from_js(&options).unwrap_or(Value::Null);
+        let mut ask = ask_context(context);
+        let mut on_approval = progress(on_approval);
+        run(&self.inner, move |c| async move {
+            let options = crate::validate::mpp::validate_fetch_options(&options)?;
+            // `[name, value]` pairs; anything else is not a header.
+            let pairs = headers
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|pair| match pair.as_array()?.as_slice() {
+                    [name, value] => {
+                        Some((name.as_str()?.to_string(), value.as_str()?.to_string()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let response = HttpResponse {
+                status,
+                headers: pairs,
+                body: String::new(),
+                body_truncated: false,
+            };
+            let credential = c
+                .payment_for(&url, &response, &options, &mut ask, &mut on_approval)
+                .await?;
+            Ok(credential.map_or(
+                Value::Null,
+                |c| object!({ "header": c.header, "value": c.value }),
+            ))
+        })
+    }
+
+    /// The mppx method's `createToken` (`link.createSharedPaymentToken`): `params` are mppx's
+    /// (`{challenge, amount, currency, networkId, paymentMethod?}`); resolves to the shared
+    /// payment token the person approved. `options` and `context` as for `paymentFor`.
+    #[wasm_bindgen(js_name = sharedPaymentToken)]
+    pub fn shared_payment_token(
+        &self,
+        params: JsValue,
+        options: JsValue,
+        context: JsValue,
+        on_approval: JsValue,
+    ) -> js_sys::Promise {
+        let params = from_js(&params).unwrap_or(Value::Null);
+        let options = from_js(&options).unwrap_or(Value::Null);
+        let mut ask = ask_context(context);
+        let mut on_approval = progress(on_approval);
+        run(&self.inner, move |c| async move {
+            let options = crate::validate::mpp::validate_fetch_options(&options)?;
+            let spt = c
+                .shared_payment_token(&params, &options, &mut ask, &mut on_approval)
+                .await?;
+            Ok(Value::String(spt))
+        })
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CLI/MCP side (feature `cli`, Node module only): the command table (`src/commands.rs`).
 // ---------------------------------------------------------------------------------------------

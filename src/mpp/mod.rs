@@ -10,6 +10,7 @@
 pub(crate) mod b64;
 pub mod challenge;
 pub mod credential;
+pub mod guard;
 pub mod jcs;
 pub(crate) mod json;
 pub mod receipt;

@@ -279,6 +279,141 @@ pub fn validate_pay(input: &Value) -> Result<PayRequest> {
     finish(request, errs, "input")
 }
 
+/// Keys of the options of a payment agent code starts (`link.fetch`, the mppx method, WIT
+/// `client.fetch`).
+pub const FETCH_KEYS: [&str; 8] = [
+    "context",
+    "max_amount",
+    "max_total",
+    "allow_realms",
+    "payment_method_id",
+    "interval",
+    "timeout",
+    "test",
+];
+
+/// Validated options of `link.fetch`, the mppx method and WIT `client.fetch`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchOptions {
+    pub limits: crate::mpp::guard::Limits,
+    /// For the person approving (≥ 100 characters); when absent, the binding's function of the
+    /// decoded challenge gives it.
+    pub context: Option<String>,
+    pub payment_method_id: Option<String>,
+    pub test: bool,
+    /// Seconds between approval polls (default 2).
+    pub interval: f64,
+    /// Seconds to wait for approval (default 600).
+    pub timeout: f64,
+}
+
+/// Validates the options of a payment agent code starts, every problem at once. `null` is
+/// every default (`maxAmount` 5000, `maxTotal` 20000 cents).
+pub fn validate_fetch_options(input: &Value) -> Result<FetchOptions> {
+    use crate::mpp::guard::{DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, Limits};
+    let mut errs = FieldErrors::new();
+    let empty = Map::new();
+    let obj = match input {
+        Value::Null => &empty,
+        Value::Object(obj) => obj,
+        _ => {
+            errs.push("options", "must be an object");
+            return finish(None, errs, "options");
+        }
+    };
+    for key in obj.keys() {
+        if !FETCH_KEYS.contains(&key.as_str()) {
+            errs.push(key.clone(), unknown_key_message("", key, &FETCH_KEYS));
+        }
+    }
+    let cents = |key: &str, default: u64, errs: &mut FieldErrors| match field(obj, key) {
+        None => default,
+        Some(v) => match int_in(v, 0, i64::MAX) {
+            Ok(n) => u64::try_from(n).unwrap_or(default),
+            Err(m) => {
+                errs.push(key, m);
+                default
+            }
+        },
+    };
+    let max_amount = cents("max_amount", DEFAULT_MAX_AMOUNT, &mut errs);
+    let max_total = cents("max_total", DEFAULT_MAX_TOTAL, &mut errs);
+    let mut allow_realms = Vec::new();
+    match field(obj, "allow_realms") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.as_str().map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(realm) => {
+                        allow_realms.push(realm.trim_end_matches('.').to_ascii_lowercase())
+                    }
+                    None => errs.push(
+                        index_path("allow_realms", i),
+                        "must be a realm (a host name)",
+                    ),
+                }
+            }
+        }
+        Some(_) => errs.push("allow_realms", "must be an array of realms"),
+    }
+    let context = match field(obj, "context") {
+        None => None,
+        Some(v) => match super::spend_request::context(v) {
+            Ok(_) => v.as_str().map(str::to_string),
+            Err(m) => {
+                errs.push(
+                    "context",
+                    format!("{m}: explain the purchase to the person approving it"),
+                );
+                None
+            }
+        },
+    };
+    let payment_method_id = match field(obj, "payment_method_id").map(trimmed_id) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(m)) => {
+            errs.push("payment_method_id", m);
+            None
+        }
+    };
+    let test = match field(obj, "test").map(super::boolean) {
+        None => false,
+        Some(Ok(b)) => b,
+        Some(Err(m)) => {
+            errs.push("test", m);
+            false
+        }
+    };
+    use super::options::{MAX_INTERVAL_S, MAX_TIMEOUT_S, poll_seconds};
+    let seconds = |key: &str, max: u32, default: f64, errs: &mut FieldErrors| match field(obj, key)
+    {
+        None => default,
+        Some(v) => match poll_seconds(v, max) {
+            Ok(s) => s.0,
+            Err(m) => {
+                errs.push(key, m);
+                default
+            }
+        },
+    };
+    let interval = seconds("interval", MAX_INTERVAL_S, 2.0, &mut errs);
+    let timeout = seconds("timeout", MAX_TIMEOUT_S, 600.0, &mut errs);
+    let options = FetchOptions {
+        limits: Limits {
+            max_amount,
+            max_total,
+            allow_realms,
+        },
+        context,
+        payment_method_id,
+        test,
+        interval,
+        timeout,
+    };
+    finish(Some(options), errs, "options")
+}
+
 /// The JSON form of a validated pay request (for the shared vectors).
 pub fn describe(request: &PayRequest) -> Value {
     let headers: Vec<Value> = request

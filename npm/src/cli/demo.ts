@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LinkClient, MemoryStorage, decodeStripeChallenge, version, type JsonObject } from "../index.js";
+import { LinkClient, MemoryStorage, decodeStripeChallenge, receiptOf, version, type JsonObject } from "../index.js";
 import { startSandbox } from "../sandbox/index.js";
 
 export interface DemoOptions {
@@ -102,6 +102,29 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const receipt = paid.receipt as JsonObject | undefined;
       if (receipt) say(`receipt: ${receipt.status} ${receipt.method} ${receipt.reference}${receipt.timestamp ? ` at ${receipt.timestamp}` : ""}`);
       say(`merchant answered: ${String(paid.body).slice(0, 120)}`);
+
+      step(n++, "An agent's plain fetch code paying a 402  (link.fetch, with the guardrails)");
+      const report = `${sb.merchantUrl}/api/report`;
+      say(`const res = await link.fetch("${report}", { method: "POST", body: … }, { context, maxAmount: 500 })`);
+      const res = await client.fetch(
+        report,
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ location: "Lake Tahoe" }) },
+        {
+          context: `${CONTEXT} Also buying the weather report for the race location, Lake Tahoe.`,
+          maxAmount: 500,
+          ...wait,
+          onApproval: (a) => say(`the person is asked: ${a.amount} ${a.currency}, spend request ${a.spend_request_id} — approve at ${a.approval_url} (${person})`),
+        },
+      );
+      const got = receiptOf(res);
+      say(`link.fetch → ${res.status}, the POST body sent again with the credential: ${(await res.text()).slice(0, 100)}`);
+      if (got) say(`receiptOf(res): ${got.status} ${got.method} ${got.reference}`);
+      try {
+        await client.fetch(`${sb.merchantUrl}/api/archive`, undefined, { context: CONTEXT, maxAmount: 100 });
+      } catch (e) {
+        const err = e as { code: string; details?: { reason?: string } };
+        say(`over maxAmount: ${err.code} (${err.details?.reason}), refused before anyone is asked`);
+      }
     }
     print("\nDone. Every rule, the state machines and the MPP codec ran in linkpay's Rust core (wasm).");
   } finally {

@@ -11,6 +11,11 @@
  * - `GET /merchant/api/archive`: $2.50, a `tempo` challenge first (which this merchant cannot
  *   verify), then a stripe challenge with `header="Payment-Authorization"` and an `externalId`
  *   that the credential payload must echo.
+ * - `POST /merchant/api/report`: $0.75, a report for the JSON body's `location` (a paid
+ *   request with a body: the client must send the body again with the credential).
+ * - `GET /merchant/api/quote`: $0.50, and the same challenge for its whole lifetime, as a
+ *   merchant that caches its 402 does (a client must not pay one challenge twice).
+ * - `GET /merchant/api/onchain`: only a `tempo` challenge (a 402 linkpay cannot pay).
  */
 
 import {
@@ -44,7 +49,13 @@ interface PaidRoute {
   decoy?: boolean;
   /** Bind the credential to a merchant reference (`request.externalId`). */
   externalId?: boolean;
-  resource: () => JsonObject;
+  /** Only this method's challenge (`tempo`): nothing this merchant can verify. */
+  tempoOnly?: boolean;
+  /** The same challenge until it expires. */
+  stable?: boolean;
+  /** The method the route answers (default GET). */
+  method?: "POST";
+  resource: (r: Request) => JsonObject;
 }
 
 const ROUTES: Record<string, PaidRoute> = {
@@ -69,7 +80,40 @@ const ROUTES: Record<string, PaidRoute> = {
     externalId: true,
     resource: () => ({ location: "San Francisco, CA", years: [2023, 2024, 2025], mean_high_c: 18.4 }),
   },
+  report: {
+    amount: 75,
+    currency: "usd",
+    description: "Custom weather report for one location",
+    method: "POST",
+    resource: (r) => {
+      let location: Json = null;
+      try {
+        const body = JSON.parse(r.text) as JsonObject;
+        if (typeof body.location === "string") location = body.location;
+      } catch {
+        // not JSON: no location
+      }
+      return { location, report: "Mild, with a chance of fog in the morning", received_bytes: Buffer.byteLength(r.text) };
+    },
+  },
+  quote: {
+    amount: 50,
+    currency: "usd",
+    description: "Current weather quote (cached challenge)",
+    stable: true,
+    resource: () => ({ location: "San Francisco, CA", now: { summary: "Fog", temp_c: 14 } }),
+  },
+  onchain: {
+    amount: 100,
+    currency: "usd",
+    description: "Weather on chain (tempo only)",
+    tempoOnly: true,
+    resource: () => ({}),
+  },
 };
+
+/** The challenges of `stable` routes, per sandbox state, until they expire. */
+const cached = new WeakMap<object, Map<PaidRoute, { lines: string[]; until: number }>>();
 
 function realm(ctx: Context): string {
   return new URL(ctx.config.baseUrl).hostname;
@@ -77,9 +121,22 @@ function realm(ctx: Context): string {
 
 /** Fresh challenges for a route: the `WWW-Authenticate` lines. */
 function challenges(ctx: Context, route: PaidRoute): string[] {
+  if (route.stable === true) {
+    const routes = cached.get(ctx.state) ?? new Map<PaidRoute, { lines: string[]; until: number }>();
+    cached.set(ctx.state, routes);
+    const hit = routes.get(route);
+    if (hit !== undefined && hit.until > ctx.clock.now() + 1000) return hit.lines;
+    const lines = freshChallenges(ctx, route);
+    routes.set(route, { lines, until: ctx.clock.now() + ctx.config.challengeTtlMs });
+    return lines;
+  }
+  return freshChallenges(ctx, route);
+}
+
+function freshChallenges(ctx: Context, route: PaidRoute): string[] {
   const expires = new Date(ctx.clock.now() + ctx.config.challengeTtlMs).toISOString().replace(/\.\d{3}Z$/, "Z");
   const lines: string[] = [];
-  if (route.decoy === true) {
+  if (route.decoy === true || route.tempoOnly === true) {
     lines.push(
       mppIssueChallenge(ctx.state.secret, {
         realm: realm(ctx),
@@ -91,6 +148,7 @@ function challenges(ctx: Context, route: PaidRoute): string[] {
       }).www_authenticate,
     );
   }
+  if (route.tempoOnly === true) return lines;
   const request: JsonObject = {
     amount: String(route.amount),
     currency: route.currency,
@@ -124,11 +182,11 @@ function credentialOf(r: Request): { name: string; value: string } | undefined {
 
 /** Routes under `/merchant/` other than the checkout; `undefined` when not a merchant route. */
 export function merchantRoute(ctx: Context, r: Request, parts: string[]): Reply | undefined {
-  if (parts.length !== 2 || parts[0] !== "api" || r.method !== "GET") return undefined;
+  if (parts.length !== 2 || parts[0] !== "api") return undefined;
   const route = Object.hasOwn(ROUTES, parts[1]) ? ROUTES[parts[1]] : undefined;
-  if (route === undefined) return undefined;
+  if (route === undefined || r.method !== (route.method ?? "GET")) return undefined;
   const sent = credentialOf(r);
-  if (sent === undefined) throw refuse(ctx, route, "payment-required", "Payment is required.");
+  if (sent === undefined || route.tempoOnly === true) throw refuse(ctx, route, "payment-required", "Payment is required.");
 
   const now = ctx.clock.now();
   let verified: MppVerifiedCredential;
@@ -174,6 +232,6 @@ export function merchantRoute(ctx: Context, r: Request, parts: string[]): Reply 
   ctx.changed();
   const receipt: JsonObject = { method: "stripe", reference: randomId("pi_"), timestamp: new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z") };
   if (s.external_id !== undefined) receipt.externalId = s.external_id;
-  const body: Json = { ...route.resource(), paid: { amount: String(route.amount), currency: route.currency, reference: receipt.reference } };
+  const body: Json = { ...route.resource(r), paid: { amount: String(route.amount), currency: route.currency, reference: receipt.reference } };
   return { status: 200, body, headers: { "payment-receipt": mppEncodeReceipt(receipt), "cache-control": "private" } };
 }

@@ -107,7 +107,9 @@ pub mod client_world {
     });
 }
 
-pub use client_world::exports::linkpay::core::client_api::Options as ClientOptions;
+pub use client_world::exports::linkpay::core::client_api::{
+    FetchRequest, FetchResponse, Options as ClientOptions,
+};
 use client_world::linkpay::core::storage;
 use std::collections::BTreeMap;
 use wasmtime::component::{HasSelf, ResourceAny};
@@ -337,6 +339,17 @@ impl LinkClient<'_> {
         /// `run`: a command of the table, exactly as `linkpay <command> --format json`.
         run(command: &str, input: &str) => call_run
     );
+
+    /// `fetch`: the merchant's answer (or the typed error).
+    pub fn fetch(
+        &mut self,
+        request: &FetchRequest,
+        options: &str,
+    ) -> Result<std::result::Result<FetchResponse, ClientError>> {
+        let api = self.instance.bindings.linkpay_core_client_api();
+        api.client()
+            .call_fetch(&mut self.instance.store, self.handle, request, options)
+    }
 
     /// The host state behind this client (storage and its log).
     pub fn state(&mut self) -> &mut ClientState {

@@ -4,8 +4,8 @@
 //! request sent, and the storage calls seen on the host side.
 
 use linkpay_wasi_runner::{
-    CallResult, ClientOptions, ClientRuntime, StorageOp, client_component_path, repo_root,
-    wire_code,
+    CallResult, ClientOptions, ClientRuntime, FetchRequest, StorageOp, client_component_path,
+    repo_root, wire_code,
 };
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -367,6 +367,92 @@ fn mpp_pay_gets_an_spt_approved_and_returns_the_receipt() {
     let e = err(client.mpp_pay(&again.to_string()));
     assert_eq!(wire_code(e.code), "SPEND_REQUEST_NOT_APPROVED");
     assert!(e.message.contains("succeeded"), "{}", e.message);
+}
+
+#[test]
+fn fetch_pays_a_402_resending_the_body_and_refuses_what_breaks_a_guardrail() {
+    // Auto-approve: `fetch` blocks until the spend request it creates is approved.
+    let sandbox = Sandbox::start(&["--auto-approve"]);
+    let mut instance = runtime().instantiate().expect("instantiate");
+    let mut client = instance.client(&sandbox.options()).expect("constructor");
+    log_in(&mut client, &sandbox);
+    let options = json!({ "context": context("a report"), "interval": 0.05, "timeout": 10 });
+    let report = FetchRequest {
+        method: "post".into(),
+        url: format!("{}/merchant/api/report", sandbox.url),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Some(json!({ "location": "Lisbon" }).to_string()),
+    };
+    sandbox.clear_requests();
+    let answer = client
+        .fetch(&report, &options.to_string())
+        .expect("call")
+        .expect("paid");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body: Value = serde_json::from_str(&answer.body).expect("JSON");
+    assert_eq!(body["location"], "Lisbon", "the body was sent again");
+    let receipt = answer
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("payment-receipt"))
+        .map(|(_, value)| value.clone())
+        .expect("a receipt");
+    let receipt: Value = serde_json::from_str(&instance_receipt(&receipt)).expect("JSON");
+    assert_eq!(receipt["status"], "success");
+    let merchant: Vec<String> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("/merchant/"))
+        .collect();
+    assert_eq!(
+        merchant,
+        [
+            "POST /merchant/api/report 402",
+            "POST /merchant/api/report 200"
+        ]
+    );
+
+    // Over max_amount: refused before any spend request.
+    sandbox.clear_requests();
+    let forecast = FetchRequest {
+        method: "GET".into(),
+        url: format!("{}/merchant/api/forecast", sandbox.url),
+        headers: Vec::new(),
+        body: None,
+    };
+    let capped = json!({ "context": context("capped"), "max_amount": 99 });
+    let e = client
+        .fetch(&forecast, &capped.to_string())
+        .expect("call")
+        .expect_err("refused");
+    assert_eq!(wire_code(e.code), "PAYMENT_GUARDRAIL");
+    let details: Value = serde_json::from_str(e.details.as_deref().expect("details")).unwrap();
+    assert_eq!(details["reason"], "max_amount");
+    assert_eq!(sandbox.requests(), ["GET /merchant/api/forecast 402"]);
+
+    // A tempo-only 402 comes back as it came.
+    let onchain = FetchRequest {
+        url: format!("{}/merchant/api/onchain", sandbox.url),
+        ..forecast
+    };
+    let answer = client
+        .fetch(&onchain, &options.to_string())
+        .expect("call")
+        .expect("untouched");
+    assert_eq!(answer.status, 402);
+    assert!(answer.body.contains("payment-required"), "{}", answer.body);
+}
+
+/// The component's own receipt parser (`parse-receipt` of the codec component).
+fn instance_receipt(value: &str) -> String {
+    let mut inst =
+        linkpay_wasi_runner::CodecInstance::load(&linkpay_wasi_runner::codec_component_path())
+            .expect("codec component");
+    inst.codec
+        .linkpay_core_codec_api()
+        .call_parse_receipt(&mut inst.store, value)
+        .expect("call")
+        .expect("a receipt")
 }
 
 #[test]
