@@ -1664,7 +1664,7 @@ impl<H: Host> Client<H> {
         request: &HttpRequest,
         options: &validate::mpp::FetchOptions,
     ) -> Result<HttpResponse> {
-        let probe = self.exchange(request).await?;
+        let probe = self.exchange(request, false).await?;
         let credential = self
             .payment_for(
                 &request.url,
@@ -1682,7 +1682,7 @@ impl<H: Host> Client<H> {
             .retain(|(name, _)| !name.eq_ignore_ascii_case(credential.header));
         paid.headers
             .push((credential.header.to_string(), credential.value));
-        self.exchange(&paid).await
+        self.exchange(&paid, false).await
     }
 
     /// The mppx payment method (`stripe.charge({createToken})`): `params` is what mppx hands
