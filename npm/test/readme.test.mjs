@@ -106,7 +106,14 @@ before(async () => {
   mkdirSync(join(work, ".cursor"));
   const prefix = join(work, "prefix");
   mkdirSync(prefix);
+  // The machine's way to the registry (CA bundle, proxy) and the user's npm config, kept with a
+  // scratch HOME: ./scripts/demo runs ./scripts/setup, which may install.
+  const reach = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => /^(npm_config_.*|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|(https?|no)_proxy)$/.test(k)),
+  );
   env = {
+    ...reach,
+    npm_config_userconfig: process.env.npm_config_userconfig ?? join(process.env.HOME, ".npmrc"),
     PATH: `${join(prefix, "bin")}:${shim}:${process.env.PATH}`,
     HOME: work,
     // rustup and cargo (./scripts/demo runs ./scripts/setup) where they are, not in the scratch HOME.
@@ -124,6 +131,8 @@ before(async () => {
   mkdirSync(join(project, "node_modules"), { recursive: true });
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "module" }));
   symlinkSync(npmDir, join(project, "node_modules", "linkpay"));
+  // The mppx example's `mppx/client`: the version linkpay's method is written for (0.11).
+  symlinkSync(join(npmDir, "node_modules", "mppx-0.11"), join(project, "node_modules", "mppx"));
 });
 
 after(async () => {
