@@ -25,6 +25,14 @@ test("--filter-output keeps the named parts; one scalar path gives the scalar", 
   });
 });
 
+test("--filter-output filters each chunk of a streaming command in jsonl, as each element in json", () => {
+  const status = (...flags) => cli("auth", "status", "--filter-output", "authenticated", ...flags).out;
+  const lines = status("--format", "jsonl").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines[0], { type: "chunk", data: false });
+  assert.equal(lines.at(-1).type, "done");
+  assert.deepEqual(JSON.parse(status("--format", "json")), [false]);
+});
+
 test("--full-output wraps results and errors in the envelope", () => {
   const ok = JSON.parse(decode("--format", "json", "--full-output").out);
   assert.equal(ok.ok, true);

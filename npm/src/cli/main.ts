@@ -47,7 +47,9 @@ class Printer {
   /** One chunk of a streaming command, printed at once in jsonl and incremental toon. */
   emit = (value: Json): void => {
     if (this.streamsJsonl) {
-      out(JSON.stringify({ type: "chunk", data: value }));
+      // Each chunk filtered as the buffered formats filter each element of their array.
+      const paths = this.shaping.filterOutput;
+      out(JSON.stringify({ type: "chunk", data: paths !== undefined ? filterOutput(value, paths) : value }));
     } else if (this.incremental && this.command?.streaming && this.toon) {
       out(value !== null && typeof value === "object" ? this.toon(value) : String(value));
     }
