@@ -1808,6 +1808,7 @@ impl<H: Host> Client<H> {
         };
         let fallback = mcp_context(
             &shown_tool,
+            challenge.id(),
             challenge.realm(),
             challenge.description(),
             stripe.amount,
@@ -1911,10 +1912,12 @@ impl<H: Host> Client<H> {
 }
 
 /// What the person reads about a paid MCP tool call when the caller gave no context: the tool,
-/// the realm, the price and the server's description (sanitized, bounded; always within the
-/// context rules' 100 to 5000 characters).
+/// the realm, the price and the server's description, and the challenge (so two calls are two
+/// purchases, not a duplicate); sanitized, bounded, always within the context rules' 100 to
+/// 5000 characters.
 fn mcp_context(
     tool: &str,
+    challenge_id: &str,
     realm: &str,
     description: Option<&str>,
     amount: u64,
@@ -1931,10 +1934,11 @@ fn mcp_context(
         .map(|d| format!(" for \"{}\"", bounded(d, 200)))
         .unwrap_or_default();
     format!(
-        "Your AI agent called the paid MCP tool \"{}\" of the server {}, which asks {amount} {} (smallest currency unit){about}. Approve only if you asked your agent to use this tool.",
+        "Your AI agent called the paid MCP tool \"{}\" of the server {}, which asks {amount} {} (smallest currency unit){about}. Approve only if you asked your agent to use this tool. (Challenge {}.)",
         bounded(tool, 100),
         bounded(realm, 100),
         bounded(&currency.to_ascii_uppercase(), 10),
+        bounded(challenge_id, 64),
     )
 }
 

@@ -1,0 +1,263 @@
+// Paid MCP tool calls (mppx's convention: -32042 with the challenges, the credential object in
+// `_meta["org.paymentauth/credential"]`, the receipt in `result._meta["org.paymentauth/receipt"]`)
+// paid through Link, with the MCP SDK's own client:
+// - `link.payMcp(client)` against the sandbox's paid MCP server (a stdio process bridging to the
+//   sandbox merchant, which verifies the sandbox's shared payment tokens), and against a server
+//   built with mppx 0.11's MCP transport (`Transport.mcpSdk()` + `stripe.charge`, a stub Stripe
+//   on 127.0.0.1 as in mppx.test.mjs);
+// - `linkpay mcp proxy -- <server>`: an MCP stdio server in front of the paid one;
+// - guardrail refusals (no spend request created: the sandbox's request log), denial, receipts.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Mppx as MppxServer, Transport } from "mppx-0.11/server";
+import { LinkClient, MemoryStorage, mcpReceiptOf } from "../dist/index.js";
+import { startSandbox } from "../dist/sandbox/index.js";
+
+const stripeServer = await import(new URL("../node_modules/mppx-0.11/dist/stripe/server/Charge.js", import.meta.url));
+const SERVER = fileURLToPath(new URL("../dist/sandbox/mcp-server.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../dist/cli/linkpay.cjs", import.meta.url));
+/** A context of its own per payment (the sandbox refuses the same purchase twice within a minute). */
+let paid = 0;
+const contextFor = () =>
+  `Buying weather data (payment ${++paid}) from a paid MCP tool for the person, who asked for it in this chat; the price was shown first.`;
+
+let sb;
+before(async () => {
+  sb = await startSandbox({ onError: () => {} });
+});
+after(async () => {
+  await sb.close();
+});
+
+function link() {
+  const tokens = sb.issueTokens();
+  return new LinkClient({ apiBaseUrl: sb.apiUrl, authBaseUrl: sb.authUrl, storage: new MemoryStorage(), accessToken: tokens.access_token });
+}
+
+/** An MCP SDK client of the sandbox's paid server, spawned on stdio. */
+async function sandboxServer() {
+  const client = new Client({ name: "mcp-pay-test", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER, "--merchant", sb.merchantUrl], stderr: "inherit" }));
+  return client;
+}
+
+/** The sandbox's request log over HTTP (`GET /sandbox/requests`). */
+async function requestLog(since = 0) {
+  const res = await fetch(`${sb.url}/sandbox/requests?since=${since}`);
+  return (await res.json()).data;
+}
+const creates = async (since) => (await requestLog(since)).filter((r) => r.method === "POST" && r.path === "/spend_requests");
+const lastSeq = async () => (await requestLog()).at(-1)?.seq ?? 0;
+
+/** Approves each payment as the person would, recording what they were shown. */
+const approving = (approvals) => (a) => {
+  approvals.push(a);
+  sb.approve(a.spend_request_id);
+};
+
+describe("link.payMcp(client) against the sandbox's paid MCP server", () => {
+  let client;
+  before(async () => {
+    client = await sandboxServer();
+  });
+  after(async () => {
+    await client.close();
+  });
+
+  test("-32042 without linkpay: mppx's convention on the wire", async () => {
+    await assert.rejects(client.callTool({ name: "forecast", arguments: {} }), (e) => {
+      assert.equal(e.code, -32042);
+      assert.equal(e.data.httpStatus, 402);
+      const [challenge] = e.data.challenges;
+      assert.equal(challenge.method, "stripe");
+      assert.equal(challenge.realm, "127.0.0.1");
+      assert.deepEqual(challenge.request.methodDetails, { networkId: "profile_sandbox_merchant", paymentMethodTypes: ["card", "link"] });
+      assert.equal(challenge.request.amount, "100");
+      return true;
+    });
+    // A free tool is not touched.
+    const free = await client.callTool({ name: "conditions", arguments: {} });
+    assert.equal(mcpReceiptOf(free), null);
+  });
+
+  test("paid: the person approves once, the call is made again with the credential, the receipt is readable", async () => {
+    const paying = link();
+    const approvals = [];
+    const since = await lastSeq();
+    const wrapped = paying.payMcp(client, { context: contextFor, interval: 0.05, onApproval: approving(approvals) });
+    assert.equal(wrapped, client, "wrapped in place, as mppx's McpClient.wrap");
+    const result = await client.callTool({ name: "forecast", arguments: {} });
+    const body = JSON.parse(result.content[0].text);
+    assert.equal(body.location, "San Francisco, CA");
+    assert.equal(body.paid.amount, "100");
+    const receipt = mcpReceiptOf(result);
+    assert.equal(receipt.status, "success");
+    assert.equal(receipt.method, "stripe");
+    assert.equal(receipt.reference, body.paid.reference);
+    assert.match(receipt.challengeId, /\S/);
+    assert.equal(approvals.length, 1);
+    assert.equal(approvals[0].amount, 100);
+    assert.equal(approvals[0].currency, "usd");
+    const made = await creates(since);
+    assert.equal(made.length, 1);
+    // A free tool through the wrapper: nothing asked.
+    await client.callTool({ name: "conditions", arguments: {} });
+    assert.equal((await creates(since)).length, 1);
+  });
+
+  test("an externalId challenge after a tempo one: the stripe one is paid, externalId echoed", async () => {
+    const approvals = [];
+    link().payMcp(client, { context: contextFor, interval: 0.05, onApproval: approving(approvals) });
+    const result = await client.callTool({ name: "archive", arguments: {} });
+    assert.equal(JSON.parse(result.content[0].text).paid.amount, "250");
+    assert.match(mcpReceiptOf(result).externalId, /^order_/);
+    assert.equal(approvals[0].amount, 250);
+  });
+
+  test("no context: the person reads one naming the tool, the server and the price", async () => {
+    const approvals = [];
+    const paying = link();
+    paying.payMcp(client, { interval: 0.05, onApproval: approving(approvals) });
+    await client.callTool({ name: "forecast", arguments: {} });
+    const shown = (await paying.spendRequests.retrieve(approvals[0].spend_request_id)).context;
+    assert.match(shown, /"forecast"/);
+    assert.match(shown, /127\.0\.0\.1/);
+    assert.match(shown, /100 USD/);
+  });
+
+  test("guardrails refuse before any spend request: maxAmount, maxTotal, allowRealms", async () => {
+    const since = await lastSeq();
+    for (const [options, reason] of [
+      [{ maxAmount: 99 }, "max_amount"],
+      [{ maxTotal: 50 }, "max_total"],
+      [{ allowRealms: ["weather.example"] }, "realm_mismatch"],
+      [{ serverUrl: "https://tools.example/mcp" }, "realm_mismatch"],
+    ]) {
+      link().payMcp(client, { context: contextFor, interval: 0.05, ...options, onApproval: () => assert.fail("the person is never asked") });
+      await assert.rejects(client.callTool({ name: "forecast", arguments: {} }), (e) => {
+        assert.equal(e.code, "PAYMENT_GUARDRAIL", String(e));
+        assert.equal(e.details.reason, reason);
+        return true;
+      });
+    }
+    assert.deepEqual(await creates(since), [], "no spend request was created");
+    // allowRealms naming the server's realm admits it.
+    link().payMcp(client, { context: contextFor, interval: 0.05, allowRealms: ["127.0.0.1"], onApproval: approving([]) });
+    const result = await client.callTool({ name: "forecast", arguments: {} });
+    assert.equal(mcpReceiptOf(result).status, "success");
+  });
+
+  test("the client's ledger counts MCP payments with its other payments (maxTotal)", async () => {
+    const paying = link();
+    paying.payMcp(client, { context: contextFor, interval: 0.05, maxTotal: 150, onApproval: approving([]) });
+    await client.callTool({ name: "forecast", arguments: {} });
+    const since = await lastSeq();
+    await assert.rejects(client.callTool({ name: "forecast", arguments: {} }), (e) => e.code === "PAYMENT_GUARDRAIL" && e.details.reason === "max_total" && e.details.total === 100);
+    assert.deepEqual(await creates(since), []);
+  });
+
+  test("denied by the person: SPEND_REQUEST_NOT_APPROVED, and the tool is not called again", async () => {
+    const since = await lastSeq();
+    link().payMcp(client, { context: contextFor, interval: 0.05, onApproval: (a) => sb.deny(a.spend_request_id) });
+    await assert.rejects(client.callTool({ name: "forecast", arguments: {} }), (e) => {
+      assert.equal(e.code, "SPEND_REQUEST_NOT_APPROVED");
+      assert.match(String(e.message), /denied/i);
+      return true;
+    });
+    assert.equal((await creates(since)).length, 1, "one spend request, denied");
+  });
+});
+
+/** The stub Stripe API of mppx.test.mjs: confirms a shared payment token once. */
+function stripeStub() {
+  const charges = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => (text += c));
+    req.on("end", () => {
+      const params = JSON.parse(text);
+      const reply = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      const spt = params.shared_payment_granted_token;
+      if (typeof spt !== "string" || !spt.startsWith("spt_")) return reply(400, { error: { message: "No such shared payment token" } });
+      if (charges.some((c) => c.spt === spt)) return reply(400, { error: { message: "This shared payment token was already used" } });
+      charges.push({ spt, amount: params.amount });
+      reply(200, { id: `pi_stub_${charges.length}`, status: "succeeded", amount: params.amount, currency: params.currency });
+    });
+  });
+  return { server, charges };
+}
+
+describe("link.payMcp(client) against a server built with mppx 0.11's MCP transport", () => {
+  let stub, client, mcpServer;
+  before(async () => {
+    stub = stripeStub();
+    const stubUrl = await new Promise((r) => stub.server.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${stub.server.address().port}`)));
+    const stripeClient = {
+      paymentIntents: {
+        async create(params, options = {}) {
+          const res = await fetch(`${stubUrl}/v1/payment_intents`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": options.idempotencyKey ?? "" }, body: JSON.stringify(params) });
+          const body = await res.json();
+          if (!res.ok) throw new Error(body.error.message);
+          return { ...body, lastResponse: { headers: {} } };
+        },
+      },
+    };
+    const payment = MppxServer.create({
+      methods: [stripeServer.charge({ client: stripeClient, networkId: "profile_mppx_mcp", paymentMethodTypes: ["card"], currency: "usd", decimals: 2 })],
+      secretKey: "mppx-mcp-test-secret-key-of-at-least-32-bytes",
+      realm: "tools.example",
+      transport: Transport.mcpSdk(),
+    });
+    // The low-level Server: the SDK's McpServer turns a thrown McpError into an isError result
+    // (SDK 1.32), which would lose the -32042 data.
+    mcpServer = new Server({ name: "mppx-paid", version: "1.0.0" }, { capabilities: { tools: {} } });
+    mcpServer.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [{ name: "premium", description: "$0.80", inputSchema: { type: "object" } }] }));
+    mcpServer.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const amount = request.params.name === "pricey" ? "90" : "0.8";
+      const result = await payment.charge({ amount })(extra);
+      if (result.status === 402) throw result.challenge;
+      return result.withReceipt({ content: [{ type: "text", text: "premium result" }] });
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await mcpServer.connect(serverSide);
+    client = new Client({ name: "mcp-pay-test", version: "1.0.0" });
+    await client.connect(clientSide);
+  });
+  after(async () => {
+    await client.close();
+    await mcpServer.close();
+    await new Promise((r) => stub.server.close(r));
+  });
+
+  test("mppx's -32042, the person's approval, mppx's verification charging the stub, mppx's receipt", async () => {
+    const approvals = [];
+    link().payMcp(client, { context: contextFor, interval: 0.05, onApproval: approving(approvals) });
+    const result = await client.callTool({ name: "premium", arguments: {} });
+    assert.deepEqual(result.content, [{ type: "text", text: "premium result" }]);
+    const receipt = mcpReceiptOf(result);
+    assert.equal(receipt.status, "success");
+    assert.equal(receipt.method, "stripe");
+    assert.equal(receipt.reference, "pi_stub_1");
+    assert.match(receipt.challengeId, /\S/);
+    assert.equal(approvals.length, 1);
+    assert.equal(approvals[0].amount, 80);
+    assert.equal(stub.charges.length, 1);
+    assert.equal(Number(stub.charges[0].amount), 80);
+  });
+
+  test("over maxAmount: refused before any spend request, nothing charged", async () => {
+    const since = await lastSeq();
+    link().payMcp(client, { context: contextFor, interval: 0.05, maxAmount: 79 });
+    await assert.rejects(client.callTool({ name: "premium", arguments: {} }), (e) => e.code === "PAYMENT_GUARDRAIL" && e.details.reason === "max_amount");
+    await assert.rejects(client.callTool({ name: "pricey", arguments: {} }), (e) => e.code === "PAYMENT_GUARDRAIL" && e.details.reason === "max_amount");
+    assert.deepEqual(await creates(since), []);
+    assert.equal(stub.charges.length, 1);
+  });
+});
