@@ -9,6 +9,21 @@ import { drivers, snake, type PaymentApproval, type PaymentOptions } from "./cli
 
 const ORIGINAL = Symbol.for("linkpay.mcp.callTool");
 
+/** The core's decision on an MCP server's answer to `tools/call` (`{error}` or `{result}`):
+ * the params to call again with (the credential in their `_meta`), or `null` to pass the
+ * answer on. `payMcp` and `linkpay mcp proxy` both pay through this. */
+export async function paymentFor(link: object, response: unknown, params: unknown, options: McpPaymentOptions): Promise<{ name: string; _meta?: Record<string, unknown> } | null> {
+  const driver = drivers.get(link);
+  if (driver === undefined) throw codedError("INVALID_INPUT", "payMcp needs a LinkClient");
+  const d = await driver();
+  if (d.mcpPayment === undefined) throw codedError("INVALID_INPUT", "Paid MCP calls need the Node module");
+  const { onApproval, serverUrl, context, ...rest } = options;
+  // As the JSON the answer travels in: an in-process transport hands over objects whose
+  // `undefined` members JSON leaves out (and mppx's challenge ids bind the JSON form).
+  const wire = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
+  return (await d.mcpPayment(wire(response), wire(params), serverUrl, snake(rest), context, (v) => onApproval?.(v as PaymentApproval))) as { name: string } | null;
+}
+
 /** Options of `link.payMcp`: `link.fetch`'s, plus the server's URL when it has one. */
 export interface McpPaymentOptions extends PaymentOptions {
   /** The MCP server's URL (an HTTP transport): the challenge's realm must be its host, unless
@@ -32,9 +47,7 @@ export interface McpToolCaller {
  * `_meta["org.paymentauth/credential"]`: its result (read the receipt with `mcpReceiptOf`) or
  * its error comes back. Any other answer comes back as it came. */
 export function payMcp<C extends McpToolCaller>(link: object, client: C, options: McpPaymentOptions = {}): C {
-  const driver = drivers.get(link);
-  if (driver === undefined) throw codedError("INVALID_INPUT", "payMcp needs a LinkClient");
-  const { onApproval, serverUrl, context, ...rest } = options;
+  if (!drivers.has(link)) throw codedError("INVALID_INPUT", "payMcp needs a LinkClient");
   // Wrapping again replaces the configuration (as mppx's `wrap` does), not wraps the wrapper.
   const target = client as C & { [ORIGINAL]?: C["callTool"] };
   const unwrapped = target[ORIGINAL] ?? client.callTool;
@@ -55,12 +68,7 @@ export function payMcp<C extends McpToolCaller>(link: object, client: C, options
       failed = true;
       response = { error: { code: error.code, message: String(error.message ?? ""), data: error.data } };
     }
-    const d = await driver();
-    if (d.mcpPayment === undefined) throw codedError("INVALID_INPUT", "Paid MCP calls need the Node module");
-    // As the JSON the answer travels in: an in-process transport hands over objects whose
-    // `undefined` members JSON leaves out (and mppx's challenge ids bind the JSON form).
-    const wire = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
-    const paid = await d.mcpPayment(wire(response), wire(params), serverUrl, snake(rest), context, (v) => onApproval?.(v as PaymentApproval));
+    const paid = await paymentFor(link, response, params, options);
     if (paid === null) {
       if (failed) throw answer;
       return answer;

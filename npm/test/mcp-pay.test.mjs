@@ -14,13 +14,12 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { Mppx as MppxServer, Transport } from "mppx-0.11/server";
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { mppxPaidServer } from "./fixtures/mppx-mcp-server.mjs";
 import { LinkClient, MemoryStorage, mcpReceiptOf } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
 
-const stripeServer = await import(new URL("../node_modules/mppx-0.11/dist/stripe/server/Charge.js", import.meta.url));
+const MPPX_SERVER = fileURLToPath(new URL("./fixtures/mppx-mcp-server.mjs", import.meta.url));
 const SERVER = fileURLToPath(new URL("../dist/sandbox/mcp-server.js", import.meta.url));
 const CLI = fileURLToPath(new URL("../dist/cli/linkpay.cjs", import.meta.url));
 /** A context of its own per payment (the sandbox refuses the same purchase twice within a minute). */
@@ -194,37 +193,19 @@ function stripeStub() {
   return { server, charges };
 }
 
+let stub, stubUrl;
+before(async () => {
+  stub = stripeStub();
+  stubUrl = await new Promise((r) => stub.server.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${stub.server.address().port}`)));
+});
+after(async () => {
+  await new Promise((r) => stub.server.close(r));
+});
+
 describe("link.payMcp(client) against a server built with mppx 0.11's MCP transport", () => {
-  let stub, client, mcpServer;
+  let client, mcpServer;
   before(async () => {
-    stub = stripeStub();
-    const stubUrl = await new Promise((r) => stub.server.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${stub.server.address().port}`)));
-    const stripeClient = {
-      paymentIntents: {
-        async create(params, options = {}) {
-          const res = await fetch(`${stubUrl}/v1/payment_intents`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": options.idempotencyKey ?? "" }, body: JSON.stringify(params) });
-          const body = await res.json();
-          if (!res.ok) throw new Error(body.error.message);
-          return { ...body, lastResponse: { headers: {} } };
-        },
-      },
-    };
-    const payment = MppxServer.create({
-      methods: [stripeServer.charge({ client: stripeClient, networkId: "profile_mppx_mcp", paymentMethodTypes: ["card"], currency: "usd", decimals: 2 })],
-      secretKey: "mppx-mcp-test-secret-key-of-at-least-32-bytes",
-      realm: "tools.example",
-      transport: Transport.mcpSdk(),
-    });
-    // The low-level Server: the SDK's McpServer turns a thrown McpError into an isError result
-    // (SDK 1.32), which would lose the -32042 data.
-    mcpServer = new Server({ name: "mppx-paid", version: "1.0.0" }, { capabilities: { tools: {} } });
-    mcpServer.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [{ name: "premium", description: "$0.80", inputSchema: { type: "object" } }] }));
-    mcpServer.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const amount = request.params.name === "pricey" ? "90" : "0.8";
-      const result = await payment.charge({ amount })(extra);
-      if (result.status === 402) throw result.challenge;
-      return result.withReceipt({ content: [{ type: "text", text: "premium result" }] });
-    });
+    mcpServer = mppxPaidServer(stubUrl);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await mcpServer.connect(serverSide);
     client = new Client({ name: "mcp-pay-test", version: "1.0.0" });
@@ -233,7 +214,6 @@ describe("link.payMcp(client) against a server built with mppx 0.11's MCP transp
   after(async () => {
     await client.close();
     await mcpServer.close();
-    await new Promise((r) => stub.server.close(r));
   });
 
   test("mppx's -32042, the person's approval, mppx's verification charging the stub, mppx's receipt", async () => {
@@ -259,5 +239,92 @@ describe("link.payMcp(client) against a server built with mppx 0.11's MCP transp
     await assert.rejects(client.callTool({ name: "pricey", arguments: {} }), (e) => e.code === "PAYMENT_GUARDRAIL" && e.details.reason === "max_amount");
     assert.deepEqual(await creates(since), []);
     assert.equal(stub.charges.length, 1);
+  });
+});
+
+/** `linkpay mcp proxy -- <server…>` spawned on stdio, with an MCP SDK client as its host; the
+ * person approves what the proxy's log notifications announce. */
+async function proxied(server, flags = [], approvals = [], decide = (a) => sb.approve(a.spend_request_id)) {
+  const tokens = sb.issueTokens();
+  const client = new Client({ name: "mcp-proxy-test", version: "1.0.0" });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    if (n.params.logger !== "linkpay") return;
+    approvals.push(n.params.data);
+    decide(n.params.data);
+  });
+  const env = { ...process.env, LINK_API_BASE_URL: sb.apiUrl, LINK_AUTH_BASE_URL: sb.authUrl, LINK_ACCESS_TOKEN: tokens.access_token, LINK_AUTH_FILE: "/nonexistent/linkpay-mcp-proxy-test.json" };
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, "mcp", "proxy", ...flags, "--", ...server], env, stderr: "pipe" }));
+  return client;
+}
+
+describe("linkpay mcp proxy -- <paid server>", () => {
+  test("the sandbox's paid server: listed tools pass through, a paid call is paid once approved, its receipt comes back", async () => {
+    const approvals = [];
+    const since = await lastSeq();
+    const client = await proxied([process.execPath, SERVER, "--merchant", sb.merchantUrl], [], approvals);
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), ["archive", "conditions", "forecast"]);
+      const result = await client.callTool({ name: "forecast", arguments: {} });
+      assert.equal(JSON.parse(result.content[0].text).paid.amount, "100");
+      assert.equal(mcpReceiptOf(result).status, "success");
+      assert.equal(approvals.length, 1);
+      assert.equal(approvals[0].amount, 100);
+      assert.match(approvals[0].approval_url, /^http:\/\/127\.0\.0\.1:\d+\/approve\//);
+      assert.equal((await creates(since)).length, 1);
+      // A free tool, and a second paid call (a new challenge, a new approval).
+      await client.callTool({ name: "conditions", arguments: {} });
+      await client.callTool({ name: "archive", arguments: {} });
+      assert.equal(approvals.length, 2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("guardrails and denial: the host gets the server's -32042 saying why, with data.linkpay; nothing created when refused", async () => {
+    const since = await lastSeq();
+    const refusing = await proxied([process.execPath, SERVER, "--merchant", sb.merchantUrl], ["--max-amount", "99"]);
+    try {
+      await assert.rejects(refusing.callTool({ name: "forecast", arguments: {} }), (e) => {
+        assert.equal(e.code, -32042);
+        assert.match(e.message, /PAYMENT_GUARDRAIL/);
+        assert.equal(e.data.linkpay.code, "PAYMENT_GUARDRAIL");
+        assert.equal(e.data.linkpay.details.reason, "max_amount");
+        assert.equal(e.data.challenges[0].method, "stripe", "the server's data kept");
+        return true;
+      });
+    } finally {
+      await refusing.close();
+    }
+    const elsewhere = await proxied([process.execPath, SERVER, "--merchant", sb.merchantUrl], ["--allow-realm", "weather.example"]);
+    try {
+      await assert.rejects(elsewhere.callTool({ name: "forecast", arguments: {} }), (e) => e.data.linkpay.details.reason === "realm_mismatch");
+    } finally {
+      await elsewhere.close();
+    }
+    assert.deepEqual(await creates(since), []);
+    const denying = await proxied([process.execPath, SERVER, "--merchant", sb.merchantUrl], [], [], (a) => sb.deny(a.spend_request_id));
+    try {
+      await assert.rejects(denying.callTool({ name: "forecast", arguments: {} }), (e) => e.code === -32042 && e.data.linkpay.code === "SPEND_REQUEST_NOT_APPROVED");
+    } finally {
+      await denying.close();
+    }
+  });
+
+  test("a server built with mppx 0.11's MCP transport", async () => {
+    const approvals = [];
+    const charged = stub.charges.length;
+    const client = await proxied([process.execPath, MPPX_SERVER, stubUrl], ["--allow-realm", "tools.example"], approvals);
+    try {
+      const result = await client.callTool({ name: "premium", arguments: {} });
+      assert.deepEqual(result.content, [{ type: "text", text: "premium result" }]);
+      const receipt = mcpReceiptOf(result);
+      assert.equal(receipt.status, "success");
+      assert.equal(receipt.method, "stripe");
+      assert.equal(approvals[0].amount, 80);
+      assert.equal(stub.charges.length, charged + 1);
+    } finally {
+      await client.close();
+    }
   });
 });
