@@ -1054,6 +1054,20 @@ const PROCESS_COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "mcp sandbox",
+        description: "Run the sandbox's paid MCP server on stdio: tools that cost money (forecast $1.00, archive $2.50) paid at the sandbox's merchant, mppx's -32042 convention",
+        options: &[opt(
+            "merchant",
+            "merchant",
+            Kind::String,
+            "The sandbox merchant's URL (default: $LINK_API_BASE_URL/merchant, else http://127.0.0.1:4242/merchant).",
+        )],
+        streaming: false,
+        mcp: false,
+        effect: LOCAL_READ,
+        rules: Rules::None,
+    },
+    Command {
         name: "skills add",
         description: "Install linkpay's agent skill (SKILL.md) into ~/.agents/skills and the skill directories of the agents found",
         options: &[

@@ -80,6 +80,7 @@ describe("bad input", () => {
     "mcp add": [["--agent", "notepad", "--command", " "], ["agent[0]", "command"]],
     "mcp doctor": [["--agent", "notepad"], ["agent[0]"]],
     "mcp proxy": [["--max-amount", "-1", "--timeout", "x"], ["command", "maxAmount", "timeout"]],
+    "mcp sandbox": [["--merchant", " "], ["merchant"]],
     "skills add": [["--force=perhaps"], ["force"]],
     "skills list": [["--global=perhaps"], ["global"]],
   };

@@ -38,6 +38,11 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: P
     await runOnboard({ terminal: opts.terminal, authFile: opts.authFile });
     return undefined;
   }
+  if (name === "mcp sandbox") {
+    const { serveSandboxMcp } = await import("../sandbox/mcp.js");
+    await serveSandboxMcp(typeof input.merchant === "string" ? input.merchant : undefined);
+    return undefined;
+  }
   if (name === "mcp proxy") {
     const { runMcpProxy } = await import("./mcp-proxy.js");
     await runMcpProxy(input, { authFile: opts.authFile });

@@ -16,9 +16,11 @@
  *   (`GET /merchant/api/archive`).
  * - `conditions`: free.
  *
- * Run it as a stdio process with `node dist/sandbox/mcp-server.js --merchant <url>`.
+ * Run it as a stdio process with `linkpay mcp sandbox [--merchant <url>]` (or
+ * `node dist/sandbox/mcp-server.js` from a checkout).
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { isLinkpayError, mcpChallengeObjects, mcpCredentialHeader, parseReceipt, version, type JsonObject } from "../index.js";
 
@@ -83,4 +85,17 @@ export function paidMcpServer(merchantUrl: string, fetchFn: typeof fetch = fetch
     };
   });
   return server;
+}
+
+/** `linkpay mcp sandbox`: the paid MCP server on stdio until stdin closes. The merchant defaults
+ * to `$LINK_API_BASE_URL/merchant` (the sandbox serves both), else http://127.0.0.1:4242/merchant. */
+export async function serveSandboxMcp(merchant?: string): Promise<void> {
+  const base = process.env.LINK_API_BASE_URL?.trim() || "http://127.0.0.1:4242";
+  const server = paidMcpServer((merchant ?? `${base.replace(/\/$/, "")}/merchant`).replace(/\/$/, ""));
+  const transport = new StdioServerTransport();
+  await new Promise<void>((resolve) => {
+    transport.onclose = resolve;
+    process.stdin.on("end", resolve);
+    void server.connect(transport);
+  });
 }
