@@ -15,6 +15,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpClient } from "mppx-0.11/mcp/client";
+import { stripe } from "mppx-0.11/stripe/client";
 import { mppxPaidServer } from "./fixtures/mppx-mcp-server.mjs";
 import { LinkClient, MemoryStorage, mcpReceiptOf } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
@@ -326,5 +330,51 @@ describe("linkpay mcp proxy -- <paid server>", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe("the credential object is mppx's own, byte for byte", () => {
+  test("link.payMcp and mppx 0.11's McpClient.wrap (with link.createSharedPaymentToken) send the same JSON for one challenge", async () => {
+    // A server with one fixed challenge (an externalId, `opaque`, a description and `expires`)
+    // that records the credential each call carries, as the JSON it travels in.
+    const challenge = {
+      id: "ch_fixed_1",
+      realm: "tools.example",
+      method: "stripe",
+      intent: "charge",
+      description: "One premium answer",
+      expires: new Date(Date.now() + 600_000).toISOString(),
+      opaque: "eyJub25jZSI6IjEifQ",
+      request: { currency: "usd", amount: "80", externalId: "order_7", methodDetails: { paymentMethodTypes: ["card"], networkId: "profile_fixed" } },
+    };
+    const seen = [];
+    /** An MCP SDK client of a fresh server with that one challenge, linked in memory. */
+    const clientFor = async () => {
+      const server = new Server({ name: "fixed", version: "1.0.0" }, { capabilities: { tools: {} } });
+      server.setRequestHandler(CallToolRequestSchema, (request) => {
+        const credential = request.params._meta?.["org.paymentauth/credential"];
+        if (credential === undefined) throw new McpError(-32042, "Payment Required", { httpStatus: 402, challenges: [challenge] });
+        seen.push(JSON.stringify(credential).replace(/"spt_[A-Za-z0-9_]+"/, '"spt_X"'));
+        return { content: [{ type: "text", text: "ok" }] };
+      });
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const c = new Client({ name: "t", version: "1.0.0" });
+      await c.connect(clientSide);
+      return c;
+    };
+    const ours = await clientFor();
+    link().payMcp(ours, { context: contextFor, interval: 0.05, onApproval: approving([]) });
+    await ours.callTool({ name: "premium", arguments: {} });
+    const theirs = await clientFor();
+    const paying = link();
+    const [card] = await paying.paymentMethods.list();
+    McpClient.wrap(theirs, { methods: [stripe.charge({ paymentMethod: card.id, createToken: paying.createSharedPaymentToken({ context: contextFor, interval: 0.05, onApproval: approving([]) }) })] });
+    await theirs.callTool({ name: "premium", arguments: {} });
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0], seen[1]);
+    assert.match(seen[0], /^\{"challenge":\{"description":"One premium answer","expires":"[^"]+","id":"ch_fixed_1","intent":"charge","method":"stripe","opaque":"eyJub25jZSI6IjEifQ","realm":"tools.example","request":\{"amount":"80","currency":"usd","externalId":"order_7","methodDetails":\{"networkId":"profile_fixed","paymentMethodTypes":\["card"\]\}\}\},"payload":\{"spt":"spt_X","externalId":"order_7"\}\}$/);
+    await ours.close();
+    await theirs.close();
   });
 });
