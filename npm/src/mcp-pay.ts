@@ -17,11 +17,12 @@ export async function paymentFor(link: object, response: unknown, params: unknow
   if (driver === undefined) throw codedError("INVALID_INPUT", "payMcp needs a LinkClient");
   const d = await driver();
   if (d.mcpPayment === undefined) throw codedError("INVALID_INPUT", "Paid MCP calls need the Node module");
-  const { onApproval, serverUrl, context, ...rest } = options;
+  // A string `context` goes with the options (the core checks it); a function is called by the core.
+  const { onApproval, serverUrl, ...rest } = options;
   // As the JSON the answer travels in: an in-process transport hands over objects whose
   // `undefined` members JSON leaves out (and mppx's challenge ids bind the JSON form).
   const wire = (v: unknown): unknown => (v === undefined ? null : JSON.parse(JSON.stringify(v)));
-  return (await d.mcpPayment(wire(response), wire(params), serverUrl, snake(rest), context, (v) => onApproval?.(v as PaymentApproval))) as { name: string } | null;
+  return (await d.mcpPayment(wire(response), wire(params), serverUrl, snake(rest), options.context, (v) => onApproval?.(v as PaymentApproval))) as { name: string } | null;
 }
 
 /** Options of `link.payMcp`: `link.fetch`'s, plus the server's URL when it has one. */

@@ -315,6 +315,16 @@ describe("linkpay mcp proxy -- <paid server>", () => {
     }
   });
 
+  test("its options are the core's: a short --context is VALIDATION_ERROR before the server runs", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(process.execPath, [CLI, "mcp", "proxy", "--context", "too short", "--format", "json", "--", process.execPath, "-e", "require('fs').writeFileSync(1, 'ran')"], { encoding: "utf8", env: { ...process.env, ...sb.env } });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const error = JSON.parse(r.stdout);
+    assert.equal(error.code, "VALIDATION_ERROR");
+    assert.deepEqual(error.fieldErrors.map((f) => f.path), ["context"]);
+    assert.doesNotMatch(r.stdout, /ran/);
+  });
+
   test("a server built with mppx 0.11's MCP transport", async () => {
     const approvals = [];
     const charged = stub.charges.length;

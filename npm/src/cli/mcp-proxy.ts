@@ -64,6 +64,10 @@ export async function runMcpProxy(input: JsonObject, opts: { authFile?: string }
     },
   };
 
+  // The core checks the options (the context's length, the caps) before the server runs: an
+  // answer that asks for no payment is only validated against them.
+  await paymentFor(link, { result: {} }, {}, options);
+
   const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
   // The `tools/call` requests the server has not answered, by the id it saw (as JSON text).
   const calls = new Map<string, { hostId: Id; params: JsonObject; retry: boolean }>();
