@@ -1748,6 +1748,93 @@ impl<H: Host> Client<H> {
         .await
     }
 
+    /// A paid MCP tool call ([`mpp::mcp`], mppx's convention): `response` is the server's
+    /// JSON-RPC answer to `tools/call` (`{error}` or `{result}`), `call` the call's params
+    /// (`{name, arguments?}`). `Ok(None)`: it asks for no payment, or only for methods other
+    /// than stripe; the answer goes to the caller untouched. Otherwise the stripe challenge is
+    /// paid as [`Self::payment_for`] pays a 402 (the same guardrails, the same ledger, one
+    /// approval), and the credential object for `params._meta["org.paymentauth/credential"]`
+    /// comes back.
+    ///
+    /// The realm is checked against `server_url`'s host when the server has a URL (an HTTP
+    /// transport). A stdio server has no host: then, as for the mppx method, the realm must be
+    /// one of `allow_realms` when they are given. Without a context in the options or from
+    /// `ask_context`, the person reads one naming the tool, the realm and the challenge's
+    /// description.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn mcp_payment(
+        &self,
+        response: &Value,
+        call: &Value,
+        server_url: Option<&str>,
+        options: &validate::mpp::FetchOptions,
+        ask_context: &mut AskContext<'_>,
+        on_approval: &mut dyn FnMut(&Value),
+    ) -> Result<Option<Value>> {
+        let Some(data) = mpp::mcp::payment_required(response) else {
+            return Ok(None);
+        };
+        let tool = call
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)");
+        let shown_tool = crate::sanitize::for_display(tool);
+        let results = mpp::mcp::challenges(data);
+        let stripe = match mpp::stripe::select(results, self.host.now_ms(), server_url) {
+            Ok(stripe) => stripe,
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::MppNoPaymentChallenge | ErrorCode::MppNoStripeChallenge
+                ) =>
+            {
+                self.log(&format!(
+                    "payment: MCP tool {shown_tool} asked for payment without a stripe challenge ({}): not paid, returned as is",
+                    e.code
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let warned = |code: &str| stripe.warnings.iter().any(|w| w.code == code);
+        let challenge = &stripe.challenge;
+        let ask = mpp::guard::Ask {
+            challenge_id: challenge.id(),
+            realm: challenge.realm(),
+            amount: stripe.amount,
+            currency: &stripe.currency,
+            expired: warned("expired"),
+            realm_matches: server_url.map(|_| !warned("realm_mismatch")),
+        };
+        let fallback = mcp_context(
+            &shown_tool,
+            challenge.id(),
+            challenge.realm(),
+            challenge.description(),
+            stripe.amount,
+            &stripe.currency,
+        );
+        let mut ask_or_fallback = |c: &Value| {
+            let asked = ask_context(c);
+            let fallback = fallback.clone();
+            Box::pin(async move { Ok(asked.await?.or(Some(fallback))) })
+                as Pin<Box<dyn Future<Output = Result<Option<String>>>>>
+        };
+        let spt = self
+            .guarded_spt(
+                &ask,
+                &stripe.network_id,
+                &stripe.to_json(),
+                options,
+                options.payment_method_id.as_deref(),
+                &mut ask_or_fallback,
+                on_approval,
+            )
+            .await?;
+        let payload = stripe.payload(&spt)?.to_json();
+        mpp::mcp::credential_object(challenge, &payload).map(Some)
+    }
+
     /// The guardrails, then an SPT spend request the person approves: its token. Every
     /// decision is logged.
     #[allow(clippy::too_many_arguments)]
@@ -1822,6 +1909,37 @@ impl<H: Host> Client<H> {
         }
         result
     }
+}
+
+/// What the person reads about a paid MCP tool call when the caller gave no context: the tool,
+/// the realm, the price and the server's description, and the challenge (so two calls are two
+/// purchases, not a duplicate); sanitized, bounded, always within the context rules' 100 to
+/// 5000 characters.
+fn mcp_context(
+    tool: &str,
+    challenge_id: &str,
+    realm: &str,
+    description: Option<&str>,
+    amount: u64,
+    currency: &str,
+) -> String {
+    fn bounded(text: &str, max: usize) -> String {
+        let text = crate::sanitize::for_display(text);
+        match text.char_indices().nth(max) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text,
+        }
+    }
+    let about = description
+        .map(|d| format!(" for \"{}\"", bounded(d, 200)))
+        .unwrap_or_default();
+    format!(
+        "Your AI agent called the paid MCP tool \"{}\" of the server {}, which asks {amount} {} (smallest currency unit){about}. Approve only if you asked your agent to use this tool. (Challenge {}.)",
+        bounded(tool, 100),
+        bounded(realm, 100),
+        bounded(&currency.to_ascii_uppercase(), 10),
+        bounded(challenge_id, 64),
+    )
 }
 
 /// `context` is needed to ask the person.

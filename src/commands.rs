@@ -999,6 +999,75 @@ const PROCESS_COMMANDS: &[Command] = &[
         rules: Rules::None,
     },
     Command {
+        name: "mcp proxy",
+        description: "Run a paid MCP server behind linkpay (linkpay mcp proxy -- <command> [args…]): an MCP stdio server that forwards everything, and pays its tool calls that cost money (-32042) through Link once the person approves",
+        options: &[
+            opt(
+                "command",
+                "command",
+                Kind::String,
+                "The paid MCP server's command and its arguments, after --.",
+            )
+            .positional()
+            .repeatable(),
+            opt(
+                "context",
+                "context",
+                Kind::String,
+                "For the person approving (at least 100 characters); default: one naming the tool, the server's realm and the price.",
+            ),
+            opt(
+                "maxAmount",
+                "max_amount",
+                COUNT,
+                "Cents one payment may cost (default 5000).",
+            ),
+            opt(
+                "maxTotal",
+                "max_total",
+                COUNT,
+                "Cents the proxy may spend while it runs (default 20000).",
+            ),
+            opt(
+                "allowRealm",
+                "allow_realms",
+                Kind::String,
+                "A realm the server's challenges may name; when given, only these.",
+            )
+            .repeatable(),
+            opt(
+                "paymentMethodId",
+                "payment_method_id",
+                Kind::String,
+                "The Link payment method to pay with (default: the wallet's first).",
+            ),
+            opt(
+                "timeout",
+                "timeout",
+                SECONDS_TIMEOUT,
+                "Seconds to wait for the person's approval (default 600).",
+            ),
+        ],
+        streaming: false,
+        mcp: false,
+        effect: MOVES_MONEY,
+        rules: Rules::None,
+    },
+    Command {
+        name: "mcp sandbox",
+        description: "Run the sandbox's paid MCP server on stdio: tools that cost money (forecast $1.00, archive $2.50) paid at the sandbox's merchant, mppx's -32042 convention",
+        options: &[opt(
+            "merchant",
+            "merchant",
+            Kind::String,
+            "The sandbox merchant's URL (default: $LINK_API_BASE_URL/merchant, else http://127.0.0.1:4242/merchant).",
+        )],
+        streaming: false,
+        mcp: false,
+        effect: LOCAL_READ,
+        rules: Rules::None,
+    },
+    Command {
         name: "skills add",
         description: "Install linkpay's agent skill (SKILL.md) into ~/.agents/skills and the skill directories of the agents found",
         options: &[

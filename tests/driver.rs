@@ -1310,3 +1310,133 @@ fn fetch_leaves_answers_it_cannot_pay_untouched_and_releases_denied_amounts() {
     assert_eq!(e.code, ErrorCode::SpendRequestNotApproved);
     assert_eq!(host::run(c.fetch(&paid, &options)).unwrap().body, "paid");
 }
+
+// ------------------------------------------------------------------------------ paid MCP calls
+
+/// The `-32042` answer of a paid MCP tool (mppx's convention): [`CHALLENGE`] as an object.
+fn mcp_payment_required(id: &str) -> Value {
+    json!({"error": {"code": -32042, "message": "Payment Required", "data": {
+        "httpStatus": 402,
+        "challenges": [
+            {"id": "tempo_1", "realm": "merchant.example", "method": "tempo", "intent": "charge", "request": {"amount": "1"}},
+            {"id": id, "realm": "merchant.example", "method": "stripe", "intent": "charge", "description": "A forecast",
+             "request": {"currency": "usd", "amount": "1000", "methodDetails": {"networkId": "net_123", "paymentMethodTypes": ["card"]}}},
+        ],
+    }}})
+}
+
+fn mcp_options(extra: Value) -> linkpay::validate::mpp::FetchOptions {
+    let mut options = json!({"interval": 2});
+    options
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    linkpay::validate::mpp::validate_fetch_options(&options).unwrap()
+}
+
+#[test]
+fn a_paid_mcp_call_is_paid_once_under_the_guardrails() {
+    let c = logged_in(3_600_000);
+    c.host()
+        .on(
+            "GET /payment-details",
+            [Reply::json(
+                200,
+                json!({"payment_details": [{"id": "csmrpd_1", "type": "card"}]}),
+            )],
+        )
+        .on(
+            "POST /spend_requests",
+            [Reply::json(200, spt_request("pending_approval", None))],
+        )
+        .on(
+            "GET /spend_requests/lsrq_spt",
+            [Reply::json(200, spt_request("approved", Some("spt_123")))],
+        );
+    let call = json!({"name": "forecast", "arguments": {}});
+    let mut approvals = Vec::new();
+    let credential = host::run(c.mcp_payment(
+        &mcp_payment_required("ch_mcp"),
+        &call,
+        None,
+        &mcp_options(json!({})),
+        &mut |_| Box::pin(async { Ok(None) }),
+        &mut |a| approvals.push(a.clone()),
+    ))
+    .unwrap()
+    .unwrap();
+    // mppx's credential object: the challenge in its schema order, request as its JCS object.
+    assert_eq!(
+        serde_json::to_string(&credential).unwrap(),
+        r#"{"challenge":{"description":"A forecast","id":"ch_mcp","intent":"charge","method":"stripe","realm":"merchant.example","request":{"amount":"1000","currency":"usd","methodDetails":{"networkId":"net_123","paymentMethodTypes":["card"]}}},"payload":{"spt":"spt_123"}}"#
+    );
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(approvals[0]["amount"], 1000);
+    let body = c.host().sent_to("POST /spend_requests")[0].json();
+    assert_eq!(body["network_id"], "net_123");
+    // No context given: the person reads one naming the tool, the server and the price.
+    let context = body["context"].as_str().unwrap();
+    assert!(
+        context.contains("\"forecast\"")
+            && context.contains("merchant.example")
+            && context.contains("1000 USD"),
+        "{context}"
+    );
+    assert!(context.chars().count() >= 100);
+
+    // The same challenge again: already paid, nothing sent.
+    c.host().clear_sent();
+    let again = host::run(c.mcp_payment(
+        &mcp_payment_required("ch_mcp"),
+        &call,
+        None,
+        &mcp_options(json!({})),
+        &mut |_| Box::pin(async { Ok(None) }),
+        &mut |_| {},
+    ))
+    .unwrap_err();
+    assert_eq!(again.code, ErrorCode::PaymentGuardrail);
+    assert_eq!(again.details.as_deref().unwrap()["reason"], "already_paid");
+    // Over the per-payment cap; a realm outside allowRealms (a stdio server has no host);
+    // a realm that is not the HTTP server's host: refused before any request.
+    for (extra, server, reason) in [
+        (json!({"max_amount": 999}), None, "max_amount"),
+        (
+            json!({"allow_realms": ["other.example"]}),
+            None,
+            "realm_mismatch",
+        ),
+        (
+            json!({}),
+            Some("https://tools.example/mcp"),
+            "realm_mismatch",
+        ),
+    ] {
+        let e = host::run(c.mcp_payment(
+            &mcp_payment_required("ch_other"),
+            &call,
+            server,
+            &mcp_options(extra),
+            &mut |_| Box::pin(async { Ok(None) }),
+            &mut |_| {},
+        ))
+        .unwrap_err();
+        assert_eq!(e.details.as_deref().unwrap()["reason"], reason);
+    }
+    assert!(c.host().sent().is_empty());
+    // Not a payment-required answer, or one with no stripe challenge: nothing to pay.
+    let tempo_only = json!({"error": {"code": -32042, "message": "Payment Required", "data": {"challenges": [
+        {"id": "t", "realm": "r", "method": "tempo", "intent": "charge", "request": {}}]}}});
+    for answer in [json!({"result": {"content": []}}), tempo_only] {
+        let none = host::run(c.mcp_payment(
+            &answer,
+            &call,
+            None,
+            &mcp_options(json!({})),
+            &mut |_| Box::pin(async { Ok(None) }),
+            &mut |_| {},
+        ))
+        .unwrap();
+        assert_eq!(none, None);
+    }
+}

@@ -110,6 +110,40 @@ proptest! {
     }
 
     #[test]
+    fn mcp_challenge_objects_round_trip(c in challenge(), payload in json_object()) {
+        // A challenge as an MCP challenge object (mppx's convention) and back: the same
+        // challenge, so the credential object's echo keeps the HMAC-bound id valid; and the
+        // credential object's header form is the credential `parse_credential` reads.
+        let object = linkpay::mpp::mcp::challenge_object(&c).unwrap();
+        prop_assert_eq!(&linkpay::mpp::mcp::challenge_from_object(&object).unwrap(), &c);
+        let credential = linkpay::mpp::mcp::credential_object(&c, &Value::Object(payload.clone())).unwrap();
+        let header = linkpay::mpp::mcp::credential_header(&credential).unwrap();
+        let back = parse_credential(&header.value).unwrap();
+        prop_assert_eq!(&back.challenge, &c);
+        prop_assert_eq!(&back.payload, &payload);
+    }
+
+    #[test]
+    fn arbitrary_mcp_answers_never_panic(v in json_value(), code in prop_oneof![Just(-32042i64), any::<i64>()]) {
+        for answer in [
+            serde_json::json!({"error": {"code": code, "message": "x", "data": {"challenges": [v.clone()]}}}),
+            serde_json::json!({"result": {"_meta": {"org.paymentauth/payment-required": v.clone()}}}),
+        ] {
+            if let Some(data) = linkpay::mpp::mcp::payment_required(&answer) {
+                for r in linkpay::mpp::mcp::challenges(data) {
+                    if let Err(e) = r {
+                        prop_assert!(MPP_CODES.contains(&e.code), "{:?}", e);
+                    }
+                }
+            }
+        }
+        if let Err(e) = linkpay::mpp::mcp::credential_header(&v) {
+            prop_assert!(MPP_CODES.contains(&e.code), "{:?}", e);
+        }
+        let _ = linkpay::mpp::mcp::receipt(&v);
+    }
+
+    #[test]
     fn receipt_round_trip(
         method in any::<String>(), reference in any::<String>(), ms in 0i64..253_402_300_799_999,
         external_id in proptest::option::of(any::<String>()), extra in json_object(),

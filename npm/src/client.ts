@@ -45,6 +45,8 @@ export interface WasmDriver {
   mppPay(input: unknown, onProgress?: (value: unknown) => void): Promise<unknown>;
   paymentFor(url: string, status: number, headers: [string, string][], options: unknown, context: unknown, onApproval?: (value: unknown) => void): Promise<unknown>;
   sharedPaymentToken(params: unknown, options: unknown, context: unknown, onApproval?: (value: unknown) => void): Promise<unknown>;
+  /** Node module only (`payMcp`, `mcp proxy`). */
+  mcpPayment?(response: unknown, call: unknown, serverUrl: string | undefined, options: unknown, context: unknown, onApproval?: (value: unknown) => void): Promise<unknown>;
   run(command: string, input: unknown, human: boolean, onEvent?: (event: unknown) => void, surface?: string, update?: unknown): Promise<unknown>;
 }
 
@@ -245,8 +247,11 @@ export interface LoginDone {
   message: string;
 }
 
+/** Each client's driver and option converter, for the Node entry's paid MCP calls (`payMcp`). */
+export const drivers = new WeakMap<object, () => Promise<WasmDriver>>();
+
 /** camelCase option names to the snake_case the core (and the Link API) speak. */
-function snake(options: Record<string, unknown>): Record<string, unknown> {
+export function snake(options: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || typeof value === "function") continue;
@@ -394,6 +399,7 @@ export class LinkClientBase {
       made.catch(() => (made = undefined));
       return made;
     };
+    drivers.set(this, driver);
     const clientName = merged.clientName;
     const withLocation = (status: unknown): AuthStatus => status as AuthStatus;
     const policy = (o: PollOptions = {}) => snake({ interval: o.interval, maxAttempts: o.maxAttempts, timeout: o.timeout });

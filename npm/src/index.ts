@@ -14,7 +14,8 @@ import { LinkClientBase, type LinkClientOptions } from "./client.js";
 import { bindCore } from "./binding.js";
 import { FileStorage, authFilePath, defaultConfigPath, type FileStorageOptions } from "./host/file.js";
 import { MemoryStorage } from "./host/memory.js";
-import type { Json, JsonObject } from "./types.js";
+import { payMcp, type McpPaymentOptions, type McpToolCaller } from "./mcp-pay.js";
+import type { Json, JsonObject, Receipt } from "./types.js";
 
 // The pure functions (validation, state machines, MPP decoding), bound to the Node build.
 bindCore(core);
@@ -48,6 +49,17 @@ export async function init(source?: WasmSource): Promise<void> {
 
 export type { LinkClientOptions, RunOptions, RunEvent, PollOptions, WaitForOptions, PayOptions, PaymentOptions, PaymentApproval, CreateTokenParameters, LoginPending, LoginDone, LoginOptions, LoginWaitOptions, CreateSpendRequestInput } from "./client.js";
 export type { LinkStorage, FetchFunction, Logger } from "./host/types.js";
+export type { McpPaymentOptions, McpToolCaller } from "./mcp-pay.js";
+
+/** An MPP receipt as a paid MCP tool result carries it (`_meta["org.paymentauth/receipt"]`):
+ * the receipt plus the `challengeId` it paid. */
+export type McpReceipt = Receipt & { challengeId?: string };
+
+/** The receipt of a paid MCP tool result (`_meta["org.paymentauth/receipt"]`, sanitized), or
+ * `null` when it has none. */
+export function mcpReceiptOf(result: unknown): McpReceipt | null {
+  return (core.mcpReceipt(result) as McpReceipt | null) ?? null;
+}
 export { FileStorage, MemoryStorage, authFilePath, defaultConfigPath, type FileStorageOptions };
 
 /** Node defaults: `LINK_*` environment variables, and the credential file (`LINK_AUTH_FILE`). */
@@ -77,6 +89,17 @@ export class LinkClient extends LinkClientBase {
       hostname: () => osHostname(),
       writeFile: async (path, contents, replace) => (await import("./host/secret-file.js")).writeSecretFile(path, contents, replace),
     });
+  }
+
+  /**
+   * Makes an MCP SDK `Client`'s tool calls that cost money payable through Link (mppx's
+   * convention: `-32042` with the challenges, the credential in
+   * `_meta["org.paymentauth/credential"]`): `client.callTool` is replaced in place and the
+   * client returned. A payable stripe challenge is paid under `link.fetch`'s guardrails and
+   * ledger, after the person approves; `mcpReceiptOf(result)` reads the receipt. Node only.
+   */
+  payMcp<C extends McpToolCaller>(client: C, options: McpPaymentOptions = {}): C {
+    return payMcp(this, client, options);
   }
 }
 
@@ -138,6 +161,18 @@ export function mppProblem(problem: string, detail: string, challengeId?: string
 /** Encodes a `Payment-Receipt` value from `{method, reference, timestamp, externalId?, …}`. */
 export function mppEncodeReceipt(receipt: JsonObject): string {
   return core.mppEncodeReceipt(receipt) as string;
+}
+
+/** The sandbox's paid MCP server: a merchant's `WWW-Authenticate` challenges as the challenge
+ * objects of an MCP `-32042` answer (mppx's convention: `request` an object). */
+export function mcpChallengeObjects(header: string | string[]): JsonObject[] {
+  return core.mcpChallengeObjects(header) as JsonObject[];
+}
+
+/** The sandbox's paid MCP server: the credential object of `_meta["org.paymentauth/credential"]`
+ * as the header it stands for, to send to the merchant. `MPP_MALFORMED_CREDENTIAL` otherwise. */
+export function mcpCredentialHeader(credential: unknown): { header: string; value: string } {
+  return core.mcpCredentialHeader(credential) as { header: string; value: string };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ describe("bad input", () => {
     completions: [["powershell"], ["shell"]],
     "mcp add": [["--agent", "notepad", "--command", " "], ["agent[0]", "command"]],
     "mcp doctor": [["--agent", "notepad"], ["agent[0]"]],
+    "mcp proxy": [["--max-amount", "-1", "--timeout", "x"], ["command", "maxAmount", "timeout"]],
+    "mcp sandbox": [["--merchant", " "], ["merchant"]],
     "skills add": [["--force=perhaps"], ["force"]],
     "skills list": [["--global=perhaps"], ["global"]],
   };
@@ -274,6 +276,9 @@ describe("commands against the sandbox", () => {
     assert.match(demo.stdout, /link\.fetch → 200, the POST body sent again .*Lake Tahoe/);
     assert.match(demo.stdout, /receiptOf\(res\): success stripe pi_/);
     assert.match(demo.stdout, /over maxAmount: PAYMENT_GUARDRAIL \(max_amount\), refused before anyone is asked/);
+    assert.match(demo.stdout, /An MCP tool call that costs money/);
+    assert.match(demo.stdout, /callTool → called again with the credential in _meta: .*San Francisco/);
+    assert.match(demo.stdout, /mcpReceiptOf\(result\): success stripe pi_/);
     const onlyCard = await cli(["demo", "--only-card"]);
     assert.equal(onlyCard.code, 0, onlyCard.stdout + onlyCard.stderr);
     assert.match(onlyCard.stdout, /3\. Card flow/);

@@ -22,6 +22,9 @@
 //   <!-- readme-test: browser -->      js: type-checked without @types/node and run in
 //                                      Chromium as a module of a page, `linkpay` mapped to the
 //                                      browser entry, instead of in Node
+//   <!-- readme-test: node -->         js: Node only (it imports what needs Node's types, such
+//                                      as the MCP SDK's stdio transport): type-checked with
+//                                      @types/node only
 //   <!-- readme-test: twice -->        js: run twice (the second run must succeed too, e.g.
 //                                      finding the stored session); the sandbox's clock moves
 //                                      past its 60 s duplicate window between the runs
@@ -70,7 +73,7 @@ export function readmeBlocks(text) {
 }
 
 const blocks = readmeBlocks(readFileSync(join(clone, "README.md"), "utf8"));
-const MARKERS = new Set(["skip", "browser", "twice"]);
+const MARKERS = new Set(["skip", "browser", "node", "twice"]);
 const SHELL = new Set(["sh", "bash", "shell"]);
 const JS = new Set(["js", "javascript", "mjs", "ts", "typescript"]);
 
@@ -133,6 +136,9 @@ before(async () => {
   symlinkSync(npmDir, join(project, "node_modules", "linkpay"));
   // The mppx example's `mppx/client`: the version linkpay's method is written for (0.11).
   symlinkSync(join(npmDir, "node_modules", "mppx-0.11"), join(project, "node_modules", "mppx"));
+  // The paid MCP example's client: the MCP SDK, as an agent using it has it installed.
+  mkdirSync(join(project, "node_modules", "@modelcontextprotocol"));
+  symlinkSync(join(npmDir, "node_modules", "@modelcontextprotocol", "sdk"), join(project, "node_modules", "@modelcontextprotocol", "sdk"));
 });
 
 after(async () => {
@@ -168,7 +174,7 @@ describe("README code blocks", () => {
         const ts = b.lang.startsWith("t");
         const file = join(project, `block-${b.line}.${ts ? "ts" : "mjs"}`);
         writeFileSync(file, withSandbox(b.code));
-        for (const types of b.marker?.kind === "browser" ? [[]] : [[], ["node"]]) {
+        for (const types of b.marker?.kind === "browser" ? [[]] : b.marker?.kind === "node" ? [["node"]] : [[], ["node"]]) {
           const r = await typecheck(file, types);
           assert.equal(r.code, 0, `${where(b)} does not type-check under --strict (types ${JSON.stringify(types)}):\n${r.stdout}${r.stderr}`);
         }
@@ -218,7 +224,9 @@ async function mcpAnswers(name, command, args) {
   await mcp.connect(new StdioClientTransport({ command, args, cwd: elsewhere, env, stderr: "pipe" }));
   try {
     const tools = await mcp.listTools();
-    assert.ok(tools.tools.some((t) => t.name === "mpp_decode"), `${name}: ${JSON.stringify(tools.tools.map((t) => t.name))}`);
+    // linkpay's own server, or (`mcp proxy`) the paid server behind it: the sandbox's.
+    const expected = args.includes("proxy") ? "forecast" : "mpp_decode";
+    assert.ok(tools.tools.some((t) => t.name === expected), `${name}: ${JSON.stringify(tools.tools.map((t) => t.name))}`);
   } finally {
     await mcp.close();
   }

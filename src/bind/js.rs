@@ -296,6 +296,31 @@ pub fn mpp_encode_receipt(receipt: JsValue) -> JsResult {
     done(codec::mpp_encode_receipt(&from_js(&receipt)?))
 }
 
+/// The sandbox's paid MCP server: a merchant's `WWW-Authenticate` challenges as the challenge
+/// objects of a `-32042` answer (mppx's convention; malformed ones left out).
+#[cfg(feature = "sandbox")]
+#[wasm_bindgen(js_name = mcpChallengeObjects)]
+pub fn mcp_challenge_objects(header: JsValue) -> JsResult {
+    let objects = crate::mpp::parse_challenges(&header_values(&header))
+        .into_iter()
+        .filter_map(|c| c.ok())
+        .filter_map(|c| crate::mpp::mcp::challenge_object(&c).ok())
+        .collect();
+    Ok(to_js(&Value::Array(objects)))
+}
+
+/// The sandbox's paid MCP server: a credential object from `_meta` as the header it stands for
+/// (`{header, value}`), to send to the merchant.
+#[cfg(feature = "sandbox")]
+#[wasm_bindgen(js_name = mcpCredentialHeader)]
+pub fn mcp_credential_header(credential: JsValue) -> JsResult {
+    let credential = from_js(&credential)?;
+    done(
+        crate::mpp::mcp::credential_header(&credential)
+            .map(|c| object!({ "header": c.header, "value": c.value })),
+    )
+}
+
 // ------------------------------------------------------------------ the client (driver + JS host)
 
 use crate::client::{ApiCall, Client, Config};
@@ -865,6 +890,60 @@ impl WasmClient {
             Ok(Value::String(spt))
         })
     }
+}
+
+/// Paid MCP tool calls (Node module only: the browser module has no room for them).
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_class = WasmClient)]
+impl WasmClient {
+    /// `payMcp` and `mcp proxy`: `response` is the MCP server's JSON-RPC answer to
+    /// `tools/call` (`{error: {code, message, data}}` or `{result}`), `call` the call's params;
+    /// resolves to the params to call again with (`call` with the credential object in
+    /// `_meta["org.paymentauth/credential"]`), or `null` when the answer asks for no payment
+    /// linkpay makes. `server_url`: the server's URL
+    /// when it has one (the realm is checked against its host). `options` and `context` as for
+    /// `paymentFor`.
+    #[wasm_bindgen(js_name = mcpPayment)]
+    pub fn mcp_payment(
+        &self,
+        response: JsValue,
+        call: JsValue,
+        server_url: Option<String>,
+        options: JsValue,
+        context: JsValue,
+        on_approval: JsValue,
+    ) -> js_sys::Promise {
+        let response = from_js(&response).unwrap_or(Value::Null);
+        let call = from_js(&call).unwrap_or(Value::Null);
+        let options = from_js(&options).unwrap_or(Value::Null);
+        let mut ask = ask_context(context);
+        let mut on_approval = progress(on_approval);
+        run(&self.inner, move |c| async move {
+            let options = crate::validate::mpp::validate_fetch_options(&options)?;
+            let credential = c
+                .mcp_payment(
+                    &response,
+                    &call,
+                    server_url.as_deref(),
+                    &options,
+                    &mut ask,
+                    &mut on_approval,
+                )
+                .await?;
+            Ok(credential.map_or(Value::Null, |c| crate::mpp::mcp::with_credential(&call, c)))
+        })
+    }
+}
+
+/// `mcpReceiptOf`: the receipt of a paid MCP tool result (`_meta["org.paymentauth/receipt"]`),
+/// sanitized, or `null`.
+#[cfg(feature = "cli")]
+#[wasm_bindgen(js_name = mcpReceipt)]
+pub fn mcp_receipt(result: JsValue) -> JsResult {
+    let result = from_js(&result)?;
+    Ok(to_js(
+        &crate::mpp::mcp::receipt(&result).unwrap_or(Value::Null),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

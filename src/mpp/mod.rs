@@ -13,6 +13,7 @@ pub mod credential;
 pub mod guard;
 pub mod jcs;
 pub(crate) mod json;
+pub mod mcp;
 pub mod receipt;
 #[cfg(feature = "merchant")]
 pub mod server;

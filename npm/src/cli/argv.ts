@@ -160,8 +160,9 @@ export function parseInput(command: CommandSpec, args: string[]): JsonObject {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (onlyPositionals || !a.startsWith("-") || a === "-") {
-      const p = positionals.shift();
-      if (p) put(p.key, false, a);
+      // A repeatable positional (`mcp proxy -- <command> [args…]`) takes every one left.
+      const p = positionals[0]?.repeatable ? positionals[0] : positionals.shift();
+      if (p) put(p.key, p.repeatable, a);
       else extra.push(a);
       continue;
     }

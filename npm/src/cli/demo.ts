@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LinkClient, MemoryStorage, decodeStripeChallenge, receiptOf, version, type JsonObject } from "../index.js";
+import { LinkClient, MemoryStorage, decodeStripeChallenge, mcpReceiptOf, receiptOf, version, type JsonObject } from "../index.js";
 import { startSandbox } from "../sandbox/index.js";
 
 export interface DemoOptions {
@@ -124,6 +124,34 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       } catch (e) {
         const err = e as { code: string; details?: { reason?: string } };
         say(`over maxAmount: ${err.code} (${err.details?.reason}), refused before anyone is asked`);
+      }
+
+      step(n++, "An MCP tool call that costs money  (link.payMcp(client); or: linkpay mcp proxy -- <server>)");
+      // The sandbox's paid MCP server (mppx's convention) and an MCP SDK client, linked in memory.
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+      const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js");
+      const { paidMcpServer } = await import("../sandbox/mcp.js");
+      const [hostSide, serverSide] = InMemoryTransport.createLinkedPair();
+      const server = paidMcpServer(sb.merchantUrl);
+      await server.connect(serverSide);
+      const mcp = new Client({ name: "linkpay demo", version });
+      await mcp.connect(hostSide);
+      try {
+        say(`the paid MCP server's tool "forecast" answers tools/call with -32042 and a stripe challenge ($1.00)`);
+        say(`link.payMcp(mcp, { context, maxAmount: 500 }); await mcp.callTool({ name: "forecast" })`);
+        client.payMcp(mcp, {
+          context: `${CONTEXT} Also buying the paid forecast tool's answer for the race day, through the agent's MCP client.`,
+          maxAmount: 500,
+          ...wait,
+          onApproval: (a) => say(`the person is asked: ${a.amount} ${a.currency}, spend request ${a.spend_request_id} — approve at ${a.approval_url} (${person})`),
+        });
+        const result = (await mcp.callTool({ name: "forecast", arguments: {} })) as { content?: { text?: string }[] };
+        say(`callTool → called again with the credential in _meta: ${String(result.content?.[0]?.text ?? "").slice(0, 100)}`);
+        const receipt = mcpReceiptOf(result);
+        if (receipt) say(`mcpReceiptOf(result): ${receipt.status} ${receipt.method} ${receipt.reference}`);
+      } finally {
+        await mcp.close();
+        await server.close();
       }
     }
     print("\nDone. Every rule, the state machines and the MPP codec ran in linkpay's Rust core (wasm).");

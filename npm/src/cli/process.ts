@@ -1,6 +1,7 @@
 /**
  * The process-level commands: `sandbox` and `serve` run until SIGINT/SIGTERM, `demo` runs the
- * offline demo, `onboard` a person's first steps at a terminal, `completions` prints a script; `mcp add|doctor` and `skills add|list` return
+ * offline demo, `onboard` a person's first steps at a terminal, `mcp proxy` runs a paid MCP
+ * server behind linkpay until it exits, `completions` prints a script; `mcp add|doctor` and `skills add|list` return
  * their output for the CLI to print. Loaded only for them.
  */
 import type { Json, JsonObject } from "../index.js";
@@ -35,6 +36,16 @@ export async function runProcessCommand(name: string, input: JsonObject, opts: P
   if (name === "onboard") {
     const { runOnboard } = await import("./onboard.js");
     await runOnboard({ terminal: opts.terminal, authFile: opts.authFile });
+    return undefined;
+  }
+  if (name === "mcp sandbox") {
+    const { serveSandboxMcp } = await import("../sandbox/mcp.js");
+    await serveSandboxMcp(typeof input.merchant === "string" ? input.merchant : undefined);
+    return undefined;
+  }
+  if (name === "mcp proxy") {
+    const { runMcpProxy } = await import("./mcp-proxy.js");
+    await runMcpProxy(input, { authFile: opts.authFile });
     return undefined;
   }
   if (name === "mcp add" || name === "mcp doctor" || name === "skills add" || name === "skills list") {
