@@ -18,7 +18,7 @@
 // anything runs, at every start (~4 ms of 1 MB).
 "use strict";
 const Module = require("node:module");
-if (!process.env.XNOV8) require("node:v8").setFlagsFromString("--wasm-lazy-validation");
+require("node:v8").setFlagsFromString("--wasm-lazy-validation");
 
 const main = require("node:path").join(__dirname, "main.cjs");
 if (process.env.NODE_DISABLE_COMPILE_CACHE) {
