@@ -1,5 +1,6 @@
 // Bundles the `linkpay` CLI (tsc's output under npm/dist/cli/) into CommonJS files under
-// npm/dist/cli/: linkpay.cjs, the package's `bin`, and one file per heavy third-party package
+// npm/dist/cli/: main.cjs, loaded by linkpay.cjs, the package's `bin` (npm/src/cli/bin.cjs: it
+// loads the bundle with V8's code cache), and one file per heavy third-party package
 // in dist/cli/vendor/, so that installing the library installs none of the CLI's dependencies
 // (they are devDependencies, bundled here).
 //
@@ -28,7 +29,8 @@ import { fileURLToPath } from "node:url";
 
 const npmDir = fileURLToPath(new URL("../npm/", import.meta.url));
 const dist = `${npmDir}dist/`;
-const outfile = `${dist}cli/linkpay.cjs`;
+const outfile = `${dist}cli/main.cjs`;
+const binfile = `${dist}cli/linkpay.cjs`;
 const licensesName = "THIRD_PARTY_LICENSES.md";
 
 /** Packages bundled into their own lazily required file: package name → file in dist/cli/vendor/;
@@ -51,7 +53,7 @@ const vendored = {
 const vendorOf = (specifier) =>
   Object.keys(vendored).find((name) => specifier === name || specifier.startsWith(`${name}/`));
 
-const banner = `/* linkpay CLI. Third-party code bundled here is listed with its license in ${licensesName} (next to linkpay.cjs). */`;
+const banner = `/* linkpay CLI. Third-party code bundled here is listed with its license in ${licensesName} (next to main.cjs). */`;
 const common = {
   bundle: true,
   platform: "node",
@@ -104,14 +106,16 @@ const vendorImports = {
   },
 };
 
-// Node ≥ 22.1 keeps V8's compiled code of the files a process loads after this call (the
-// vendor files, the wasm glue) in its compile cache (os.tmpdir()/node-compile-cache; off with
-// NODE_DISABLE_COMPILE_CACHE=1), so later starts skip compiling them. Node 20 has no such
-// function: there the line does nothing.
-const compileCache = 'require("node:module").enableCompileCache?.();';
+// The MCP tools (the table's commands with `mcp`, what a tool needs of each), from the table of
+// the module just built, as JSON in the bin (npm/src/cli/mcp.ts): `--mcp` answers `tools/list`
+// without building the whole table in wasm at each start.
+const { commandTable } = await import(`${dist}index.js`);
+const tools = commandTable()
+  .commands.filter((c) => c.mcp)
+  .map(({ name, tool, description, inputSchema, annotations }) => ({ name, tool, description, inputSchema, annotations }));
 const main = await build({
   ...common,
-  banner: { js: `${banner}\n${compileCache}` },
+  define: { LINKPAY_MCP_TOOLS: JSON.stringify(JSON.stringify(tools)) },
   entryPoints: [`${dist}cli/main.js`],
   outfile,
   // `import()` becomes `require` (of the module in the bundle, or of a vendor file), so no
@@ -165,9 +169,11 @@ for (const [name, { file, esm, lazy, mainFields }] of Object.entries(vendored)) 
 
 // The tsc output the bundles were made from is not shipped: dist/cli holds only the bundles.
 for (const name of await readdir(`${dist}cli`)) {
-  if (name !== "linkpay.cjs" && name !== "vendor") await rm(`${dist}cli/${name}`);
+  if (name !== "main.cjs" && name !== "vendor") await rm(`${dist}cli/${name}`);
 }
-await chmod(outfile, 0o755);
+// The bin: the loader, as written (no third-party code in it).
+await writeFile(binfile, await readFile(`${npmDir}src/cli/bin.cjs`, "utf8"));
+await chmod(binfile, 0o755);
 const warnings = results.flatMap((r) => r.warnings);
 if (warnings.length > 0) throw new Error(`esbuild warnings: ${warnings.map((w) => w.text).join("; ")}`);
 
@@ -195,7 +201,7 @@ entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 const notice = [
   "# Third-party software in the linkpay CLI",
   "",
-  "The `linkpay` bin (`dist/cli/linkpay.cjs` and `dist/cli/vendor/*.cjs`) bundles the following",
+  "The `linkpay` bin (`dist/cli/main.cjs` and `dist/cli/vendor/*.cjs`) bundles the following",
   "packages. Their licenses follow. linkpay itself is MIT-licensed (LICENSE).",
   "",
   ...entries.flatMap((e) => [`## ${e.name} ${e.version} (${e.license})`, "", ...e.texts.map((t) => "```\n" + t.trim() + "\n```\n")]),
@@ -204,7 +210,7 @@ await writeFile(`${dist}cli/${licensesName}`, notice);
 
 const kb = (r) => Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0) / 1024;
 console.log(
-  `[build] CLI bundle: dist/cli/linkpay.cjs ${kb(main).toFixed(1)} KB; vendor/ ${Object.values(vendored)
+  `[build] CLI bundle: dist/cli/main.cjs ${kb(main).toFixed(1)} KB; vendor/ ${Object.values(vendored)
     .map(({ file }, i) => `${file}.cjs ${kb(results[i + 1]).toFixed(1)} KB`)
     .join(", ")}; ${entries.length} third-party packages in ${licensesName}`,
 );

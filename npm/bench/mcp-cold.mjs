@@ -81,7 +81,7 @@ function mcpSession() {
 
 const samples = { node: [], mcp: [] };
 await nodeBaseline(); // page cache
-await mcpSession();
+await mcpSession(); // the bin's code cache (a start after the first)
 for (let i = 0; i < runs; i++) {
   samples.node.push(await nodeBaseline());
   samples.mcp.push(await mcpSession());

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `linkpay`: the CLI. Flags, help, `--schema` and `--llms-full` come from the command table
  * (`src/commands.rs`); input is checked by the Rust rules before any request; the work is

@@ -6,13 +6,11 @@
  * checked).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { isIP } from "node:net";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { commandTable, version, LinkClient, type Json, type JsonObject } from "../index.js";
+import { commandTable, version, LinkClient, type CommandSpec, type Json, type JsonObject } from "../index.js";
 import { credentialFile, errorObject } from "./output.js";
 import { withAbsoluteOutputFile } from "./argv.js";
 import { BoundedStdioTransport } from "./stdio.js";
@@ -44,11 +42,22 @@ function lazyAjv(): jsonSchemaValidator {
   };
 }
 
+/** What a tool needs of its command. */
+type Tool = Pick<CommandSpec, "name" | "tool" | "description" | "inputSchema" | "annotations">;
+
+/** The table's commands with `mcp`, as JSON, put in the bundle by scripts/bundle-cli.mjs from
+ * the same build's table: `--mcp` then does not build the whole table at each start (~10 ms of
+ * wasm); without the bundle (tsc's output) the table is asked. */
+declare const LINKPAY_MCP_TOOLS: string | undefined;
+let tools: Tool[] | undefined;
+const mcpTools = (): Tool[] =>
+  (tools ??= typeof LINKPAY_MCP_TOOLS === "string" ? (JSON.parse(LINKPAY_MCP_TOOLS) as Tool[]) : commandTable().commands.filter((c) => c.mcp));
+
 /** An MCP server exposing the table's commands as tools; `client` is the Link client its
  * calls share (default: one made on the first call). */
 export function createMcpServer(options: McpOptions = {}, client: () => LinkClient = clientFor(options)): Server {
   const server = new Server({ name: "linkpay", version }, { capabilities: { tools: {} }, jsonSchemaValidator: lazyAjv() });
-  const tools = commandTable().commands.filter((c) => c.mcp);
+  const tools = mcpTools();
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: tools.map((c) => ({ name: c.tool, description: c.description, inputSchema: c.inputSchema as { type: "object" }, annotations: c.annotations })),
   }));
@@ -115,7 +124,7 @@ class BodyTooLarge extends Error {}
  * a domain name the attacker controls, so host names other than `localhost` stay refused; the
  * bearer token is required either way.
  */
-function hostAllowed(host: string, allowed: Set<string>, wildcard: boolean, port: number): boolean {
+function hostAllowed(isIP: (name: string) => number, host: string, allowed: Set<string>, wildcard: boolean, port: number): boolean {
   if (allowed.has(host)) return true;
   if (!wildcard || !/^[a-z0-9.:[\]-]+$/.test(host)) return false;
   let url: URL;
@@ -129,7 +138,7 @@ function hostAllowed(host: string, allowed: Set<string>, wildcard: boolean, port
 }
 
 /** `Authorization: Bearer <token>`, the scheme in any case (RFC 7235 §2.1). */
-function bearerMatches(header: string | undefined, token: Buffer): boolean {
+function bearerMatches(timingSafeEqual: (a: Buffer, b: Buffer) => boolean, header: string | undefined, token: Buffer): boolean {
   const m = /^bearer +(.*)$/i.exec(header ?? "");
   const given = Buffer.from(m ? m[1].trim() : "");
   return m !== null && given.length === token.length && timingSafeEqual(given, token);
@@ -172,9 +181,11 @@ async function wellKnownSkills(res: ServerResponse, path: string, headers: Recor
 
 /** `linkpay serve`: streamable HTTP at `/mcp`, stateless (a fresh server per request). */
 export async function serveHttp(options: HttpServeOptions): Promise<RunningServer> {
-  // Loaded here, not at the top: `--mcp` (stdio) needs neither (node:http, and the SDK's HTTP
-  // transport with hono's server and undici, ~30 ms of every `--mcp` start).
+  // Loaded here, not at the top: `--mcp` (stdio) needs none (node:http, node:crypto, node:net,
+  // and the SDK's HTTP transport with hono's server and undici, ~40 ms of every `--mcp` start).
   const { createServer: createHttpServer } = await import("node:http");
+  const { randomBytes, timingSafeEqual } = await import("node:crypto");
+  const { isIP } = await import("node:net");
   const { StreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/streamableHttp.js");
   const token = options.token ?? (process.env.LINKPAY_SERVE_TOKEN?.trim() || randomBytes(24).toString("base64url"));
   const expected = Buffer.from(token);
@@ -183,7 +194,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
   const client = clientFor(options);
   let port = options.port;
   const wildcard = WILDCARD.has(options.host);
-  const allowed = (host: string) => hostAllowed(host, allowedHosts, wildcard, port);
+  const allowed = (host: string) => hostAllowed(isIP, host, allowedHosts, wildcard, port);
   const http = createHttpServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: "Internal server error" });
@@ -218,7 +229,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningServe
       res.writeHead(204, allowOrigin);
       return void res.end();
     }
-    if (!bearerMatches(req.headers.authorization, expected)) {
+    if (!bearerMatches(timingSafeEqual, req.headers.authorization, expected)) {
       return send(res, 401, { error: "unauthorized" }, { ...allowOrigin, "WWW-Authenticate": 'Bearer realm="linkpay"' });
     }
     if (req.method !== "POST") return send(res, 405, { error: "method not allowed" }, { ...allowOrigin, Allow: "POST" });

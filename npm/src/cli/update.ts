@@ -6,7 +6,6 @@
  * and nothing here can fail a command: every error is dropped. Loaded only by the runs that
  * check (a person at a terminal, `auth status`, the MCP `auth_status` tool).
  */
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { authFilePath, updateCheck, updatePlan, updateRefreshed, updateRegistryUrl, type JsonObject } from "../index.js";
@@ -62,8 +61,12 @@ export function checkForUpdate(opts: { auth?: string; notice: boolean; atExit?: 
     if (typeof decision.notice === "string") process.stderr.write(`${decision.notice}\n`);
     if (decision.refresh === true && typeof decision.schedule === "string") {
       writeCache(file, decision.schedule);
-      if (opts.atExit) process.once("exit", () => startRefresh(opts.auth));
-      else startRefresh(opts.auth);
+      // node:child_process (with net and dgram) loaded only when a refresh is due, not at each
+      // start; resolved long before the exit it may wait for.
+      void import("node:child_process").then(({ spawn }) => {
+        if (opts.atExit) process.once("exit", () => startRefresh(spawn, opts.auth));
+        else startRefresh(spawn, opts.auth);
+      });
     }
     return decision.update !== null && typeof decision.update === "object" && !Array.isArray(decision.update) ? decision.update : undefined;
   } catch {
@@ -72,7 +75,7 @@ export function checkForUpdate(opts: { auth?: string; notice: boolean; atExit?: 
 }
 
 /** `linkpay --update-check [--auth f]`, detached, its output nowhere. */
-function startRefresh(auth?: string): void {
+function startRefresh(spawn: typeof import("node:child_process").spawn, auth?: string): void {
   const entry = process.argv[1];
   if (entry === undefined) return;
   try {
@@ -109,6 +112,7 @@ export async function refresh(auth?: string): Promise<void> {
 export async function runUpdate(auth?: string): Promise<JsonObject> {
   const plan = updatePlan(readCache(cacheFile(auth)));
   const [command, ...args] = String(plan.update_command).split(" ");
+  const { spawn } = await import("node:child_process");
   const code = await new Promise<number | string>((resolve) => {
     const child = spawn(command, args, { stdio: ["ignore", 2, 2], shell: process.platform === "win32" });
     child.once("error", (e) => resolve(e.message));
