@@ -1631,16 +1631,8 @@ impl<H: Host> Client<H> {
             }
             Err(e) => return Err(e),
         };
-        let warned = |code: &str| stripe.warnings.iter().any(|w| w.code == code);
         let challenge = &stripe.challenge;
-        let ask = mpp::guard::Ask {
-            challenge_id: challenge.id(),
-            realm: challenge.realm(),
-            amount: stripe.amount,
-            currency: &stripe.currency,
-            expired: warned("expired"),
-            realm_matches: Some(!warned("realm_mismatch")),
-        };
+        let ask = mpp::guard::Ask::of(&stripe, true);
         let spt = self
             .guarded_spt(
                 &ask,
@@ -1796,16 +1788,8 @@ impl<H: Host> Client<H> {
             }
             Err(e) => return Err(e),
         };
-        let warned = |code: &str| stripe.warnings.iter().any(|w| w.code == code);
         let challenge = &stripe.challenge;
-        let ask = mpp::guard::Ask {
-            challenge_id: challenge.id(),
-            realm: challenge.realm(),
-            amount: stripe.amount,
-            currency: &stripe.currency,
-            expired: warned("expired"),
-            realm_matches: server_url.map(|_| !warned("realm_mismatch")),
-        };
+        let ask = mpp::guard::Ask::of(&stripe, server_url.is_some());
         let fallback = mcp_context(
             &shown_tool,
             challenge.id(),

@@ -58,6 +58,22 @@ pub struct Ask<'a> {
     pub realm_matches: Option<bool>,
 }
 
+impl<'a> Ask<'a> {
+    /// The ask for a selected stripe challenge, from its decoder's warnings. `url_known`: the
+    /// challenge came from a URL whose host the realm was compared with (`realm_mismatch`).
+    pub fn of(stripe: &'a super::stripe::StripeChallenge, url_known: bool) -> Self {
+        let warned = |code: &str| stripe.warnings.iter().any(|w| w.code == code);
+        Ask {
+            challenge_id: stripe.challenge.id(),
+            realm: stripe.challenge.realm(),
+            amount: stripe.amount,
+            currency: &stripe.currency,
+            expired: warned("expired"),
+            realm_matches: url_known.then(|| !warned("realm_mismatch")),
+        }
+    }
+}
+
 /// Why a payment was refused (`details.reason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
