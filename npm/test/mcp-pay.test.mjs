@@ -9,7 +9,6 @@
 // - guardrail refusals (no spend request created: the sandbox's request log), denial, receipts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -20,6 +19,7 @@ import { CallToolRequestSchema, McpError } from "@modelcontextprotocol/sdk/types
 import { McpClient } from "mppx-0.11/mcp/client";
 import { stripe } from "mppx-0.11/stripe/client";
 import { mppxPaidServer } from "./fixtures/mppx-mcp-server.mjs";
+import { stripeStub } from "./fixtures/stripe-stub.mjs";
 import { LinkClient, MemoryStorage, mcpReceiptOf } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
 
@@ -178,24 +178,6 @@ describe("link.payMcp(client) against the sandbox's paid MCP server", () => {
   });
 });
 
-/** The stub Stripe API of mppx.test.mjs: confirms a shared payment token once. */
-function stripeStub() {
-  const charges = [];
-  const server = createServer((req, res) => {
-    let text = "";
-    req.on("data", (c) => (text += c));
-    req.on("end", () => {
-      const params = JSON.parse(text);
-      const reply = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      const spt = params.shared_payment_granted_token;
-      if (typeof spt !== "string" || !spt.startsWith("spt_")) return reply(400, { error: { message: "No such shared payment token" } });
-      if (charges.some((c) => c.spt === spt)) return reply(400, { error: { message: "This shared payment token was already used" } });
-      charges.push({ spt, amount: params.amount });
-      reply(200, { id: `pi_stub_${charges.length}`, status: "succeeded", amount: params.amount, currency: params.currency });
-    });
-  });
-  return { server, charges };
-}
 
 let stub, stubUrl;
 before(async () => {

@@ -18,6 +18,7 @@ const Challenge = await dist("Challenge.js");
 const stripeServer = await dist("stripe/server/Charge.js");
 import { LinkClient, MemoryStorage, receiptOf } from "../dist/index.js";
 import { startSandbox } from "../dist/sandbox/index.js";
+import { stripeClient, stripeStub } from "./fixtures/stripe-stub.mjs";
 
 const NETWORK = "profile_mppx_merchant";
 const SECRET = "mppx-test-secret-key-of-at-least-32-bytes!!";
@@ -29,42 +30,7 @@ function listen(server) {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${server.address().port}`)));
 }
 
-/** The stub Stripe API: `POST /v1/payment_intents` confirms a shared payment token once. */
-function stripeStub() {
-  const charges = [];
-  const server = createServer((req, res) => {
-    let text = "";
-    req.on("data", (c) => (text += c));
-    req.on("end", () => {
-      const params = JSON.parse(text);
-      const reply = (status, body) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      if (req.method !== "POST" || req.url !== "/v1/payment_intents") return reply(404, { error: { message: "no such route" } });
-      const spt = params.shared_payment_granted_token;
-      if (typeof spt !== "string" || !spt.startsWith("spt_")) return reply(400, { error: { message: "No such shared payment token" } });
-      if (charges.some((c) => c.spt === spt)) return reply(400, { error: { message: "This shared payment token was already used" } });
-      const charge = { id: `pi_stub_${charges.length + 1}`, spt, amount: params.amount, currency: params.currency, idempotencyKey: req.headers["idempotency-key"] };
-      charges.push(charge);
-      reply(200, { id: charge.id, status: "succeeded", amount: params.amount, currency: params.currency });
-    });
-  });
-  return { server, charges };
-}
 
-/** A Stripe SDK-shaped client over the stub, as mppx's `stripe.charge({ client })` takes one. */
-const stripeClient = (base) => ({
-  paymentIntents: {
-    async create(params, options = {}) {
-      const res = await fetch(`${base}/v1/payment_intents`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": options.idempotencyKey ?? "" },
-        body: JSON.stringify(params),
-      });
-      const body = await res.json();
-      if (!res.ok) throw new Error(body.error.message);
-      return { ...body, lastResponse: { headers: {} } };
-    },
-  },
-});
 
 let sb, stub, stubUrl, merchant, merchantUrl;
 /** What the merchant saw: each request's path and credential headers. */
