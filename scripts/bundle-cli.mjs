@@ -15,8 +15,8 @@
 // the commands that do not (`mpp decode`, the default toon output) neither read nor compile it.
 // The toon encoder, the default output format, is in the bin itself.
 //
-// What stays outside: the wasm-bindgen glue (`#wasm`), which finds `linkpay_bg.wasm` next to
-// itself (dist/pkg/nodejs/).
+// What stays outside: the wasm module (dist/pkg/nodejs/linkpay_bg.wasm), compiled by the bin
+// (dist/cli/wasm-module.cjs).
 //
 // Licenses: every third-party package bundled into a file here is listed, with its license
 // text, in dist/cli/THIRD_PARTY_LICENSES.md (shipped in the tarball; each file's banner points
@@ -71,11 +71,25 @@ const common = {
 
 // The library loads the glue with `createRequire(import.meta.url)("#wasm")` (a plain require of
 // a CommonJS file, without the ESM loader's named-export scan). In the bundle that is a plain
-// `require`, resolved at build time to the glue's path relative to the bundle.
+// `require` of the glue (dist/pkg/nodejs/linkpay.js), bundled into main.cjs, except for how it
+// gets its compiled module: from dist/cli/wasm-module.cjs (npm/src/cli/wasm-module.cjs), which
+// the bin fills with the module it compiled on V8's background threads while it read and
+// compiled the bundle (npm/src/cli/bin.cjs).
+const glueLoad = [
+  "const wasmPath = `${__dirname}/linkpay_bg.wasm`;",
+  "const wasmBytes = require('fs').readFileSync(wasmPath);",
+  "const wasmModule = new WebAssembly.Module(wasmBytes);",
+].join("\n");
 const wasmGlue = {
   name: "linkpay-wasm-glue",
   setup(b) {
-    b.onResolve({ filter: /^#wasm$/ }, () => ({ path: "../pkg/nodejs/linkpay.js", external: true }));
+    b.onResolve({ filter: /^#wasm$/ }, () => ({ path: `${dist}pkg/nodejs/linkpay.js` }));
+    b.onResolve({ filter: /^\.\/wasm-module\.cjs$/ }, () => ({ path: "./wasm-module.cjs", external: true }));
+    b.onLoad({ filter: /[\\/]pkg[\\/]nodejs[\\/]linkpay\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes(glueLoad)) throw new Error(`${args.path}: expected the glue to load its module with\n${glueLoad}\n(wasm-bindgen changed it; update scripts/bundle-cli.mjs)`);
+      return { contents: text.replace(glueLoad, 'const wasmModule = require("./wasm-module.cjs");'), loader: "js" };
+    });
     b.onLoad({ filter: /[\\/]dist[\\/]index\.js$/ }, async (args) => {
       const text = await readFile(args.path, "utf8");
       const from = 'createRequire(import.meta.url)("#wasm")';
@@ -171,6 +185,7 @@ for (const [name, { file, esm, lazy, mainFields }] of Object.entries(vendored)) 
 for (const name of await readdir(`${dist}cli`)) {
   if (name !== "main.cjs" && name !== "vendor") await rm(`${dist}cli/${name}`);
 }
+await writeFile(`${dist}cli/wasm-module.cjs`, await readFile(`${npmDir}src/cli/wasm-module.cjs`, "utf8"));
 // The bin: the loader, as written (no third-party code in it).
 await writeFile(binfile, await readFile(`${npmDir}src/cli/bin.cjs`, "utf8"));
 await chmod(binfile, 0o755);

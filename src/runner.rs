@@ -271,8 +271,41 @@ fn card_summary(card: &Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
+/// The API call of a command whose output is that call's answer.
+fn api_call(name: &str, typed: Typed, core: &Map<String, Value>) -> Option<ApiCall> {
+    Some(match (name, typed) {
+        ("payment-methods list", _) => ApiCall::ListPaymentMethods,
+        ("shipping-address list", _) => ApiCall::ListShippingAddresses,
+        ("user-info retrieve", _) => ApiCall::RetrieveUserInfo,
+        ("transactions list", Typed::Page(query)) => ApiCall::ListTransactions(query),
+        ("sources list", Typed::Page(query)) => ApiCall::ListSources(query),
+        ("balances list", Typed::Page(query)) => ApiCall::ListBalances(query),
+        ("report", Typed::Report(report)) => ApiCall::Report(report),
+        ("spend-request update", Typed::Update(id, update)) => {
+            ApiCall::UpdateSpendRequest(id, update)
+        }
+        ("spend-request cancel", Typed::Id(id)) => ApiCall::CancelSpendRequest(id),
+        ("spend-request list", _) => ApiCall::ListSpendRequests(
+            core.get("include_history")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
+        _ => return None,
+    })
+}
+
+/// One command's future, on its own: each command is a separate future (and function) that only
+/// its command compiles and runs. In one `async fn` with a `match`, every command's states were
+/// one function of ~25 KB that wasm engines compile (lazily, at its first call) at every start,
+/// whichever command runs (`node npm/bench/cli-cold.mjs`).
+type CommandFuture<'r> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'r>>;
+
 impl<H: Host> Runner<'_, '_, '_, '_, H> {
     async fn run(&mut self, parsed: Parsed) -> Result<()> {
+        self.start(parsed).await
+    }
+
+    fn start(&mut self, parsed: Parsed) -> CommandFuture<'_> {
         let Parsed {
             command,
             core,
@@ -281,116 +314,72 @@ impl<H: Host> Runner<'_, '_, '_, '_, H> {
         } = parsed;
         let client = self.client;
         match (command.name, typed) {
-            ("auth login", Typed::Login(options)) => {
+            ("auth login", Typed::Login(options)) => Box::pin(async move {
                 let started = client.login_start_with(&options).await?;
                 self.login(started, &core).await
-            }
-            ("auth upgrade", Typed::Login(options)) => {
+            }),
+            ("auth upgrade", Typed::Login(options)) => Box::pin(async move {
                 let (pending, warning) = client.login_upgrade(&options).await?;
                 if let Some(warning) = warning {
                     self.out.event(Event::Warning { message: warning });
                 }
                 self.login_with(LoginStart::Pending(pending), &core, warning)
                     .await
-            }
-            ("auth logout", _) => {
+            }),
+            ("auth logout", _) => Box::pin(async move {
                 let value = client.logout().await?;
                 self.out.emit(value);
                 Ok(())
-            }
-            ("auth status", _) => {
+            }),
+            ("auth status", _) => Box::pin(async move {
                 let update = self.mode.update;
                 self.status_loop(&core, number(&core, "interval", 0.0), update)
                     .await
-            }
-            ("payment-methods list", _) => {
-                let value = client.call(&ApiCall::ListPaymentMethods).await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            ("shipping-address list", _) => {
-                let value = client.call(&ApiCall::ListShippingAddresses).await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            ("user-info retrieve", _) => {
-                let value = client.call(&ApiCall::RetrieveUserInfo).await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            // `transactions list`, `sources list`, `balances list`: one await for the three
-            // (each await in this future costs the browser module's size budget).
-            (name, Typed::Page(query)) => {
-                let call = match name {
-                    "transactions list" => ApiCall::ListTransactions(query),
-                    "sources list" => ApiCall::ListSources(query),
-                    _ => ApiCall::ListBalances(query),
-                };
-                let value = client.call(&call).await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            ("report", Typed::Report(report)) => {
-                let value = client.call(&ApiCall::Report(report)).await?;
-                self.out.emit(value);
-                Ok(())
-            }
+            }),
             ("payment-methods add", _) => {
                 // No API call: the person adds payment methods in the Link wallet.
                 self.out.emit(object!({ "url": WALLET_URL }));
-                Ok(())
-            }
-            ("spend-request create", Typed::Create(request)) => {
-                let request_approval = request.request_approval;
-                let sr = client.call(&ApiCall::CreateSpendRequest(request)).await?;
-                self.created(sr, request_approval, &core).await
-            }
-            ("spend-request update", Typed::Update(id, update)) => {
-                let value = client
-                    .call(&ApiCall::UpdateSpendRequest(id, update))
-                    .await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            ("spend-request retrieve", Typed::Retrieve(id, options)) => {
-                self.retrieve(&id, &options, &core).await
-            }
-            ("spend-request request-approval", Typed::Id(id)) => {
-                let answer = client.call(&ApiCall::RequestApproval(id.clone())).await?;
-                self.approval_requested(&id, answer).await
-            }
-            ("spend-request cancel", Typed::Id(id)) => {
-                let value = client.call(&ApiCall::CancelSpendRequest(id)).await?;
-                self.out.emit(value);
-                Ok(())
-            }
-            ("spend-request list", _) => {
-                let history = core
-                    .get("include_history")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                let value = client.call(&ApiCall::ListSpendRequests(history)).await?;
-                self.out.emit(value);
-                Ok(())
+                Box::pin(std::future::ready(Ok(())))
             }
             ("mpp decode", _) => {
                 let challenge = core.get("challenge").and_then(Value::as_str).unwrap_or("");
-                let value = crate::codec::decode_stripe_challenge(
+                let decoded = crate::codec::decode_stripe_challenge(
                     &[challenge.to_string()],
                     client.host().now_ms(),
                     None,
-                )?;
-                self.out.emit(value);
-                Ok(())
+                );
+                Box::pin(std::future::ready(
+                    decoded.map(|value| self.out.emit(value)),
+                ))
             }
+            ("spend-request create", Typed::Create(request)) => Box::pin(async move {
+                let request_approval = request.request_approval;
+                let sr = client.call(&ApiCall::CreateSpendRequest(request)).await?;
+                self.created(sr, request_approval, &core).await
+            }),
+            ("spend-request retrieve", Typed::Retrieve(id, options)) => {
+                Box::pin(async move { self.retrieve(&id, &options, &core).await })
+            }
+            ("spend-request request-approval", Typed::Id(id)) => Box::pin(async move {
+                let answer = client.call(&ApiCall::RequestApproval(id.clone())).await?;
+                self.approval_requested(&id, answer).await
+            }),
             ("mpp pay", Typed::Pay(pay)) => {
                 let interval_given = given.contains(&"interval");
-                self.pay(*pay, interval_given).await
+                Box::pin(async move { self.pay(*pay, interval_given).await })
             }
-            (name, _) => Err(Error::new(
-                ErrorCode::InvalidInput,
-                format!("'{name}' cannot run here"),
-            )),
+            (name, typed) => match api_call(name, typed, &core) {
+                // The commands that are one API call, its answer their output: one future.
+                Some(call) => Box::pin(async move {
+                    let value = client.call(&call).await?;
+                    self.out.emit(value);
+                    Ok(())
+                }),
+                None => Box::pin(std::future::ready(Err(Error::new(
+                    ErrorCode::InvalidInput,
+                    format!("'{name}' cannot run here"),
+                )))),
+            },
         }
     }
 

@@ -13,28 +13,60 @@
 // as without a cache and the entry rewritten). A cache that cannot be read or written (no home,
 // a read-only disk) is no cache. NODE_DISABLE_COMPILE_CACHE=1 turns both off, as in Node.
 //
-// The wasm module (dist/pkg/nodejs/linkpay_bg.wasm) is ours, built and checked by us: V8
-// validates each of its functions when first compiled (lazily) instead of all of them, before
-// anything runs, at every start (~4 ms of 1 MB).
+// The wasm module (dist/pkg/nodejs/linkpay_bg.wasm) is compiled on V8's background threads
+// (`WebAssembly.compile`) while the bundle is read and compiled here, and handed to the glue as
+// the exports of dist/cli/wasm-module.cjs (npm/src/cli/wasm-module.cjs). It is ours, built and
+// checked by us: V8 validates each of its functions when first compiled (lazily) instead of all
+// of them before it is ready, at every start (~4 ms of 1 MB).
 "use strict";
 const Module = require("node:module");
+const fs = require("node:fs");
+const path = require("node:path");
 require("node:v8").setFlagsFromString("--wasm-lazy-validation");
 
-const main = require("node:path").join(__dirname, "main.cjs");
+const main = path.join(__dirname, "main.cjs");
+const wasmModuleFile = path.join(__dirname, "wasm-module.cjs");
+const compiling = compileWasm();
+
 if (process.env.NODE_DISABLE_COMPILE_CACHE) {
-  require(main);
+  withWasmModule(cacheForNode, () => require(main));
 } else if (typeof Module.enableCompileCache === "function") {
   Module.enableCompileCache();
-  require(main);
+  withWasmModule(cacheForNode, () => require(main));
 } else {
   cachedRequire(main);
 }
 
+/** The wasm module, compiling in the background; rejected when it cannot be read. */
+function compileWasm() {
+  try {
+    return WebAssembly.compile(fs.readFileSync(path.join(__dirname, "..", "pkg", "nodejs", "linkpay_bg.wasm")));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** `run()` once the module is compiled, after `provide(module)`. A module that did not compile
+ * is not provided: wasm-module.cjs compiles it again and throws the error where the glue loads
+ * it. `run` is called outside the promise, so what it throws is an uncaught exception, as at
+ * any start. */
+function withWasmModule(provide, run) {
+  compiling.then(provide, () => undefined).then(() => process.nextTick(run));
+}
+
+/** The compiled module as wasm-module.cjs's exports, for Node's `require`. */
+function cacheForNode(wasmModule) {
+  const entry = new Module(wasmModuleFile, module);
+  entry.filename = wasmModuleFile;
+  entry.exports = wasmModule;
+  entry.loaded = true;
+  require.cache[wasmModuleFile] = entry;
+}
+
 /** `require(file)` of a CommonJS file of the package, compiled with its code cache; what it
- * requires of the package (relative paths) is loaded the same way, anything else by Node. */
+ * requires of the package (relative paths) is loaded the same way, anything else by Node. The
+ * entry is compiled while the wasm module compiles, and runs once it is ready. */
 function cachedRequire(entry) {
-  const fs = require("node:fs");
-  const path = require("node:path");
   const vm = require("node:vm");
   const base = process.env.XDG_CACHE_HOME || path.join(require("node:os").homedir(), ".cache");
   const dir = path.join(base, "linkpay", "v8-code-cache");
@@ -42,9 +74,8 @@ function cachedRequire(entry) {
   /** Scripts compiled without a usable cache: their cache is written once, after they ran. */
   const fresh = [];
 
-  function load(file) {
-    const known = loaded.get(file);
-    if (known) return known.exports;
+  /** The file compiled (with its cache), and a function that runs it and returns its exports. */
+  function prepare(file) {
     const source = fs.readFileSync(file, "utf8");
     const stat = fs.statSync(file);
     const name = path.relative(path.join(__dirname, ".."), file).replace(/[^A-Za-z0-9.-]/g, "_");
@@ -59,18 +90,25 @@ function cachedRequire(entry) {
     }
     const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
     if (cachedData === undefined || script.cachedDataRejected) fresh.push({ script, cacheFile, key });
-    const module = { exports: {}, filename: file, id: file };
-    loaded.set(file, module);
-    const nodeRequire = Module.createRequire(file);
-    const localRequire = (id) => (id.startsWith("./") || id.startsWith("../") ? load(path.resolve(path.dirname(file), id)) : nodeRequire(id));
-    localRequire.resolve = nodeRequire.resolve;
-    try {
-      script.runInThisContext().call(module.exports, module.exports, localRequire, module, file, path.dirname(file));
-    } catch (e) {
-      loaded.delete(file);
-      throw e;
-    }
-    return module.exports;
+    return () => {
+      const module = { exports: {}, filename: file, id: file };
+      loaded.set(file, module);
+      const nodeRequire = Module.createRequire(file);
+      const localRequire = (id) => (id.startsWith("./") || id.startsWith("../") ? load(path.resolve(path.dirname(file), id)) : nodeRequire(id));
+      localRequire.resolve = nodeRequire.resolve;
+      try {
+        script.runInThisContext().call(module.exports, module.exports, localRequire, module, file, path.dirname(file));
+      } catch (e) {
+        loaded.delete(file);
+        throw e;
+      }
+      return module.exports;
+    };
+  }
+
+  function load(file) {
+    const known = loaded.get(file);
+    return known ? known.exports : prepare(file)();
   }
 
   /** The caches of the scripts compiled here, with the functions that ran since (so a later start
@@ -91,5 +129,6 @@ function cachedRequire(entry) {
   }
   process.once("exit", save);
   setTimeout(save, 1000).unref();
-  load(entry);
+  const run = prepare(entry);
+  withWasmModule((wasmModule) => loaded.set(wasmModuleFile, { exports: wasmModule }), run);
 }

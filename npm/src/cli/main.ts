@@ -8,8 +8,9 @@ import { commandTable, filterOutput, validateCommandInput, version, LinkClient, 
 import { splitGlobals, findCommand, parseInput, helpText, llmsFull, withAbsoluteOutputFile, type Globals } from "./argv.js";
 import { credentialFile, encode, errorObject, type Format } from "./output.js";
 import { codedError } from "../host/types.js";
+import { stdoutIsTty, writeStdout } from "./stdout.js";
 
-const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+const out = (text: string) => writeStdout(text.endsWith("\n") ? text : `${text}\n`);
 
 /** How the global output flags shape what is printed (`--full-output`, `--filter-output`,
  * `--token-*`), as the reference's framework (incur) does. */
@@ -119,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const explicit = globals.format !== undefined;
-  const human = process.stdout.isTTY === true && !explicit;
+  const human = !explicit && stdoutIsTty();
   const format: Format = globals.format ?? (human ? "yaml" : "toon");
 
   if (globals.version) return void out(version);
