@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `linkpay` bin (dist/cli/linkpay.cjs): loads the CLI bundle (dist/cli/main.cjs, made by
 // scripts/bundle-cli.mjs) with V8's code cache, so that a start after the first does not
-// compile the bundle, the wasm glue and the vendor files it loads again (`--mcp`: ~30 ms of
+// compile the bundle (the wasm glue in it) and the vendor files it loads again (`--mcp`: ~30 ms of
 // each start; `node npm/bench/mcp-cold.mjs`, `node npm/bench/cli-cold.mjs`).
 //
 // Node ≥ 22.1 has this built in (`module.enableCompileCache`, its cache in
@@ -14,19 +14,19 @@
 // a read-only disk) is no cache. NODE_DISABLE_COMPILE_CACHE=1 turns both off, as in Node.
 //
 // The wasm module (dist/pkg/nodejs/linkpay_bg.wasm) is compiled on V8's background threads
-// (`WebAssembly.compile`) while the bundle is read and compiled here, and handed to the glue as
-// the exports of dist/cli/wasm-module.cjs (npm/src/cli/wasm-module.cjs). It is ours, built and
-// checked by us: V8 validates each of its functions when first compiled (lazily) instead of all
-// of them before it is ready, at every start (~4 ms of 1 MB).
+// (`WebAssembly.compile`, started first) while the bundle is read and compiled here, and handed
+// to the glue as the exports of dist/cli/wasm-module.cjs (npm/src/cli/wasm-module.cjs). V8
+// validates the module on those threads too: no `--wasm-lazy-validation`, whose `node:v8`
+// loads Node's stream modules (~2.5 ms of each start on the main thread, more than validating
+// in the background costs: `node npm/bench/cli-cold.mjs`).
 "use strict";
-const Module = require("node:module");
 const fs = require("node:fs");
 const path = require("node:path");
-require("node:v8").setFlagsFromString("--wasm-lazy-validation");
+const compiling = compileWasm();
+const Module = require("node:module");
 
 const main = path.join(__dirname, "main.cjs");
 const wasmModuleFile = path.join(__dirname, "wasm-module.cjs");
-const compiling = compileWasm();
 
 if (process.env.NODE_DISABLE_COMPILE_CACHE) {
   withWasmModule(cacheForNode, () => require(main));
