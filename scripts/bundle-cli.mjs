@@ -127,9 +127,21 @@ const { commandTable } = await import(`${dist}index.js`);
 const tools = commandTable()
   .commands.filter((c) => c.mcp)
   .map(({ name, tool, description, inputSchema, annotations }) => ({ name, tool, description, inputSchema, annotations }));
+// Each command's entry by name, as JSON, and the name of each tool (npm/src/cli/main.ts): a
+// start parses only its own command's. The same entries as `commandTable(name)` gives, checked.
+const commandEntries = {};
+const commandOfTool = {};
+for (const c of commandTable().commands) {
+  const json = JSON.stringify(c);
+  for (const key of [c.name, c.tool]) {
+    if (JSON.stringify(commandTable(key).commands[0]) !== json) throw new Error(`commandTable(${JSON.stringify(key)}) is not the table's ${c.name}`);
+  }
+  commandEntries[c.name] = json;
+  commandOfTool[c.tool] = c.name;
+}
 const main = await build({
   ...common,
-  define: { LINKPAY_MCP_TOOLS: JSON.stringify(JSON.stringify(tools)) },
+  define: { LINKPAY_MCP_TOOLS: JSON.stringify(JSON.stringify(tools)), LINKPAY_COMMANDS: JSON.stringify({ entries: commandEntries, tools: commandOfTool }) },
   entryPoints: [`${dist}cli/main.js`],
   outfile,
   // `import()` becomes `require` (of the module in the bundle, or of a vendor file), so no

@@ -106,7 +106,11 @@ class Printer {
   }
 }
 
-/** What a terminal shows while a command waits for a person (stderr only). */
+/** Each command's entry of the core's table (`commandTable(name)`), as JSON, by its name, and
+ * each tool's command: baked into the bundle from the table of the module it ships with
+ * (scripts/bundle-cli.mjs), so that a start finds its command without building the table in
+ * wasm (~1.5 ms of each start, `node bench/cli-cold.mjs`). Undefined outside the bundle. */
+declare const LINKPAY_COMMANDS: { entries: Record<string, string>; tools: Record<string, string> } | undefined;
 
 async function main(argv: string[]): Promise<void> {
   let globals: Globals;
@@ -139,7 +143,12 @@ async function main(argv: string[]): Promise<void> {
   }
   // The command's own entry first (cheap); the whole table only for help, docs and errors.
   const words = rest.filter((w) => !w.startsWith("-"));
-  const lookup = (name: string): CommandSpec | undefined => commandTable(name).commands[0];
+  const lookup = (name: string): CommandSpec | undefined => {
+    if (typeof LINKPAY_COMMANDS !== "object") return commandTable(name).commands[0];
+    const { entries, tools } = LINKPAY_COMMANDS;
+    const key = Object.hasOwn(tools, name) ? tools[name] : name;
+    return Object.hasOwn(entries, key) ? (JSON.parse(entries[key]) as CommandSpec) : undefined;
+  };
   const single = lookup(words.slice(0, 2).join(" ")) ?? lookup(words[0] ?? "");
   const needAll = !single || globals.help || globals.llms || globals.llmsFull;
   const commands = needAll ? table() : [single];
