@@ -124,14 +124,15 @@ const vendorImports = {
 // the module just built, as JSON in the bin (npm/src/cli/mcp.ts): `--mcp` answers `tools/list`
 // without building the whole table in wasm at each start.
 const { commandTable } = await import(`${dist}index.js`);
-const tools = commandTable()
-  .commands.filter((c) => c.mcp)
+const table = commandTable();
+const tools = table.commands
+  .filter((c) => c.mcp)
   .map(({ name, tool, description, inputSchema, annotations }) => ({ name, tool, description, inputSchema, annotations }));
 // Each command's entry by name, as JSON, and the name of each tool (npm/src/cli/main.ts): a
 // start parses only its own command's. The same entries as `commandTable(name)` gives, checked.
 const commandEntries = {};
 const commandOfTool = {};
-for (const c of commandTable().commands) {
+for (const c of table.commands) {
   const json = JSON.stringify(c);
   for (const key of [c.name, c.tool]) {
     if (JSON.stringify(commandTable(key).commands[0]) !== json) throw new Error(`commandTable(${JSON.stringify(key)}) is not the table's ${c.name}`);

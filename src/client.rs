@@ -503,6 +503,33 @@ impl<H: Host> Client<H> {
         self.host.log(&crate::sanitize::redact_secrets(line));
     }
 
+    /// The stripe challenge to pay, or `None` when what asked for payment (`asked`: "{url}
+    /// answered 402", "MCP tool … asked for payment") offered no stripe challenge: logged, and
+    /// its answer goes back as it is. Any other decoding error is the call's error.
+    fn payable(
+        &self,
+        decoded: Result<mpp::stripe::StripeChallenge>,
+        asked: impl FnOnce() -> String,
+    ) -> Result<Option<mpp::stripe::StripeChallenge>> {
+        match decoded {
+            Ok(stripe) => Ok(Some(stripe)),
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::MppNoPaymentChallenge | ErrorCode::MppNoStripeChallenge
+                ) =>
+            {
+                self.log(&format!(
+                    "payment: {} without a stripe challenge ({}): not paid, returned as is",
+                    asked(),
+                    e.code
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends one request to the Link API: an answer longer than the host read
     /// (`max_body_bytes`) is `INVALID_RESPONSE`, never half a JSON document.
     async fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
@@ -1615,21 +1642,9 @@ impl<H: Host> Client<H> {
             return Ok(None);
         }
         let values = response.header_values("www-authenticate");
-        let stripe = match mpp::stripe::decode(&values, self.host.now_ms(), Some(url)) {
-            Ok(stripe) => stripe,
-            Err(e)
-                if matches!(
-                    e.code,
-                    ErrorCode::MppNoPaymentChallenge | ErrorCode::MppNoStripeChallenge
-                ) =>
-            {
-                self.log(&format!(
-                    "payment: {url} answered 402 without a stripe challenge ({}): not paid, returned as is",
-                    e.code
-                ));
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        let decoded = mpp::stripe::decode(&values, self.host.now_ms(), Some(url));
+        let Some(stripe) = self.payable(decoded, || format!("{url} answered 402"))? else {
+            return Ok(None);
         };
         let challenge = &stripe.challenge;
         let ask = mpp::guard::Ask::of(&stripe, true);
@@ -1772,21 +1787,12 @@ impl<H: Host> Client<H> {
             .unwrap_or("(unnamed)");
         let shown_tool = crate::sanitize::for_display(tool);
         let results = mpp::mcp::challenges(data);
-        let stripe = match mpp::stripe::select(results, self.host.now_ms(), server_url) {
-            Ok(stripe) => stripe,
-            Err(e)
-                if matches!(
-                    e.code,
-                    ErrorCode::MppNoPaymentChallenge | ErrorCode::MppNoStripeChallenge
-                ) =>
-            {
-                self.log(&format!(
-                    "payment: MCP tool {shown_tool} asked for payment without a stripe challenge ({}): not paid, returned as is",
-                    e.code
-                ));
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        let selected = mpp::stripe::select(results, self.host.now_ms(), server_url);
+        let Some(stripe) = self.payable(selected, || {
+            format!("MCP tool {shown_tool} asked for payment")
+        })?
+        else {
+            return Ok(None);
         };
         let challenge = &stripe.challenge;
         let ask = mpp::guard::Ask::of(&stripe, server_url.is_some());
